@@ -1,0 +1,21 @@
+/* One entry point per hylra subcommand; each lives in cli/cmd_<name>.c, parses its own
+ * options (getopt_long), prints help on --help, and returns the process exit code. */
+#ifndef HY_CLI_COMMANDS_H
+#define HY_CLI_COMMANDS_H
+
+int hy_cmd_info(int argc, char **argv);
+int hy_cmd_generate(int argc, char **argv);
+int hy_cmd_tokenize(int argc, char **argv);
+int hy_cmd_bench(int argc, char **argv);
+int hy_cmd_profile(int argc, char **argv);
+int hy_cmd_report(int argc, char **argv);
+int hy_cmd_solve(int argc, char **argv);
+int hy_cmd_pareto(int argc, char **argv);
+int hy_cmd_plan(int argc, char **argv);
+int hy_cmd_eval(int argc, char **argv);
+int hy_cmd_sweep(int argc, char **argv);
+
+/* Prints "hylra: <msg>" with the library's last error to stderr; returns exit code 1. */
+int hy_cli_die(const char *what);
+
+#endif
