@@ -1,0 +1,67 @@
+/* runtime: owns models, KV caches and plan execution. Two backends share this contract; the
+ * CPU backend (reference) keeps fp32 dequantised weights and runs GEMMs through OpenBLAS.
+ * Attention goes through one function per mode (attn_mode_*.c) so that sparse modes and the
+ * profiler's observer plug in without touching the model code. */
+#ifndef HY_RUNTIME_H
+#define HY_RUNTIME_H
+
+#include "hy_common.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct {
+    char arch[32];  /* "llama" */
+    char name[128]; /* general.name */
+    int n_layers, n_heads, n_kv_heads, head_dim, d_model, d_ff, n_vocab;
+    int n_ctx_train;
+    float rope_theta, rms_eps;
+    int rope_layout; /* hy_rope_layout from kernels/rope.h */
+    bool tied_output; /* output projection shares the token embedding */
+    char sha256[65];  /* of the model file, computed at load (used by profiles and plans) */
+} hy_model_info;
+
+typedef struct hy_model hy_model;
+
+/* Loads a Llama-family GGUF (llama, mistral, qwen2 archs as they appear): reads hparams,
+ * checks every tensor's presence, type and shape (errors name the tensor, found vs expected
+ * shape), dequantises weights to fp32. */
+hy_status hy_model_load(const char *path, hy_model **out);
+void hy_model_free(hy_model *m);
+const hy_model_info *hy_model_info_borrow(const hy_model *m);
+
+/* A context holds the KV cache for n_seq sequences of up to n_ctx tokens each (preallocated)
+ * and all scratch buffers. n_ctx > n_ctx_train is refused (HY_ERANGE). */
+typedef struct hy_ctx hy_ctx;
+hy_status hy_ctx_create(const hy_model *m, int64_t n_ctx, int n_seq, hy_ctx **out);
+void hy_ctx_free(hy_ctx *c);
+int64_t hy_ctx_seq_len(const hy_ctx *c, int seq);   /* tokens currently cached */
+void hy_ctx_seq_reset(hy_ctx *c, int seq);           /* forget a sequence's cache */
+
+/* Appends n_tok tokens to sequence seq (batched prefill when n_tok > 1, decode when 1) and
+ * writes logits for the last n_logits of them to logits[n_logits][n_vocab] (n_logits may be
+ * 0, or up to n_tok; NULL when 0). Fails with HY_ERANGE if the cache would overflow or a
+ * token id is outside the vocabulary. */
+hy_status hy_forward(hy_ctx *c, int seq, const int32_t *tokens, int64_t n_tok, float *logits,
+                     int64_t n_logits);
+
+/* Decodes one token for each of n_seq sequences in one step (batched decode): tokens[s]
+ * goes to sequence seqs[s]; logits[s][n_vocab]. */
+hy_status hy_forward_batch(hy_ctx *c, const int *seqs, const int32_t *tokens, int n_seq,
+                           float *logits);
+
+/* Sampling: temperature 0 = greedy (argmax, lowest index on ties). Otherwise softmax at the
+ * temperature over the top_k most likely (0 = all), then nucleus top_p, drawn with a
+ * counter-based RNG seeded by seed, so a (seed, logits) pair always gives the same token. */
+typedef struct {
+    float temperature;
+    int top_k;
+    float top_p;
+    uint64_t seed;
+} hy_sampler_params;
+typedef struct hy_sampler hy_sampler;
+hy_status hy_sampler_create(const hy_sampler_params *p, int n_vocab, hy_sampler **out);
+void hy_sampler_free(hy_sampler *s);
+int32_t hy_sampler_sample(hy_sampler *s, const float *logits);
+
+#endif
