@@ -130,4 +130,29 @@ hy_status hy_gguf_writer_write(hy_gguf_writer *w, const char *path, uint32_t ali
 hy_status hy_gguf_writer_write_memory(hy_gguf_writer *w, uint32_t alignment, void **buf,
                                       size_t *size);
 
+/* ---- Additions beyond the first contract (same conventions) ---- */
+
+/* File offset where tensor data starts (tensor offsets are relative to it). */
+uint64_t hy_gguf_data_offset(const hy_gguf *g);
+/* Unsigned / double getters: any integer type whose value fits; F32 or F64. */
+hy_status hy_gguf_get_u64(const hy_gguf *g, const char *key, uint64_t *out);
+hy_status hy_gguf_get_f64(const hy_gguf *g, const char *key, double *out);
+/* True for every type id ggml defines (the reader opens files holding them; only
+ * hy_ggml_type_supported types dequantise). */
+bool hy_ggml_type_known(hy_ggml_type t);
+/* IEEE half and bfloat16 conversions (round to nearest even; NaN stays NaN). */
+float hy_fp16_to_f32(uint16_t h);
+uint16_t hy_f32_to_fp16(float f);
+float hy_bf16_to_f32(uint16_t h);
+uint16_t hy_f32_to_bf16(float f);
+/* Writer: any scalar type (value points to one little-endian value of that type). */
+hy_status hy_gguf_writer_set_scalar(hy_gguf_writer *w, const char *key, hy_gguf_vtype type,
+                                    const void *value);
+/* Writer: a tensor from already-encoded block bytes (nbytes must match the shape).
+ * Note: writing with an alignment other than 32 adds a general.alignment u32 KV to the
+ * writer (readers need it), so a later write must use the same alignment. */
+hy_status hy_gguf_writer_add_tensor_raw(hy_gguf_writer *w, const char *name, hy_ggml_type type,
+                                        uint32_t n_dims, const int64_t *ne, const void *data,
+                                        size_t nbytes);
+
 #endif
