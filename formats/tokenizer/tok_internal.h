@@ -1,0 +1,90 @@
+/* Internals shared by the tokenizer's source files: the vocabulary layout (one text arena,
+ * one decoded-bytes arena, open-addressing hash tables for text->id and (left,right)->merge),
+ * the GPT-2 byte<->unicode map and the compiled pre-tokenizer regexes. Not a public header. */
+#ifndef HY_TOK_INTERNAL_H
+#define HY_TOK_INTERNAL_H
+
+#include "hy_tokenizer.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#define HY_TOK_MAX_REGEX 4
+
+typedef struct {
+    uint64_t key; /* (left << 32) | right; UINT64_MAX marks an empty slot */
+    int32_t rank;
+    hy_token result;
+} hy_tok_merge;
+
+typedef struct {
+    const char *name;           /* canonical pre type name */
+    const char *const *regexes; /* applied in order, each refining the previous pieces */
+    int n_regex;
+} hy_tok_pre;
+
+struct hy_tokenizer {
+    int64_t n_vocab;
+    char *text_arena; /* every token text, NUL-terminated */
+    size_t *text_off, *text_len;
+    char *bytes_arena; /* every token's decoded bytes */
+    size_t *bytes_off, *bytes_len;
+    uint8_t *type; /* hy_token_type per token */
+    uint8_t *eog;  /* 1 for end-of-generation tokens */
+
+    hy_token *text_hash; /* open addressing over text, HY_TOKEN_NONE = empty */
+    size_t text_hash_mask;
+    hy_tok_merge *merges;
+    size_t merge_mask;
+
+    hy_token byte_token[256]; /* token whose text encodes the single byte b */
+    hy_token *specials;       /* CONTROL / USER_DEFINED / UNKNOWN, longest text first */
+    int64_t n_specials;
+
+    hy_token bos, eos, eot, eom, unk, pad;
+    bool add_bos, add_eos;
+    char *chat_template;
+    size_t chat_template_len;
+
+    const hy_tok_pre *pre;
+    pcre2_code *re[HY_TOK_MAX_REGEX];
+};
+
+/* GPT-2 byte-level map: byte b <-> one code point, written as UTF-8 (1 or 2 bytes). */
+void hy_tok_byte_to_utf8(uint8_t b, char out[2], int *n);
+/* Code point -> byte for the code points the map produces; -1 for any other. */
+int hy_tok_cpt_to_byte(uint32_t cpt);
+/* Decodes one UTF-8 sequence at s[0..n); returns its length (0 if invalid) and the code
+ * point. Strict: no overlongs, surrogates or values above U+10FFFF. */
+int hy_tok_utf8_next(const unsigned char *s, size_t n, uint32_t *cpt);
+
+uint64_t hy_tok_hash_bytes(const char *s, size_t n);
+hy_token hy_tok_lookup(const hy_tokenizer *t, const char *s, size_t n);
+const hy_tok_merge *hy_tok_merge_find(const hy_tokenizer *t, hy_token left, hy_token right);
+
+/* Pre-tokenizer table lookup by tokenizer.ggml.pre name; NULL when unknown. */
+const hy_tok_pre *hy_tok_pre_find(const char *name);
+/* Comma-separated list of known names, for error messages (truncated to cap). */
+void hy_tok_pre_names(char *buf, size_t cap);
+hy_status hy_tok_pre_compile(hy_tokenizer *t);
+
+/* Growable arrays used while encoding. */
+typedef struct {
+    size_t *v;
+    int64_t n, cap;
+} hy_tok_offsets;
+typedef struct {
+    hy_token *v;
+    int64_t n, cap;
+} hy_tok_ids;
+hy_status hy_tok_offsets_push(hy_tok_offsets *a, size_t x);
+hy_status hy_tok_ids_push(hy_tok_ids *a, hy_token x);
+
+/* Splits text[0..len) into pieces (end offsets appended to out), regex by regex. */
+hy_status hy_tok_pretokenize(const hy_tokenizer *t, const char *text, size_t len,
+                             hy_tok_offsets *out);
+/* Byte-level BPE of one piece; ids appended to out. */
+hy_status hy_tok_bpe_piece(const hy_tokenizer *t, const char *piece, size_t len, hy_tok_ids *out,
+                           void **scratch, size_t *scratch_cap);
+
+#endif
