@@ -24,7 +24,10 @@ hy_status hy_fail_ctx(hy_status st, const char *fmt, ...) {
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
     memcpy(old, g_msg, sizeof old);
-    snprintf(g_msg, sizeof g_msg, "%s: %s", prefix, old[0] ? old : hy_status_name(st));
+    /* Compose in a buffer big enough for both parts, then keep what fits. */
+    char joined[sizeof prefix + sizeof old + 2];
+    snprintf(joined, sizeof joined, "%s: %s", prefix, old[0] ? old : hy_status_name(st));
+    snprintf(g_msg, sizeof g_msg, "%.*s", (int)(sizeof g_msg - 1), joined);
     return st;
 }
 
