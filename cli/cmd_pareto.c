@@ -1,0 +1,130 @@
+/* hylra pareto: the cost/loss frontier of a profile: the DP's (every budget), its Lagrangian
+ * hull, and the ILP at a few budgets, as pareto.json and an SVG picture of both curves. */
+#include "commands.h"
+#include "hy_dpsolver.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: hylra pareto PROFILE.h5 -o PARETO.json [options]\n"
+               "  --svg FILE          picture (default: PARETO.json with .svg)\n"
+               "  --costs FILE        measured cost table; default: analytic model\n"
+               "  --k K  --ctx N  --granularity layer|head  --loss out_err|recall\n"
+               "  --sensitive T  --temporal                 as in hylra solve\n"
+               "  --steps N           DP budget steps over [0, dense] (default 1000)\n"
+               "  --ilp-points N      budgets the ILP is solved at (default 12)\n"
+               "  --time-limit S      ILP time limit per point (default 10)\n"
+               "  --candidates N      ILP sources kept per unit (default 24)\n");
+}
+
+int hy_cmd_pareto(int argc, char **argv) {
+    static const struct option lo[] = {
+        {"svg", 1, 0, 'v'},        {"costs", 1, 0, 'c'},       {"k", 1, 0, 'k'},
+        {"ctx", 1, 0, 'n'},        {"granularity", 1, 0, 'g'}, {"loss", 1, 0, 'l'},
+        {"sensitive", 1, 0, 's'},  {"temporal", 0, 0, 't'},    {"steps", 1, 0, 'S'},
+        {"ilp-points", 1, 0, 'P'}, {"time-limit", 1, 0, 'T'},  {"candidates", 1, 0, 'C'},
+        {"output", 1, 0, 'o'},     {"help", 0, 0, 'h'},        {0, 0, 0, 0}};
+    hy_problem_opts po;
+    hy_problem_opts_default(&po);
+    po.granularity = HY_SOLVE_HEAD; /* the ILP's gain shows at unit level */
+    hy_ilp_opts io;
+    hy_ilp_opts_default(&io);
+    io.time_limit_s = 10;
+    const char *costs = NULL, *out = NULL, *svg = NULL;
+    int steps = 1000, n_ilp = 12, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:h", lo, NULL)) != -1) {
+        switch (c) {
+        case 'v':
+            svg = optarg;
+            break;
+        case 'c':
+            costs = optarg;
+            break;
+        case 'k':
+            po.k = atoi(optarg);
+            break;
+        case 'n':
+            po.context = atoll(optarg);
+            break;
+        case 'g':
+            po.granularity = strcmp(optarg, "layer") ? HY_SOLVE_HEAD : HY_SOLVE_LAYER;
+            break;
+        case 'l':
+            po.loss = strcmp(optarg, "recall") ? HY_LOSS_OUT_ERR : HY_LOSS_RECALL;
+            break;
+        case 's':
+            po.sensitive_threshold = atof(optarg);
+            break;
+        case 't':
+            po.temporal = true;
+            break;
+        case 'S':
+            steps = atoi(optarg);
+            break;
+        case 'P':
+            n_ilp = atoi(optarg);
+            break;
+        case 'T':
+            io.time_limit_s = atof(optarg);
+            break;
+        case 'C':
+            io.max_candidates = atoi(optarg);
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind != argc - 1 || !out || steps <= 0) {
+        usage(stderr);
+        return 2;
+    }
+    char svgbuf[4096];
+    if (!svg) {
+        size_t n = strlen(out);
+        snprintf(svgbuf, sizeof svgbuf, "%.*s.svg",
+                 (int)(n > 5 && !strcmp(out + n - 5, ".json") ? n - 5 : n), out);
+        svg = svgbuf;
+    }
+    hy_session *s = NULL;
+    if (hy_session_open(argv[optind], costs, &po, &s)) return hy_cli_die("pareto");
+    hy_pareto p;
+    double t0 = hy_now();
+    int rc = 0;
+    if (hy_pareto_sweep(s->problem, s->layer_problem, steps, n_ilp, &io, &p))
+        rc = hy_cli_die("pareto");
+    char title[256];
+    snprintf(title, sizeof title, "%s: k %d, context %lld, %s units", s->profile->model_name,
+             s->problem->opts.k, (long long)s->problem->opts.context,
+             po.granularity == HY_SOLVE_HEAD ? "(layer, kv head)" : "layer");
+    if (!rc && (hy_pareto_write_json(&p, s, out) || hy_pareto_write_svg(&p, title, svg)))
+        rc = hy_cli_die("pareto");
+    if (!rc) {
+        printf("cheapest feasible budget %.3f of dense; dense %.4g s per step\n",
+               p.cheapest_s / p.dense_cost_s, p.dense_cost_s);
+        printf("%-8s %-12s %-12s %-10s %s\n", "budget", "dp loss", "ilp loss", "ilp gain",
+               "ilp gap");
+        for (int32_t i = 0; i < p.n_ilp; i++) {
+            double dpl = INFINITY, b = p.ilp[i].budget_s;
+            for (int32_t j = 0; j < p.n_dp; j++)
+                if (p.dp[j].cost_s <= b) dpl = p.dp[j].loss;
+            printf("%-8.3f %-12.5g %-12.5g %-10.3g %.3g\n", b / p.dense_cost_s, dpl, p.ilp[i].loss,
+                   dpl - p.ilp[i].loss, p.ilp[i].gap);
+        }
+        printf("wrote %s and %s (%.1f s)\n", out, svg, hy_now() - t0);
+    }
+    hy_pareto_free(&p);
+    hy_session_close(s);
+    return rc;
+}

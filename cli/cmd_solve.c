@@ -1,0 +1,150 @@
+/* hylra solve: profile (+ cost table) -> plan.json under a speed budget, by the chain DP or
+ * the unit-level ILP; prints the predicted cost, speedup and loss. */
+#include "commands.h"
+#include "hy_dpsolver.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: hylra solve PROFILE.h5 --budget B -o PLAN.json [options]\n"
+            "  --budget B          fraction of dense attention cost (0.3), or seconds per step "
+            "(2e-4s)\n"
+            "  --costs FILE        measured cost table (costs.json); default: analytic model\n"
+            "  --method dp|ilp     exact chain DP (default) or unit-level ILP (GLPK)\n"
+            "  --k K               top-k size, one of the profile's k grid (default 256)\n"
+            "  --granularity layer|head   units are layers (default) or (layer, kv head)\n"
+            "  --ctx N             context the costs are for (default: the profile's)\n"
+            "  --loss out_err|recall      loss of a reuse (default out_err; recall = 1 - recall)\n"
+            "  --sensitive T       own-set loss above T forbids reuse (default 0.1)\n"
+            "  --temporal          offer the profile's strides as refresh choices\n"
+            "  --steps N           DP budget steps (default 1000)\n"
+            "  --time-limit S      ILP time limit in seconds (default 60)\n"
+            "  --candidates N      ILP sources kept per unit (default 24, 0 = all)\n");
+}
+
+/* "0.3" is a fraction of dense attention cost, "2e-4s" seconds per decode step. */
+static int parse_budget(const char *s, double *v, int *seconds) {
+    char *end = NULL;
+    *v = strtod(s, &end);
+    *seconds = end && *end == 's' && end[1] == 0;
+    return end != s && (*end == 0 || *seconds) && *v > 0;
+}
+
+static void summary(const hy_plan *pl) {
+    int n[3] = {0, 0, 0};
+    for (int32_t u = 0; u < hy_plan_n_units(pl); u++)
+        n[pl->units[u].mode]++;
+    printf("plan: %d units: %d dense, %d select, %d reuse (k %d, context %d)\n",
+           hy_plan_n_units(pl), n[0], n[1], n[2], pl->k, pl->context);
+    printf("predicted cost %.4g s per step = %.3f of dense (%.4g s), speedup %.2fx\n", pl->cost_s,
+           pl->cost_s / pl->dense_cost_s, pl->dense_cost_s, pl->dense_cost_s / pl->cost_s);
+    printf("predicted loss %.5g (%s, summed over layers)\n", pl->loss, pl->loss_kind);
+    printf("solver %s: %s, gap %.3g, %.3f s\n", pl->solver, pl->status, pl->gap, pl->solve_seconds);
+}
+
+int hy_cmd_solve(int argc, char **argv) {
+    static const struct option lo[] = {
+        {"budget", 1, 0, 'b'}, {"costs", 1, 0, 'c'},       {"method", 1, 0, 'm'},
+        {"k", 1, 0, 'k'},      {"granularity", 1, 0, 'g'}, {"ctx", 1, 0, 'n'},
+        {"loss", 1, 0, 'l'},   {"sensitive", 1, 0, 's'},   {"temporal", 0, 0, 't'},
+        {"steps", 1, 0, 'S'},  {"time-limit", 1, 0, 'T'},  {"candidates", 1, 0, 'C'},
+        {"output", 1, 0, 'o'}, {"help", 0, 0, 'h'},        {0, 0, 0, 0}};
+    hy_problem_opts po;
+    hy_problem_opts_default(&po);
+    hy_ilp_opts io;
+    hy_ilp_opts_default(&io);
+    const char *costs = NULL, *method = "dp", *out = NULL;
+    double budget = 0;
+    int seconds = 0, steps = 1000, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:h", lo, NULL)) != -1) {
+        switch (c) {
+        case 'b':
+            if (!parse_budget(optarg, &budget, &seconds)) {
+                fprintf(stderr,
+                        "hylra solve: --budget %s: expected a fraction (0.3) or seconds (2e-4s)\n",
+                        optarg);
+                return 2;
+            }
+            break;
+        case 'c':
+            costs = optarg;
+            break;
+        case 'm':
+            method = optarg;
+            break;
+        case 'k':
+            po.k = atoi(optarg);
+            break;
+        case 'g':
+            if (!strcmp(optarg, "head"))
+                po.granularity = HY_SOLVE_HEAD;
+            else if (strcmp(optarg, "layer")) {
+                fprintf(stderr, "hylra solve: --granularity %s: expected layer|head\n", optarg);
+                return 2;
+            }
+            break;
+        case 'n':
+            po.context = atoll(optarg);
+            break;
+        case 'l':
+            if (!strcmp(optarg, "recall"))
+                po.loss = HY_LOSS_RECALL;
+            else if (strcmp(optarg, "out_err")) {
+                fprintf(stderr, "hylra solve: --loss %s: expected out_err|recall\n", optarg);
+                return 2;
+            }
+            break;
+        case 's':
+            po.sensitive_threshold = atof(optarg);
+            break;
+        case 't':
+            po.temporal = true;
+            break;
+        case 'S':
+            steps = atoi(optarg);
+            break;
+        case 'T':
+            io.time_limit_s = atof(optarg);
+            break;
+        case 'C':
+            io.max_candidates = atoi(optarg);
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind != argc - 1 || !out || budget <= 0) {
+        usage(stderr);
+        return 2;
+    }
+    hy_session *s = NULL;
+    if (hy_session_open(argv[optind], costs, &po, &s)) return hy_cli_die("solve");
+    hy_plan *pl = NULL;
+    hy_solve_info info;
+    if (hy_session_solve(s, method, budget, seconds, steps, &io, &pl, &info)) {
+        hy_session_close(s);
+        return hy_cli_die("solve");
+    }
+    int rc = 0;
+    if (hy_plan_write(pl, out))
+        rc = hy_cli_die("solve");
+    else {
+        summary(pl);
+        printf("wrote %s\n", out);
+    }
+    hy_plan_free(pl);
+    hy_session_close(s);
+    return rc;
+}

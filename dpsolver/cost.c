@@ -1,0 +1,97 @@
+/* dpsolver/cost: seconds of one layer's decode-step attention per mode. Measured tables win;
+ * the analytic fallback counts the bytes each mode must move (decode attention is bound by
+ * memory, not math) and adds a launch overhead per kernel. Constants: docs/solver.md. */
+#include "hy_dpsolver.h"
+
+#include <math.h>
+#include <stdio.h>
+
+void hy_cost_model_init(hy_cost_model *m, int32_t head_dim, int32_t n_heads, int32_t n_kv_heads,
+                        const hy_costs *table) {
+    *m = (hy_cost_model){.table = table,
+                         .bandwidth_Bps = HY_H100_HBM3_BPS,
+                         .launch_s = HY_LAUNCH_S,
+                         .elem_bytes = 2,
+                         .head_dim = head_dim,
+                         .n_heads = n_heads,
+                         .n_kv_heads = n_kv_heads,
+                         .batch = 1};
+    if (table && isfinite(table->copy_bandwidth_GBps) && table->copy_bandwidth_GBps > 0)
+        m->bandwidth_Bps = table->copy_bandwidth_GBps * 1e9;
+    if (table && table->launch_overhead_s > 0) m->launch_s = table->launch_overhead_s;
+}
+
+/* dense:  read K and V of n tokens (one kernel);
+ * select: the same plus fp32 scores per KV head written and read back by the top-k, and the
+ *         k indices written (two kernels: attention with scores, top-k);
+ * reuse:  read the k indices and gather K and V of k tokens (one kernel). */
+static double analytic(const hy_cost_model *m, hy_unit_mode mode, int64_t n, int64_t k) {
+    double b = m->batch, kvh = m->n_kv_heads;
+    double row = 2.0 * kvh * m->head_dim * m->elem_bytes; /* K + V bytes per token */
+    double bytes = 0;
+    int launches = 1;
+    switch (mode) {
+    case HY_MODE_DENSE:
+        bytes = b * row * (double)n;
+        break;
+    case HY_MODE_SELECT:
+        bytes = b * (row * (double)n + 2.0 * 4.0 * kvh * (double)n + 4.0 * kvh * (double)k);
+        launches = 2;
+        break;
+    case HY_MODE_REUSE:
+        bytes = b * (row * (double)k + 4.0 * kvh * (double)k);
+        break;
+    }
+    return bytes / m->bandwidth_Bps + launches * m->launch_s;
+}
+
+hy_status hy_cost_layer(const hy_cost_model *m, hy_unit_mode mode, int64_t n, int64_t k,
+                        double *seconds) {
+    if (n <= 0 || k < 0 || (mode != HY_MODE_DENSE && (k == 0 || k > n)))
+        return hy_fail(HY_ERANGE, "cost: mode %s at n %lld k %lld, expected 0 < k <= n",
+                       hy_unit_mode_name(mode), (long long)n, (long long)k);
+    if (!m->table) {
+        *seconds = analytic(m, mode, n, k);
+        return HY_OK;
+    }
+    hy_cost_op op = mode == HY_MODE_DENSE    ? HY_OP_DENSE
+                    : mode == HY_MODE_SELECT ? HY_OP_SELECT
+                                             : HY_OP_REUSE;
+    hy_status st =
+        hy_costs_lookup(m->table, op, m->batch, n, mode == HY_MODE_DENSE ? 0 : k, seconds);
+    if (st) return hy_fail_ctx(st, "cost table (device %s)", m->table->device);
+    *seconds += m->table->per_layer_other_s;
+    return HY_OK;
+}
+
+hy_status hy_cost_analytic_table(const hy_cost_model *m, hy_costs **out) {
+    static const int64_t ns[] = {1024, 4096, 16384, 65536, 131072};
+    static const int64_t ks[] = {64, 256, 1024, 4096};
+    int32_t cnt = 0;
+    for (int i = 0; i < 5; i++) {
+        cnt++;
+        for (int j = 0; j < 4; j++)
+            cnt += ks[j] <= ns[i] ? 2 : 0;
+    }
+    hy_status st = hy_costs_create(cnt, out);
+    if (st) return st;
+    hy_costs *c = *out;
+    snprintf(c->device, sizeof c->device, "analytic");
+    snprintf(c->tool, sizeof c->tool, "hylra");
+    c->copy_bandwidth_GBps = m->bandwidth_Bps / 1e9;
+    c->head_dim = m->head_dim, c->n_heads = m->n_heads, c->n_kv_heads = m->n_kv_heads;
+    c->launch_overhead_s = m->launch_s;
+    int32_t e = 0;
+    for (int i = 0; i < 5; i++) {
+        c->entries[e++] =
+            (hy_cost_entry){HY_OP_DENSE, m->batch, ns[i], 0, analytic(m, HY_MODE_DENSE, ns[i], 0)};
+        for (int j = 0; j < 4; j++) {
+            if (ks[j] > ns[i]) continue;
+            c->entries[e++] = (hy_cost_entry){HY_OP_SELECT, m->batch, ns[i], ks[j],
+                                              analytic(m, HY_MODE_SELECT, ns[i], ks[j])};
+            c->entries[e++] = (hy_cost_entry){HY_OP_REUSE, m->batch, ns[i], ks[j],
+                                              analytic(m, HY_MODE_REUSE, ns[i], ks[j])};
+        }
+    }
+    return HY_OK;
+}

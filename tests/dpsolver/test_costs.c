@@ -1,0 +1,188 @@
+/* tests/dpsolver: the cost table format (round trip, named errors) and lookup (exact at
+ * grid points, log-log between them, 2x extrapolation, refusal beyond), and the cost model
+ * (analytic ordering of modes, table path, analytic table written as costs.json). */
+#include "hy_dpsolver.h"
+#include "hy_test.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+static const char *table_json =
+    "{\"format\": \"hylra-costs\", \"version\": 1, \"device\": \"NVIDIA H100 80GB HBM3\",\n"
+    " \"created\": \"2026-11-23T09:00:00Z\", \"tool\": \"hylra 0.1.0\", \"copy_bandwidth_GBps\": "
+    "3000.0,\n"
+    " \"dtype\": \"bf16\", \"head_dim\": 64, \"n_heads\": 9, \"n_kv_heads\": 3, \"page_size\": "
+    "16,\n"
+    " \"entries\": [\n"
+    "  {\"op\": \"dense\", \"batch\": 1, \"n\": 1024, \"k\": 0, \"seconds\": 4e-6},\n"
+    "  {\"op\": \"dense\", \"batch\": 1, \"n\": 4096, \"k\": 0, \"seconds\": 1.6e-5},\n"
+    "  {\"op\": \"select\", \"batch\": 1, \"n\": 1024, \"k\": 256, \"seconds\": 6e-6},\n"
+    "  {\"op\": \"select\", \"batch\": 1, \"n\": 4096, \"k\": 256, \"seconds\": 2e-5},\n"
+    "  {\"op\": \"reuse\", \"batch\": 1, \"n\": 4096, \"k\": 64, \"seconds\": 1e-6},\n"
+    "  {\"op\": \"reuse\", \"batch\": 1, \"n\": 4096, \"k\": 1024, \"seconds\": 1.6e-5},\n"
+    "  {\"op\": \"topk\", \"batch\": 1, \"n\": 4096, \"k\": 256, \"seconds\": 3e-6}\n"
+    " ],\n"
+    " \"fixed\": {\"launch_overhead_s\": 3e-6, \"per_layer_other_s\": 0.0}}\n";
+
+static hy_costs *load(void) {
+    hy_costs *c = NULL;
+    return hy_costs_from_json(table_json, strlen(table_json), "t.json", &c) ? NULL : c;
+}
+
+HY_TEST(read_fields) {
+    hy_costs *c = load();
+    HY_REQUIRE(c);
+    HY_CHECK(!strcmp(c->device, "NVIDIA H100 80GB HBM3"));
+    HY_CHECK_EQ_INT(c->n_entries, 7);
+    HY_CHECK_EQ_INT(c->n_kv_heads, 3);
+    HY_CHECK_NEAR(c->copy_bandwidth_GBps, 3000.0, 0);
+    HY_CHECK_NEAR(c->launch_overhead_s, 3e-6, 0);
+    HY_CHECK_EQ_INT(c->entries[4].op, HY_OP_REUSE);
+    HY_CHECK_EQ_INT(c->entries[4].k, 64);
+    hy_costs_free(c);
+}
+
+HY_TEST(round_trip_file) {
+    hy_costs *c = load(), *d = NULL;
+    HY_REQUIRE(c);
+    char path[96];
+    snprintf(path, sizeof path, "/tmp/hy_test_costs_%d.json", (int)getpid());
+    HY_OK_OR_FAIL(hy_costs_write(c, path));
+    HY_OK_OR_FAIL(hy_costs_read(path, &d));
+    HY_CHECK_EQ_INT(d->n_entries, c->n_entries);
+    for (int32_t i = 0; i < c->n_entries; i++) {
+        HY_CHECK(c->entries[i].op == d->entries[i].op && c->entries[i].n == d->entries[i].n &&
+                 c->entries[i].k == d->entries[i].k && c->entries[i].batch == d->entries[i].batch);
+        HY_CHECK(c->entries[i].seconds == d->entries[i].seconds);
+    }
+    HY_CHECK(!strcmp(c->device, d->device) && c->page_size == d->page_size);
+    remove(path);
+    hy_costs_free(c);
+    hy_costs_free(d);
+}
+
+static hy_status edited(const char *from, const char *to) {
+    char buf[4096];
+    const char *at = strstr(table_json, from);
+    if (!at) return HY_EINVAL;
+    snprintf(buf, sizeof buf, "%.*s%s%s", (int)(at - table_json), table_json, to,
+             at + strlen(from));
+    hy_costs *c = NULL;
+    hy_status st = hy_costs_from_json(buf, strlen(buf), "e.json", &c);
+    hy_costs_free(c);
+    return st;
+}
+
+HY_TEST(named_errors) {
+    HY_CHECK_EQ_INT(edited("\"topk\"", "\"flash\""), HY_EFORMAT);
+    HY_CHECK(
+        strstr(hy_last_error(), "entries[6].op is \"flash\", expected dense|select|reuse|topk"));
+    HY_CHECK_EQ_INT(edited("\"version\": 1", "\"version\": 3"), HY_EUNSUPPORTED);
+    HY_CHECK(strstr(hy_last_error(), "version is 3, expected 1"));
+    HY_CHECK_EQ_INT(edited("\"seconds\": 3e-6}", "\"seconds\": -1}"), HY_ERANGE);
+    HY_CHECK(strstr(hy_last_error(), "entries[6].seconds"));
+    HY_CHECK_EQ_INT(edited("\"k\": 64", "\"k\": 1024"), HY_EFORMAT);
+    HY_CHECK(strstr(hy_last_error(), "entries[5] repeats entries[4]"));
+    HY_CHECK_EQ_INT(edited("\"n\": 4096, \"k\": 64", "\"n\": 32, \"k\": 64"), HY_ERANGE);
+    HY_CHECK(strstr(hy_last_error(), "k 64 is larger than n 32"));
+    HY_CHECK_EQ_INT(edited("hylra-costs", "hylra-plan"), HY_EUNSUPPORTED);
+    HY_CHECK_EQ_INT(
+        edited("\"batch\": 1, \"n\": 1024, \"k\": 0", "\"batch\": \"1\", \"n\": 1024, \"k\": 0"),
+        HY_EFORMAT);
+    HY_CHECK(strstr(hy_last_error(), "entries[0].batch is not an integer"));
+}
+
+HY_TEST(lookup_exact_at_grid_points) {
+    hy_costs *c = load();
+    HY_REQUIRE(c);
+    double s;
+    HY_OK_OR_FAIL(hy_costs_lookup(c, HY_OP_DENSE, 1, 4096, 0, &s));
+    HY_CHECK_NEAR(s, 1.6e-5, 1e-18);
+    HY_OK_OR_FAIL(hy_costs_lookup(c, HY_OP_REUSE, 1, 4096, 1024, &s));
+    HY_CHECK_NEAR(s, 1.6e-5, 1e-18);
+    HY_OK_OR_FAIL(hy_costs_lookup(c, HY_OP_DENSE, 1, 4096, 777, &s)); /* k ignored for dense */
+    HY_CHECK_NEAR(s, 1.6e-5, 1e-18);
+    hy_costs_free(c);
+}
+
+HY_TEST(lookup_interpolates_log_log) {
+    hy_costs *c = load();
+    HY_REQUIRE(c);
+    double s;
+    /* dense is linear in n on this grid (4e-6 at 1024, 1.6e-5 at 4096): 2048 -> 8e-6 */
+    HY_OK_OR_FAIL(hy_costs_lookup(c, HY_OP_DENSE, 1, 2048, 0, &s));
+    HY_CHECK_NEAR(s, 8e-6, 1e-15);
+    /* reuse goes as k: 1e-6 at 64, 1.6e-5 at 1024 -> 4e-6 at 256 */
+    HY_OK_OR_FAIL(hy_costs_lookup(c, HY_OP_REUSE, 1, 4096, 256, &s));
+    HY_CHECK_NEAR(s, 4e-6, 1e-15);
+    /* extrapolation within 2x continues the segment */
+    HY_OK_OR_FAIL(hy_costs_lookup(c, HY_OP_DENSE, 1, 8192, 0, &s));
+    HY_CHECK_NEAR(s, 3.2e-5, 1e-15);
+    hy_costs_free(c);
+}
+
+HY_TEST(lookup_refuses_beyond_2x_and_missing_ops) {
+    hy_costs *c = load();
+    HY_REQUIRE(c);
+    double s;
+    HY_CHECK_EQ_INT(hy_costs_lookup(c, HY_OP_DENSE, 1, 8193 * 2, 0, &s), HY_ERANGE);
+    HY_CHECK(strstr(hy_last_error(),
+                    "op dense: n 16386 is more than 2x outside the measured grid 1024..4096"));
+    HY_CHECK_EQ_INT(hy_costs_lookup(c, HY_OP_REUSE, 1, 4096, 16, &s), HY_ERANGE);
+    HY_CHECK(strstr(hy_last_error(), "k 16"));
+    HY_CHECK_EQ_INT(hy_costs_lookup(c, HY_OP_DENSE, 8, 4096, 0, &s), HY_ERANGE);
+    HY_CHECK(strstr(hy_last_error(), "batch 8"));
+    c->entries[6].op = HY_OP_DENSE, c->entries[6].k = 0, c->entries[6].n = 2048;
+    HY_CHECK_EQ_INT(hy_costs_lookup(c, HY_OP_TOPK, 1, 4096, 256, &s), HY_ENOTFOUND);
+    hy_costs_free(c);
+}
+
+HY_TEST(analytic_model_orders_modes) {
+    hy_cost_model m;
+    hy_cost_model_init(&m, 128, 32, 8, NULL);
+    double d, s, r, r2;
+    HY_OK_OR_FAIL(hy_cost_layer(&m, HY_MODE_DENSE, 32768, 256, &d));
+    HY_OK_OR_FAIL(hy_cost_layer(&m, HY_MODE_SELECT, 32768, 256, &s));
+    HY_OK_OR_FAIL(hy_cost_layer(&m, HY_MODE_REUSE, 32768, 256, &r));
+    HY_OK_OR_FAIL(hy_cost_layer(&m, HY_MODE_REUSE, 32768, 2048, &r2));
+    HY_CHECK(s > d && d > r2 && r2 > r);
+    /* dense: 2 (K,V) * 8 heads * 128 * 2 bytes * 32768 tokens / 3.35e12 + one launch */
+    HY_CHECK_NEAR(d, 2.0 * 8 * 128 * 2 * 32768 / 3.35e12 + 3e-6, 1e-12);
+    HY_CHECK_EQ_INT(hy_cost_layer(&m, HY_MODE_REUSE, 100, 256, &r), HY_ERANGE);
+    HY_CHECK(strstr(hy_last_error(), "expected 0 < k <= n"));
+}
+
+HY_TEST(table_model_uses_measurements_and_bandwidth) {
+    hy_costs *c = load();
+    HY_REQUIRE(c);
+    hy_cost_model m;
+    hy_cost_model_init(&m, 64, 9, 3, c);
+    HY_CHECK_NEAR(m.bandwidth_Bps, 3e12, 1);
+    double s;
+    HY_OK_OR_FAIL(hy_cost_layer(&m, HY_MODE_SELECT, 1024, 256, &s));
+    HY_CHECK_NEAR(s, 6e-6, 1e-18);
+    HY_CHECK_EQ_INT(hy_cost_layer(&m, HY_MODE_SELECT, 100000, 256, &s), HY_ERANGE);
+    HY_CHECK(strstr(hy_last_error(), "cost table (device NVIDIA H100 80GB HBM3)"));
+    hy_costs_free(c);
+}
+
+/* The analytic model written as a table and read back prices like the model itself. */
+HY_TEST(analytic_table_round_trips_through_json) {
+    hy_cost_model m, t;
+    hy_cost_model_init(&m, 64, 9, 3, NULL);
+    hy_costs *c = NULL, *d = NULL;
+    HY_OK_OR_FAIL(hy_cost_analytic_table(&m, &c));
+    char *js = NULL;
+    HY_OK_OR_FAIL(hy_costs_to_json(c, &js));
+    HY_OK_OR_FAIL(hy_costs_from_json(js, strlen(js), "analytic", &d));
+    hy_cost_model_init(&t, 64, 9, 3, d);
+    double a, b;
+    HY_OK_OR_FAIL(hy_cost_layer(&m, HY_MODE_REUSE, 16384, 1024, &a));
+    HY_OK_OR_FAIL(hy_cost_layer(&t, HY_MODE_REUSE, 16384, 1024, &b));
+    HY_CHECK_NEAR(a, b, 1e-15);
+    free(js);
+    hy_costs_free(c);
+    hy_costs_free(d);
+}
+
+HY_TEST_MAIN()
