@@ -1,0 +1,104 @@
+/* CUDA dense decode attention (attention_decode.h): split-KV flash-decoding through the core
+ * in attention_core.cuh, plus the scores pass of the select path. The core writes each
+ * head's log2-scaled logits; once the merged max and sum are known, one light kernel turns
+ * them into per-KV-head probability sums (reads G floats, writes one, per token). */
+#include "attention_core.cuh"
+
+extern "C" hy_status hy_cuda_attn_ws_create(hy_cuda_attn_ws **out, const hy_attn_shape *s,
+                                            int64_t max_tokens, int with_scores) {
+    if (!out || !s || max_tokens < 1 || s->batch < 1 || s->n_kv_heads < 1 ||
+        s->n_heads % s->n_kv_heads)
+        return hy_fail(HY_EINVAL, "attention workspace: bad shape or max_tokens %lld",
+                       (long long)max_tokens);
+    *out = nullptr;
+    hy_cuda_attn_ws *ws = (hy_cuda_attn_ws *)calloc(1, sizeof *ws);
+    if (!ws) return hy_fail(HY_ENOMEM, "attention workspace: %zu bytes", sizeof *ws);
+    ws->shape = *s;
+    ws->max_tokens = max_tokens;
+    const int64_t heads = (int64_t)s->batch * s->n_heads, units = (int64_t)s->batch * s->n_kv_heads;
+    hy_status st = HY_OK;
+    int dev = 0;
+#define WS_TRY(call)                                                                               \
+    do {                                                                                           \
+        cudaError_t e_ = (call);                                                                   \
+        if (e_ != cudaSuccess && !st)                                                              \
+            st = hy_fail(HY_EDEVICE, "%s:%d: %s failed: %s", __FILE__, __LINE__, #call,            \
+                         cudaGetErrorString(e_));                                                  \
+    } while (0)
+    WS_TRY(cudaGetDevice(&dev));
+    WS_TRY(cudaDeviceGetAttribute(&ws->sm_count, cudaDevAttrMultiProcessorCount, dev));
+    if (!st)
+        WS_TRY(cudaMalloc(&ws->part_acc, heads * HY_ATTN_MAX_SPLITS * s->head_dim * sizeof(float)));
+    if (!st) WS_TRY(cudaMalloc(&ws->part_ml, heads * HY_ATTN_MAX_SPLITS * 2 * sizeof(float)));
+    if (!st) WS_TRY(cudaMalloc(&ws->final_ml, heads * 2 * sizeof(float)));
+    if (!st) WS_TRY(cudaMalloc(&ws->tickets, units * sizeof(unsigned)));
+    if (!st) WS_TRY(cudaMemset(ws->tickets, 0, units * sizeof(unsigned)));
+    if (!st && with_scores) WS_TRY(cudaMalloc(&ws->logits, heads * max_tokens * sizeof(float)));
+#undef WS_TRY
+    if (st) {
+        hy_cuda_attn_ws_free(ws);
+        return st;
+    }
+    *out = ws;
+    return HY_OK;
+}
+
+extern "C" void hy_cuda_attn_ws_free(hy_cuda_attn_ws *ws) {
+    if (!ws) return;
+    cudaFree(ws->part_acc);
+    cudaFree(ws->part_ml);
+    cudaFree(ws->final_ml);
+    cudaFree(ws->tickets);
+    cudaFree(ws->logits);
+    free(ws);
+}
+
+/* scores[unit][t] = sum over the group's heads of 2^(logit - M) / L. */
+__global__ void hy_scores_kernel(float *scores, int64_t score_stride, const float *logits,
+                                 int64_t max_tokens, const float *final_ml, const int32_t *lens,
+                                 int n_kv, int G) {
+    const int unit = blockIdx.y;
+    const int64_t len = lens[unit / n_kv];
+    const int64_t t = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (t >= len) return;
+    float acc = 0.f;
+    for (int h = 0; h < G; h++) {
+        const int64_t head = (int64_t)unit * G + h;
+        const float M = final_ml[head * 2], L = final_ml[head * 2 + 1];
+        acc += exp2f(__ldcs(&logits[head * max_tokens + t]) - M) / L;
+    }
+    scores[unit * score_stride + t] = acc;
+}
+
+extern "C" hy_status hy_cuda_attn_decode(float *out, float *scores, int64_t score_stride,
+                                         const float *q, const void *k, const void *v,
+                                         hy_kv_dtype dt, const int32_t *lens, int64_t max_len,
+                                         const hy_attn_shape *s, hy_cuda_attn_ws *ws,
+                                         void *stream) {
+    hy_core_args a;
+    hy_status st = hy_attn_core_args_init(&a, out, q, k, v, lens, s, ws);
+    if (st) return st;
+    if (max_len < 1 || max_len > s->kv_cap || max_len > ws->max_tokens)
+        return hy_fail(HY_ERANGE,
+                       "attention decode CUDA: max_len %lld, expected 1..min(kv_cap "
+                       "%lld, workspace %lld)",
+                       (long long)max_len, (long long)s->kv_cap, (long long)ws->max_tokens);
+    if (scores && (!ws->logits || score_stride < max_len))
+        return hy_fail(HY_EINVAL,
+                       "attention decode CUDA: scores asked but workspace has no "
+                       "logits or score_stride %lld < max_len %lld",
+                       (long long)score_stride, (long long)max_len);
+    const int units = s->batch * s->n_kv_heads;
+    cudaStream_t cs = (cudaStream_t)stream;
+    if (!scores)
+        return hy_attn_core_launch<HY_CORE_DENSE>(a, dt, s->head_dim, units, max_len, ws->sm_count,
+                                                  cs);
+    st = hy_attn_core_launch<HY_CORE_DENSE_SCORES>(a, dt, s->head_dim, units, max_len, ws->sm_count,
+                                                   cs);
+    if (st) return st;
+    dim3 grid((unsigned)((max_len + 255) / 256), (unsigned)units);
+    hy_scores_kernel<<<grid, 256, 0, cs>>>(scores, score_stride, ws->logits, ws->max_tokens,
+                                           ws->final_ml, lens, s->n_kv_heads, a.G);
+    HY_CUDA_LAUNCH("hy_scores_kernel");
+    return HY_OK;
+}

@@ -1,0 +1,11 @@
+/* Embedding gather, CPU reference and the CPU runtime's implementation (contract in
+ * embedding.h). Ids were validated by the caller. */
+#include "embedding.h"
+
+#include <string.h>
+
+void hy_embedding_f32(float *out, const float *table, int64_t d, const int32_t *ids,
+                      int64_t n_tok) {
+    for (int64_t t = 0; t < n_tok; t++)
+        memcpy(out + t * d, table + (int64_t)ids[t] * d, (size_t)d * sizeof(float));
+}

@@ -1,0 +1,19 @@
+/* RMSNorm, CPU reference and the CPU runtime's implementation (contract in rmsnorm.h).
+ * The sum of squares accumulates in double: rows are a few thousand wide and float
+ * accumulation would put the reference itself ~1e-6 off. */
+#include "rmsnorm.h"
+
+#include <math.h>
+
+void hy_rmsnorm_f32(float *y, const float *x, const float *w, int64_t rows, int64_t n, float eps) {
+    for (int64_t r = 0; r < rows; r++) {
+        const float *xr = x + r * n;
+        float *yr = y + r * n;
+        double ss = 0.0;
+        for (int64_t i = 0; i < n; i++)
+            ss += (double)xr[i] * (double)xr[i];
+        const float inv = (float)(1.0 / sqrt(ss / (double)n + (double)eps));
+        for (int64_t i = 0; i < n; i++)
+            yr[i] = xr[i] * inv * w[i];
+    }
+}

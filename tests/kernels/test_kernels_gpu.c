@@ -1,0 +1,463 @@
+/* GPU kernels against their CPU references on fresh random inputs (not part of `meson test`:
+ * CI has no GPU; scripts/gpu-check runs it). Outputs are poisoned (NaN / -1) before each run;
+ * K/V values are exactly representable in bf16 and fp16, so the CPU reference sees the very
+ * numbers the GPU reads and the error left is fp32 accumulation order. */
+#include <cuda_runtime_api.h>
+#include <stdlib.h>
+
+#include "argmax.h"
+#include "attention_decode.h"
+#include "attention_prefill.h"
+#include "attention_sparse.h"
+#include "cuda_check.h"
+#include "cuda_ops.h"
+#include "embedding.h"
+#include "hy_test.h"
+#include "indexset.h"
+#include "rmsnorm.h"
+#include "rope.h"
+#include "swiglu.h"
+#include "topk.h"
+
+#define CU(call)                                                                                   \
+    do {                                                                                           \
+        cudaError_t e_ = (call);                                                                   \
+        if (e_ != cudaSuccess) {                                                                   \
+            HY_FAILF("%s: %s", #call, cudaGetErrorString(e_));                                     \
+            return;                                                                                \
+        }                                                                                          \
+    } while (0)
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static uint32_t urand(void) {
+    rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+    return (uint32_t)(rng >> 16);
+}
+static float frand(void) {
+    return (float)(urand() & 0xffffff) / 8388608.0f - 1.0f;
+}
+static float kvrand(void) {
+    return (float)((int)(urand() % 511) - 255) / 64.0f;
+}
+
+static uint16_t to_bf16(float f) { /* exact for kvrand values */
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return (uint16_t)(u >> 16);
+}
+static uint16_t to_f16(float f) { /* exact for kvrand values (normal, 8 significant bits) */
+    if (f == 0.0f) return 0;
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    uint32_t sign = (u >> 16) & 0x8000, e = ((u >> 23) & 0xff) - 127 + 15, m = (u >> 13) & 0x3ff;
+    return (uint16_t)(sign | (e << 10) | m);
+}
+
+/* HY_GPU_SMALL=1 (under compute-sanitizer) skips the long cases. */
+static int small_only(void) {
+    return getenv("HY_GPU_SMALL") != NULL;
+}
+
+static double rel_err(const float *a, const float *ref, size_t n, int *nan) {
+    double num = 0, den = 0;
+    *nan = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (a[i] != a[i]) (*nan)++;
+        num += ((double)a[i] - ref[i]) * ((double)a[i] - ref[i]);
+        den += (double)ref[i] * ref[i];
+    }
+    return den > 0 ? sqrt(num / den) : sqrt(num);
+}
+
+static void *dev_copy(const void *h, size_t bytes) {
+    void *d = NULL;
+    if (cudaMalloc(&d, bytes ? bytes : 1) != cudaSuccess) return NULL;
+    if (h && cudaMemcpy(d, h, bytes, cudaMemcpyHostToDevice) != cudaSuccess) return NULL;
+    return d;
+}
+
+/* Random K/V of a shape: float copies for the CPU, 16-bit copies for the GPU. */
+typedef struct {
+    float *kf, *vf;
+    void *kd, *vd;
+    size_t elems;
+} kv_pair;
+static int kv_make(kv_pair *kv, const hy_attn_shape *s, hy_kv_dtype dt) {
+    kv->elems = (size_t)s->batch * s->seq_stride;
+    kv->kf = malloc(kv->elems * 4), kv->vf = malloc(kv->elems * 4);
+    uint16_t *kh = malloc(kv->elems * 2), *vh = malloc(kv->elems * 2);
+    for (size_t i = 0; i < kv->elems; i++) {
+        kv->kf[i] = kvrand(), kv->vf[i] = kvrand();
+        kh[i] = dt == HY_KV_BF16 ? to_bf16(kv->kf[i]) : to_f16(kv->kf[i]);
+        vh[i] = dt == HY_KV_BF16 ? to_bf16(kv->vf[i]) : to_f16(kv->vf[i]);
+    }
+    kv->kd = dev_copy(kh, kv->elems * 2), kv->vd = dev_copy(vh, kv->elems * 2);
+    free(kh), free(vh);
+    return kv->kd && kv->vd;
+}
+static void kv_free(kv_pair *kv) {
+    free(kv->kf), free(kv->vf), cudaFree(kv->kd), cudaFree(kv->vd);
+}
+
+typedef struct {
+    int B, H, KV, D;
+    hy_kv_dtype dt;
+    int32_t lens[4];
+} dcase;
+
+static void check_decode(const dcase *c) {
+    int64_t cap = 0;
+    if (small_only() && c->lens[0] > 10000) return;
+    for (int b = 0; b < c->B; b++)
+        cap = c->lens[b] > cap ? c->lens[b] : cap;
+    cap += 3; /* slack rows never read */
+    hy_attn_shape s = {
+        c->B, c->H, c->KV, c->D, cap, (int64_t)c->KV * cap * c->D, 1.0f / sqrtf((float)c->D)};
+    kv_pair kv;
+    HY_REQUIRE(kv_make(&kv, &s, c->dt));
+    const size_t nq = (size_t)c->B * c->H * c->D;
+    const int64_t sstride = (cap + 3) / 4 * 4;
+    const size_t nsc = (size_t)c->B * c->KV * sstride;
+    float *q = malloc(nq * 4), *ref = malloc(nq * 4), *got = malloc(nq * 4);
+    float *sref = calloc(nsc, 4), *sgot = malloc(nsc * 4);
+    for (size_t i = 0; i < nq; i++)
+        q[i] = frand();
+    HY_OK_OR_FAIL(hy_attn_decode_f32(ref, sref, sstride, q, kv.kf, kv.vf, c->lens, &s));
+    float *qd = dev_copy(q, nq * 4), *od = dev_copy(NULL, nq * 4), *sd = dev_copy(NULL, nsc * 4);
+    int32_t *ld = dev_copy(c->lens, (size_t)c->B * 4);
+    HY_REQUIRE(qd && od && sd && ld);
+    hy_cuda_attn_ws *ws = NULL;
+    HY_OK_OR_FAIL(hy_cuda_attn_ws_create(&ws, &s, cap, 1));
+    for (int with_scores = 0; with_scores < 2; with_scores++) {
+        CU(cudaMemset(od, 0xff, nq * 4));
+        CU(cudaMemset(sd, 0, nsc * 4));
+        HY_OK_OR_FAIL(hy_cuda_attn_decode(od, with_scores ? sd : NULL, sstride, qd, kv.kd, kv.vd,
+                                          c->dt, ld, cap - 3, &s, ws, NULL));
+        CU(cudaDeviceSynchronize());
+        CU(cudaMemcpy(got, od, nq * 4, cudaMemcpyDeviceToHost));
+        int nan;
+        double e = rel_err(got, ref, nq, &nan);
+        if (nan || !(e < 1e-4))
+            HY_FAILF("decode B%d H%d KV%d D%d dt%d len0 %d scores %d: rel err %.3g, %d NaN", c->B,
+                     c->H, c->KV, c->D, c->dt, c->lens[0], with_scores, e, nan);
+        if (with_scores) {
+            CU(cudaMemcpy(sgot, sd, nsc * 4, cudaMemcpyDeviceToHost));
+            double es = rel_err(sgot, sref, nsc, &nan);
+            if (nan || !(es < 1e-4))
+                HY_FAILF("decode scores B%d H%d KV%d: rel err %.3g, %d NaN", c->B, c->H, c->KV, es,
+                         nan);
+        }
+    }
+    hy_cuda_attn_ws_free(ws);
+    cudaFree(qd), cudaFree(od), cudaFree(sd), cudaFree(ld);
+    free(q), free(ref), free(got), free(sref), free(sgot);
+    kv_free(&kv);
+}
+
+HY_TEST(gpu_decode_matches_cpu) {
+    const dcase cases[] = {
+        {1, 32, 8, 128, HY_KV_BF16, {8205}},
+        {3, 8, 2, 64, HY_KV_F16, {1, 77, 1000}},
+        {2, 9, 3, 64, HY_KV_BF16, {300, 5}},
+        {1, 16, 2, 128, HY_KV_BF16, {100003}},
+        {4, 4, 4, 128, HY_KV_F16, {33, 64, 65, 129}},
+        {2, 32, 8, 128, HY_KV_F16, {131072, 7}},
+        {1, 8, 8, 64, HY_KV_BF16, {1}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        check_decode(&cases[i]);
+}
+
+static void check_topk(int rows, int n, int k, int sink, int window, int levels) {
+    if (small_only() && (int64_t)rows * n > 100000) return;
+    const int64_t xs = (n + 3) / 4 * 4, is = (int64_t)k + sink + window;
+    float *x = malloc((size_t)rows * xs * 4);
+    for (size_t i = 0; i < (size_t)rows * xs; i++)
+        x[i] = levels ? (float)(urand() % levels) : frand();
+    if (n > 20) x[17] = NAN, x[18] = -0.0f, x[19] = 0.0f;
+    int32_t *ir = malloc((size_t)rows * is * 4 + 4), *ig = malloc((size_t)rows * is * 4 + 4);
+    int32_t *cr = malloc((size_t)rows * 4), *cg = malloc((size_t)rows * 4), nn = n;
+    HY_OK_OR_FAIL(hy_topk_rows_f32(ir, cr, is, x, xs, rows, &nn, rows, k, sink, window));
+    float *xd = dev_copy(x, (size_t)rows * xs * 4);
+    int32_t *id = dev_copy(NULL, (size_t)rows * is * 4 + 4), *cd = dev_copy(NULL, (size_t)rows * 4);
+    int32_t *nd = dev_copy(&nn, 4);
+    HY_REQUIRE(xd && id && cd && nd);
+    CU(cudaMemset(id, 0xff, (size_t)rows * is * 4));
+    CU(cudaMemset(cd, 0xff, (size_t)rows * 4));
+    HY_OK_OR_FAIL(
+        hy_cuda_topk_rows_f32(id, cd, is, xd, xs, rows, nd, rows, n, k, sink, window, NULL));
+    CU(cudaDeviceSynchronize());
+    CU(cudaMemcpy(ig, id, (size_t)rows * is * 4, cudaMemcpyDeviceToHost));
+    CU(cudaMemcpy(cg, cd, (size_t)rows * 4, cudaMemcpyDeviceToHost));
+    for (int r = 0; r < rows; r++) {
+        if (cg[r] != cr[r]) {
+            HY_FAILF("topk rows %d n %d k %d sink %d win %d: row %d count %d, expected %d", rows, n,
+                     k, sink, window, r, cg[r], cr[r]);
+            break;
+        }
+        if (memcmp(ig + (size_t)r * is, ir + (size_t)r * is, (size_t)cr[r] * 4)) {
+            HY_FAILF("topk rows %d n %d k %d: row %d indices differ", rows, n, k, r);
+            break;
+        }
+    }
+    free(x), free(ir), free(ig), free(cr), free(cg);
+    cudaFree(xd), cudaFree(id), cudaFree(cd), cudaFree(nd);
+}
+
+HY_TEST(gpu_topk_matches_cpu) {
+    check_topk(32, 131072, 2048, 0, 0, 0);
+    check_topk(4, 1 << 20, 8192, 4, 64, 0);
+    check_topk(3, 100, 256, 0, 0, 0);      /* n < k */
+    check_topk(2, 300, 300, 0, 0, 0);      /* k = n */
+    check_topk(1, 1, 16, 0, 0, 0);         /* one token */
+    check_topk(8, 5001, 1000, 16, 64, 16); /* heavy ties */
+    check_topk(5, 4097, 1, 0, 0, 2);       /* ties, k = 1 */
+    check_topk(2, 777, 0, 3, 5, 0);        /* only sink and window */
+    check_topk(6, 70000, 4096, 4, 128, 1); /* all equal */
+    check_topk(40, 2001, 100, 2, 10, 7);   /* many rows: one block per row instead of a cluster */
+    check_topk(40, 2001, 3000, 0, 0, 0);   /* many rows, n < k */
+}
+
+/* Dense decode with scores on the GPU, then GPU and CPU top-k over the same GPU scores. */
+HY_TEST(gpu_select_path_matches_cpu_topk) {
+    hy_attn_shape s = {2, 32, 8, 128, 20000, 8 * 20000 * 128, 1.0f / sqrtf(128.f)};
+    int32_t lens[2] = {20000, 9999};
+    kv_pair kv;
+    HY_REQUIRE(kv_make(&kv, &s, HY_KV_BF16));
+    const size_t nq = 2 * 32 * 128, nsc = 2 * 8 * 20000;
+    float *q = malloc(nq * 4), *sc = malloc(nsc * 4);
+    for (size_t i = 0; i < nq; i++)
+        q[i] = frand();
+    float *qd = dev_copy(q, nq * 4), *od = dev_copy(NULL, nq * 4), *sd = dev_copy(NULL, nsc * 4);
+    int32_t *ld = dev_copy(lens, 8), *id = dev_copy(NULL, 16 * 1100 * 4), *cd = dev_copy(NULL, 64);
+    hy_cuda_attn_ws *ws = NULL;
+    HY_OK_OR_FAIL(hy_cuda_attn_ws_create(&ws, &s, 20000, 1));
+    CU(cudaMemset(sd, 0, nsc * 4));
+    HY_OK_OR_FAIL(
+        hy_cuda_attn_decode(od, sd, 20000, qd, kv.kd, kv.vd, HY_KV_BF16, ld, 20000, &s, ws, NULL));
+    CU(cudaMemset(id, 0xff, 16 * 1100 * 4));
+    HY_OK_OR_FAIL(
+        hy_cuda_topk_rows_f32(id, cd, 1100, sd, 20000, 16, ld, 8, 20000, 1024, 4, 64, NULL));
+    CU(cudaDeviceSynchronize());
+    CU(cudaMemcpy(sc, sd, nsc * 4, cudaMemcpyDeviceToHost));
+    int32_t *ig = malloc(16 * 1100 * 4), *ir = malloc(16 * 1100 * 4), cg[16], cr[16];
+    CU(cudaMemcpy(ig, id, 16 * 1100 * 4, cudaMemcpyDeviceToHost));
+    CU(cudaMemcpy(cg, cd, 64, cudaMemcpyDeviceToHost));
+    HY_OK_OR_FAIL(hy_topk_rows_f32(ir, cr, 1100, sc, 20000, 16, lens, 8, 1024, 4, 64));
+    for (int r = 0; r < 16; r++) {
+        HY_CHECK_EQ_INT(cg[r], cr[r]);
+        if (cg[r] == cr[r] && memcmp(ig + r * 1100, ir + r * 1100, (size_t)cr[r] * 4))
+            HY_FAILF("select path: row %d indices differ", r);
+    }
+    hy_cuda_attn_ws_free(ws);
+    cudaFree(qd), cudaFree(od), cudaFree(sd), cudaFree(ld), cudaFree(id), cudaFree(cd);
+    free(q), free(sc), free(ig), free(ir);
+    kv_free(&kv);
+}
+
+static void check_sparse(int B, int H, int KV, int D, hy_kv_dtype dt, const int32_t *lens, int k,
+                         hy_granularity gran, int P, const uint8_t *modes) {
+    int64_t cap = 0;
+    for (int b = 0; b < B; b++)
+        cap = lens[b] > cap ? lens[b] : cap;
+    if (small_only() && cap > 10000) return;
+    hy_attn_shape s = {B, H, KV, D, cap, (int64_t)KV * cap * D, 1.0f / sqrtf((float)D)};
+    kv_pair kv;
+    HY_REQUIRE(kv_make(&kv, &s, dt));
+    const int units = B * KV;
+    const int64_t stride = k + 8;
+    int32_t *idx = malloc((size_t)units * stride * 4), *cnt = malloc((size_t)units * 4);
+    int64_t max_count = 0;
+    for (int b = 0; b < B; b++) /* a random ascending subset of tokens or pages */
+        for (int g = 0; g < KV; g++) {
+            const int64_t nu = gran == HY_GRAN_PAGE ? (lens[b] + P - 1) / P : lens[b];
+            int c = 0;
+            for (int64_t t = 0; t < nu && c < k + 8; t++)
+                if ((int64_t)(urand() % (uint32_t)nu) < k)
+                    idx[(b * KV + g) * stride + c++] = (int32_t)t;
+            if (b == 0 && g == 1) c = 0; /* an empty set */
+            cnt[b * KV + g] = c;
+            max_count = c > max_count ? c : max_count;
+        }
+    hy_indexset set = {idx, cnt, stride, gran, P};
+    const size_t nq = (size_t)B * H * D;
+    float *q = malloc(nq * 4), *ref = malloc(nq * 4), *got = malloc(nq * 4);
+    for (size_t i = 0; i < nq; i++)
+        q[i] = frand();
+    HY_OK_OR_FAIL(hy_attn_sparse_f32(ref, q, kv.kf, kv.vf, lens, &s, modes, &set));
+    float *qd = dev_copy(q, nq * 4), *od = dev_copy(NULL, nq * 4);
+    int32_t *ld = dev_copy(lens, (size_t)B * 4), *idd = dev_copy(idx, (size_t)units * stride * 4);
+    int32_t *cdd = dev_copy(cnt, (size_t)units * 4);
+    HY_REQUIRE(qd && od && ld && idd && cdd);
+    hy_indexset dset = {idd, cdd, stride, gran, P};
+    hy_cuda_attn_ws *ws = NULL;
+    const int64_t need = cap > max_count * P ? cap : max_count * P;
+    HY_OK_OR_FAIL(hy_cuda_attn_ws_create(&ws, &s, need, 0));
+    CU(cudaMemset(od, 0xff, nq * 4));
+    HY_OK_OR_FAIL(hy_cuda_attn_sparse(od, qd, kv.kd, kv.vd, dt, ld, cap, &s, modes, &dset,
+                                      max_count, ws, NULL));
+    CU(cudaDeviceSynchronize());
+    CU(cudaMemcpy(got, od, nq * 4, cudaMemcpyDeviceToHost));
+    int nan;
+    double e = rel_err(got, ref, nq, &nan);
+    if (nan || !(e < 1e-4))
+        HY_FAILF("sparse B%d H%d KV%d D%d k %d gran %d P %d: rel err %.3g, %d NaN", B, H, KV, D, k,
+                 gran, P, e, nan);
+    hy_cuda_attn_ws_free(ws);
+    cudaFree(qd), cudaFree(od), cudaFree(ld), cudaFree(idd), cudaFree(cdd);
+    free(q), free(ref), free(got), free(idx), free(cnt);
+    kv_free(&kv);
+}
+
+HY_TEST(gpu_sparse_matches_cpu) {
+    const uint8_t mixed8[8] = {1, 1, 0, 1, 1, 1, 0, 1}, all8[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+    const uint8_t mixed3[3] = {1, 1, 0};
+    const int32_t l2[2] = {5000, 777}, l1[1] = {40000}, l3[3] = {301, 64, 1};
+    check_sparse(2, 32, 8, 128, HY_KV_BF16, l2, 512, HY_GRAN_TOKEN, 1, mixed8);
+    check_sparse(1, 32, 8, 128, HY_KV_F16, l1, 2048, HY_GRAN_TOKEN, 1, all8);
+    check_sparse(2, 32, 8, 128, HY_KV_BF16, l2, 64, HY_GRAN_PAGE, 16, mixed8);
+    check_sparse(3, 9, 3, 64, HY_KV_F16, l3, 33, HY_GRAN_TOKEN, 1, mixed3);
+    check_sparse(3, 9, 3, 64, HY_KV_BF16, l3, 5, HY_GRAN_PAGE, 7, mixed3);
+}
+
+HY_TEST(gpu_page_max_matches_cpu) {
+    const int rows = 6, n = 1001, P = 16, np = (n + P - 1) / P;
+    float *x = malloc(rows * n * 4), *ref = malloc(rows * np * 4), *got = malloc(rows * np * 4);
+    for (int i = 0; i < rows * n; i++)
+        x[i] = frand();
+    int32_t ns[2] = {1001, 500};
+    HY_OK_OR_FAIL(hy_page_max_f32(ref, np, x, n, rows, ns, 3, P));
+    float *xd = dev_copy(x, rows * n * 4), *pd = dev_copy(NULL, rows * np * 4);
+    int32_t *nd = dev_copy(ns, 8);
+    CU(cudaMemset(pd, 0xff, rows * np * 4));
+    HY_OK_OR_FAIL(hy_cuda_page_max_f32(pd, np, xd, n, rows, nd, 3, 1001, P, NULL));
+    CU(cudaMemcpy(got, pd, rows * np * 4, cudaMemcpyDeviceToHost));
+    for (int r = 0; r < rows; r++)
+        for (int p = 0; p < (ns[r / 3] + P - 1) / P; p++)
+            HY_CHECK_NEAR(got[r * np + p], ref[r * np + p], 0);
+    free(x), free(ref), free(got), cudaFree(xd), cudaFree(pd), cudaFree(nd);
+}
+
+HY_TEST(gpu_small_ops_match_cpu) {
+    const int rows = 7, n = 576;
+    const size_t N = (size_t)rows * n;
+    float *x = malloc(N * 4), *w = malloc(n * 4), *y = malloc(N * 4), *ref = malloc(N * 4);
+    for (size_t i = 0; i < N; i++)
+        x[i] = 3 * frand();
+    for (int i = 0; i < n; i++)
+        w[i] = frand();
+    float *xd = dev_copy(x, N * 4), *wd = dev_copy(w, n * 4), *yd = dev_copy(NULL, N * 4);
+    int nan;
+    /* RMSNorm */
+    hy_rmsnorm_f32(ref, x, w, rows, n, 1e-5f);
+    CU(cudaMemset(yd, 0xff, N * 4));
+    HY_OK_OR_FAIL(hy_cuda_rmsnorm_f32(yd, xd, wd, rows, n, 1e-5f, NULL));
+    CU(cudaMemcpy(y, yd, N * 4, cudaMemcpyDeviceToHost));
+    HY_CHECK(rel_err(y, ref, N, &nan) < 1e-5 && !nan);
+    /* SwiGLU (gate = x, up = first row tiled) */
+    float *up = malloc(N * 4);
+    for (size_t i = 0; i < N; i++)
+        up[i] = frand();
+    float *ud = dev_copy(up, N * 4);
+    hy_swiglu_f32(ref, x, up, (int64_t)N);
+    CU(cudaMemset(yd, 0xff, N * 4));
+    HY_OK_OR_FAIL(hy_cuda_swiglu_f32(yd, xd, ud, (int64_t)N, NULL));
+    CU(cudaMemcpy(y, yd, N * 4, cudaMemcpyDeviceToHost));
+    HY_CHECK(rel_err(y, ref, N, &nan) < 1e-5 && !nan);
+    /* RoPE, both layouts: 7 tokens of 9 heads x 64 */
+    int32_t pos[7] = {0, 1, 5, 100, 1000, 4095, 30000};
+    int32_t *posd = dev_copy(pos, sizeof pos);
+    for (int layout = 0; layout < 2; layout++) {
+        memcpy(ref, x, N * 4);
+        hy_rope_f32(ref, rows, 9, 64, n, pos, 10000.f, (hy_rope_layout)layout);
+        CU(cudaMemcpy(yd, x, N * 4, cudaMemcpyHostToDevice));
+        HY_OK_OR_FAIL(
+            hy_cuda_rope_f32(yd, rows, 9, 64, n, posd, 10000.f, (hy_rope_layout)layout, NULL));
+        CU(cudaMemcpy(y, yd, N * 4, cudaMemcpyDeviceToHost));
+        double e = rel_err(y, ref, N, &nan);
+        if (!(e < 1e-4) || nan) HY_FAILF("rope layout %d: rel err %.3g", layout, e);
+    }
+    /* Embedding */
+    int32_t ids[5] = {6, 0, 3, 3, 1};
+    int32_t *idsd = dev_copy(ids, sizeof ids);
+    hy_embedding_f32(ref, x, n, ids, 5);
+    CU(cudaMemset(yd, 0xff, N * 4));
+    HY_OK_OR_FAIL(hy_cuda_embedding_f32(yd, xd, n, idsd, 5, NULL));
+    CU(cudaMemcpy(y, yd, 5 * n * 4, cudaMemcpyDeviceToHost));
+    HY_CHECK(memcmp(y, ref, 5 * n * 4) == 0);
+    /* Argmax with ties and NaN */
+    x[5] = 100.f, x[9] = 100.f, x[n + 2] = NAN;
+    for (int i = 0; i < n; i++)
+        x[2 * n + i] = NAN;
+    CU(cudaMemcpy(xd, x, N * 4, cudaMemcpyHostToDevice));
+    int32_t am_ref[7], am[7], *amd = dev_copy(NULL, 28);
+    hy_argmax_rows_f32(am_ref, x, rows, n);
+    CU(cudaMemset(amd, 0xff, 28));
+    HY_OK_OR_FAIL(hy_cuda_argmax_rows_f32(amd, xd, rows, n, NULL));
+    CU(cudaMemcpy(am, amd, 28, cudaMemcpyDeviceToHost));
+    for (int r = 0; r < rows; r++)
+        HY_CHECK_EQ_INT(am[r], am_ref[r]);
+    HY_CHECK_EQ_INT(am[0], 5);
+    free(x), free(w), free(y), free(ref), free(up);
+    cudaFree(xd), cudaFree(wd), cudaFree(yd), cudaFree(ud), cudaFree(posd), cudaFree(idsd),
+        cudaFree(amd);
+}
+
+HY_TEST(gpu_prefill_matches_cpu) {
+    const int H = 8, KV = 2, D = 64;
+    const int64_t cases[][2] = {{37, 20}, {1, 0}, {64, 0}, {129, 300}};
+    for (size_t c = 0; c < 4; c++) {
+        const int64_t nq = cases[c][0], pos0 = cases[c][1], cap = nq + pos0 + 5;
+        const size_t kvn = (size_t)KV * cap * D, qn = (size_t)nq * H * D;
+        float *kf = malloc(kvn * 4), *vf = malloc(kvn * 4), *q = malloc(qn * 4);
+        float *ref = malloc(qn * 4), *got = malloc(qn * 4);
+        uint16_t *kh = malloc(kvn * 2), *vh = malloc(kvn * 2);
+        for (size_t i = 0; i < kvn; i++)
+            kf[i] = kvrand(), vf[i] = kvrand(), kh[i] = to_bf16(kf[i]), vh[i] = to_bf16(vf[i]);
+        for (size_t i = 0; i < qn; i++)
+            q[i] = 0.3f * frand();
+        hy_attn_prefill_f32(ref, H * D, q, H * D, kf, vf, nq, pos0, H, KV, D, cap, 0.125f);
+        float *qd = dev_copy(q, qn * 4), *od = dev_copy(NULL, qn * 4);
+        void *kd32 = dev_copy(kf, kvn * 4), *vd32 = dev_copy(vf, kvn * 4);
+        void *kd16 = dev_copy(kh, kvn * 2), *vd16 = dev_copy(vh, kvn * 2);
+        for (int dt = 0; dt < 2; dt++) {
+            CU(cudaMemset(od, 0xff, qn * 4));
+            HY_OK_OR_FAIL(hy_cuda_attn_prefill(od, H * D, qd, H * D, dt ? kd16 : kd32,
+                                               dt ? vd16 : vd32, dt ? HY_KV_BF16 : HY_KV_F32, nq,
+                                               pos0, H, KV, D, cap, 0.125f, NULL));
+            CU(cudaMemcpy(got, od, qn * 4, cudaMemcpyDeviceToHost));
+            int nan;
+            double e = rel_err(got, ref, qn, &nan);
+            if (!(e < 1e-4) || nan)
+                HY_FAILF("prefill nq %lld pos0 %lld dt %d: rel err %.3g, %d NaN", (long long)nq,
+                         (long long)pos0, dt, e, nan);
+        }
+        free(kf), free(vf), free(q), free(ref), free(got), free(kh), free(vh);
+        cudaFree(qd), cudaFree(od), cudaFree(kd32), cudaFree(vd32), cudaFree(kd16), cudaFree(vd16);
+    }
+}
+
+HY_TEST(gpu_bad_arguments_fail_cleanly) {
+    hy_attn_shape s = {1, 32, 8, 96, 16, 8 * 16 * 96, 0.1f};
+    hy_cuda_attn_ws *ws = NULL;
+    HY_OK_OR_FAIL(hy_cuda_attn_ws_create(&ws, &s, 16, 0));
+    float *buf = dev_copy(NULL, 1 << 20);
+    int32_t one = 4, *ld = dev_copy(&one, 4);
+    HY_CHECK_EQ_INT(
+        hy_cuda_attn_decode(buf, NULL, 0, buf, buf, buf, HY_KV_BF16, ld, 4, &s, ws, NULL),
+        HY_EUNSUPPORTED); /* head_dim 96 */
+    HY_CHECK_EQ_INT(
+        hy_cuda_attn_decode(buf, NULL, 0, buf, buf, buf, HY_KV_BF16, ld, 17, &s, ws, NULL),
+        HY_ERANGE);
+    HY_CHECK_EQ_INT(
+        hy_cuda_attn_decode(buf, buf, 16, buf, buf, buf, HY_KV_BF16, ld, 4, &s, ws, NULL),
+        HY_EINVAL); /* scores without logits in the workspace */
+    HY_CHECK_EQ_INT(hy_cuda_topk_rows_f32((int32_t *)buf, (int32_t *)buf, 10, buf, 6, 1, ld, 1, 4,
+                                          2, 0, 0, NULL),
+                    HY_EINVAL); /* stride not a multiple of 4 */
+    CU(cudaGetLastError());
+    hy_cuda_attn_ws_free(ws);
+    cudaFree(buf), cudaFree(ld);
+}
+
+HY_TEST_MAIN()
