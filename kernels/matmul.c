@@ -22,3 +22,5 @@ int hy_matmul_set_threads(int n) {
     if (n != prev) openblas_set_num_threads(n);
     return prev;
 }
+
+int hy_matmul_threads(void) { return openblas_get_num_threads(); }

@@ -10,4 +10,5 @@ void hy_matmul_f32(float *y, int64_t ldy, const float *x, int64_t ldx, const flo
 /* Threads OpenBLAS may use for one call (global to the process); returns the previous count.
  * Callers that run several matmuls in parallel threads set 1 around that region. */
 int hy_matmul_set_threads(int n);
+int hy_matmul_threads(void);
 #endif

@@ -37,6 +37,9 @@ hy_status hy_ctx_create(const hy_model *m, int64_t n_ctx, int n_seq, hy_ctx **ou
 void hy_ctx_free(hy_ctx *c);
 int64_t hy_ctx_seq_len(const hy_ctx *c, int seq);   /* tokens currently cached */
 void hy_ctx_seq_reset(hy_ctx *c, int seq);           /* forget a sequence's cache */
+/* Threads the context uses for attention (online CPUs, or $HY_THREADS when set at create);
+ * GEMMs use OpenBLAS's own threads (OPENBLAS_NUM_THREADS). */
+int hy_ctx_threads(const hy_ctx *c);
 
 /* Appends n_tok tokens to sequence seq (batched prefill when n_tok > 1, decode when 1) and
  * writes logits for the last n_logits of them to logits[n_logits][n_vocab] (n_logits may be
@@ -44,6 +47,12 @@ void hy_ctx_seq_reset(hy_ctx *c, int seq);           /* forget a sequence's cach
  * token id is outside the vocabulary. */
 hy_status hy_forward(hy_ctx *c, int seq, const int32_t *tokens, int64_t n_tok, float *logits,
                      int64_t n_logits);
+
+/* Same as hy_forward, but writes logits only for the positions listed in rows (ascending
+ * indices into tokens, 0..n_tok-1) to logits[n_rows][n_vocab]: one pass over the prompt gives
+ * the logits of any chosen positions, each costing one row of the output GEMM. */
+hy_status hy_forward_rows(hy_ctx *c, int seq, const int32_t *tokens, int64_t n_tok,
+                          const int64_t *rows, int64_t n_rows, float *logits);
 
 /* Decodes one token for each of n_seq sequences in one step (batched decode): tokens[s]
  * goes to sequence seqs[s]; logits[s][n_vocab]. */
@@ -63,5 +72,10 @@ typedef struct hy_sampler hy_sampler;
 hy_status hy_sampler_create(const hy_sampler_params *p, int n_vocab, hy_sampler **out);
 void hy_sampler_free(hy_sampler *s);
 int32_t hy_sampler_sample(hy_sampler *s, const float *logits);
+/* Restarts the draw counter: the next sample uses draw 0 again. */
+void hy_sampler_reset(hy_sampler *s);
+/* The RNG itself: draw `counter` of stream `seed`, uniform in [0, 1) (splitmix64 of
+ * seed + (counter + 1) * 0x9e3779b97f4a7c15, top 53 bits). */
+double hy_sampler_uniform(uint64_t seed, uint64_t counter);
 
 #endif

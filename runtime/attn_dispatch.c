@@ -1,0 +1,118 @@
+/* Attention dispatch (attn_mode.h): builds the work items of one layer and runs each through
+ * its unit's mode. Long runs are cut into query slices of equal causal work (a slice late in
+ * the prompt sees more keys) so two threads finish together; while items run in parallel,
+ * OpenBLAS is held to one thread per call so the two levels of threading do not fight. */
+#include "attn_mode.h"
+#include "matmul.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+const hy_attn_fn hy_attn_modes[HY_ATTN_MODE_COUNT] = {
+    [HY_ATTN_DENSE] = hy_attn_dense,
+};
+
+typedef struct {
+    int run, kv_head;
+    int64_t i0, n_q;
+} attn_slice;
+
+typedef struct {
+    hy_ctx *c;
+    int layer;
+    const hy_run *runs;
+    attn_slice *slices;
+    hy_status *status;
+} attn_job;
+
+static void run_item(void *arg, int64_t idx) {
+    attn_job *j = arg;
+    hy_ctx *c = j->c;
+    const hy_model_info *mi = hy_model_info_borrow(c->m);
+    const attn_slice *s = &j->slices[idx];
+    const hy_run *r = &j->runs[s->run];
+    const int g = mi->n_heads / mi->n_kv_heads, hd = mi->head_dim;
+    const int64_t qkv_w = (int64_t)(mi->n_heads + 2 * mi->n_kv_heads) * hd;
+    const int64_t att_w = (int64_t)mi->n_heads * hd;
+    const int64_t t = r->t0 + s->i0;
+    hy_attn_item it = {
+        .layer = j->layer,
+        .kv_head = s->kv_head,
+        .seq = r->seq,
+        .n_heads = g,
+        .head_dim = hd,
+        .q = c->qkv + t * qkv_w + (int64_t)s->kv_head * g * hd,
+        .q_stride = qkv_w,
+        .k = hy_ctx_k(c, r->seq, j->layer) + (int64_t)s->kv_head * c->n_ctx * hd,
+        .v = hy_ctx_v(c, r->seq, j->layer) + (int64_t)s->kv_head * c->n_ctx * hd,
+        .kv_cap = c->n_ctx,
+        .out = c->att + t * att_w + (int64_t)s->kv_head * g * hd,
+        .out_stride = att_w,
+        .n_q = s->n_q,
+        .pos0 = r->pos0 + s->i0,
+        .scale = 1.0f / sqrtf((float)hd),
+    };
+    int mode = c->unit_mode[j->layer * mi->n_kv_heads + s->kv_head];
+    j->status[idx] = hy_attn_modes[mode](c, &it);
+    if (c->observer) /* profiler hook (hy_observer.h): sees what the mode attended to */
+        hy_observer_run(c, it.layer, it.kv_head, it.seq, it.q, it.q_stride, it.out, it.out_stride,
+                        it.n_q, it.pos0);
+}
+
+/* Splits a run of n_q queries starting at pos0 into up to `parts` slices of about equal
+ * causal work sum_i (pos0 + i + 1). Returns the number of slices written. */
+static int split_run(int64_t n_q, int64_t pos0, int parts, int64_t *bounds) {
+    const double total = (double)n_q * (double)pos0 + (double)n_q * (double)(n_q + 1) / 2.0;
+    int n = 0;
+    int64_t i = 0;
+    bounds[0] = 0;
+    for (int p = 1; p < parts; p++) {
+        const double target = total * p / parts;
+        /* smallest i with work(0..i) >= target: solve i^2/2 + (pos0 + 1/2) i = target */
+        const double b = (double)pos0 + 0.5;
+        int64_t e = (int64_t)ceil(-b + sqrt(b * b + 2.0 * target));
+        if (e <= i) continue;
+        if (e >= n_q) break;
+        bounds[++n] = i = e;
+    }
+    bounds[++n] = n_q;
+    return n;
+}
+
+hy_status hy_attn_run(hy_ctx *c, int layer, const hy_run *runs, int n_runs) {
+    const hy_model_info *mi = hy_model_info_borrow(c->m);
+    const int n_threads = hy_pool_threads(c->pool);
+    int64_t n_items = 0;
+    for (int r = 0; r < n_runs; r++) {
+        int parts = runs[r].n_q >= 64 && n_threads > 1 ? 2 * n_threads : 1;
+        n_items += (int64_t)parts * mi->n_kv_heads;
+    }
+    attn_slice *slices = hy_malloc((size_t)n_items * sizeof *slices, "attention work items");
+    hy_status *status = hy_calloc((size_t)n_items, sizeof *status, "attention item status");
+    if (!slices || !status) {
+        free(slices);
+        free(status);
+        return HY_ENOMEM;
+    }
+    int64_t k = 0;
+    int64_t bounds[65];
+    for (int r = 0; r < n_runs; r++) {
+        int parts = runs[r].n_q >= 64 && n_threads > 1 ? 2 * n_threads : 1;
+        if (parts > 64) parts = 64;
+        int ns = split_run(runs[r].n_q, runs[r].pos0, parts, bounds);
+        for (int s = ns - 1; s >= 0; s--) /* late slices carry the most keys: hand out first */
+            for (int h = 0; h < mi->n_kv_heads; h++)
+                slices[k++] = (attn_slice){r, h, bounds[s], bounds[s + 1] - bounds[s]};
+    }
+    attn_job job = {c, layer, runs, slices, status};
+    const int flip = n_threads > 1 && !c->own_gemm_threads;
+    const int prev = flip ? hy_matmul_set_threads(1) : 0;
+    hy_pool_run(c->pool, k, run_item, &job);
+    if (flip) hy_matmul_set_threads(prev);
+    hy_status st = HY_OK;
+    for (int64_t i = 0; i < k && st == HY_OK; i++)
+        st = status[i];
+    free(slices);
+    free(status);
+    return st;
+}

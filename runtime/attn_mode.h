@@ -1,0 +1,45 @@
+/* Attention-mode dispatch. Every (layer, kv_head) unit has a mode; the layer function hands
+ * the whole batch to hy_attn_run, which cuts it into work items (unit x run x query slice)
+ * and calls the mode's function through hy_attn_modes[]. Later issues add select/reuse
+ * modes as new enum values and table entries (attn_mode_select.c, attn_mode_reuse.c) and the
+ * profiler's observer as a hook called from hy_attn_run after each item, without touching
+ * forward.c or the model code. */
+#ifndef HY_RUNTIME_ATTN_MODE_H
+#define HY_RUNTIME_ATTN_MODE_H
+
+#include "runtime_internal.h"
+
+typedef enum {
+    HY_ATTN_DENSE = 0, /* full causal attention over the sequence's cache */
+    HY_ATTN_MODE_COUNT
+} hy_attn_mode;
+
+/* One work item: the query heads of one KV head for a slice of one run. Pointers are
+ * already offset to the unit: q/out point at the group's first query head, k/v at the
+ * unit's [kv_cap][head_dim] cache rows. */
+typedef struct {
+    int layer, kv_head, seq;
+    int n_heads; /* query heads in the group (n_heads / n_kv_heads of the model) */
+    int head_dim;
+    const float *q; /* [n_q] rows of q_stride floats */
+    int64_t q_stride;
+    const float *k, *v;
+    int64_t kv_cap;
+    float *out; /* [n_q] rows of out_stride floats */
+    int64_t out_stride;
+    int64_t n_q, pos0; /* query i is at position pos0 + i and sees keys 0..pos0+i */
+    float scale;
+} hy_attn_item;
+
+/* Mode functions run on pool threads: the error message they record with hy_fail stays on
+ * that thread, so a failing mode should fail only on conditions the caller checked first. */
+typedef hy_status (*hy_attn_fn)(hy_ctx *c, const hy_attn_item *it);
+extern const hy_attn_fn hy_attn_modes[HY_ATTN_MODE_COUNT];
+
+hy_status hy_attn_dense(hy_ctx *c, const hy_attn_item *it);
+
+/* Attention for every run of the batch at this layer: reads q from c->qkv (RoPE applied,
+ * K/V already in the cache), writes c->att. Threads over items. */
+hy_status hy_attn_run(hy_ctx *c, int layer, const hy_run *runs, int n_runs);
+
+#endif

@@ -1,0 +1,105 @@
+/* Contexts: the preallocated KV cache of n_seq sequences, scratch for one micro-batch, the
+ * per-unit attention modes (all dense until a plan is applied) and the thread pool. The
+ * cache is malloc'd, not zeroed: pages are touched only as positions fill. */
+#include "attn_mode.h"
+#include "matmul.h"
+#include "runtime_internal.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+/* Tokens per prefill micro-batch: large enough that the GEMMs run at full speed, small
+ * enough that scratch stays a few tens of MB whatever the context length. */
+#define HY_CTX_UBATCH 512
+
+static int default_threads(void) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : (n > 64 ? 64 : (int)n);
+}
+
+hy_status hy_ctx_create(const hy_model *m, int64_t n_ctx, int n_seq, hy_ctx **out) {
+    if (!out || !m) return hy_fail(HY_EINVAL, "hy_ctx_create: NULL %s", m ? "out" : "model");
+    *out = NULL;
+    const hy_model_info *mi = &m->info;
+    if (n_ctx < 1 || n_ctx > mi->n_ctx_train)
+        return hy_fail(HY_ERANGE,
+                       "hy_ctx_create: n_ctx = %lld, expected 1..%d (the model's "
+                       "context_length)",
+                       (long long)n_ctx, mi->n_ctx_train);
+    if (n_seq < 1 || n_seq > 4096)
+        return hy_fail(HY_ERANGE, "hy_ctx_create: n_seq = %d, expected 1..4096", n_seq);
+    const double kv_total = 2.0 * sizeof(float) * (double)mi->n_layers * mi->n_kv_heads *
+                            mi->head_dim * (double)n_ctx * n_seq;
+    if (kv_total > 0x1p46) /* 64 TiB: also keeps every size below in range */
+        return hy_fail(HY_ENOMEM,
+                       "hy_ctx_create: the KV cache for n_ctx = %lld, n_seq = %d "
+                       "would take %.3g bytes",
+                       (long long)n_ctx, n_seq, kv_total);
+    hy_ctx *c = hy_calloc(1, sizeof *c, "context");
+    if (!c) return HY_ENOMEM;
+    c->m = m;
+    c->n_ctx = n_ctx;
+    c->n_seq = n_seq;
+    c->layer_stride = (int64_t)mi->n_kv_heads * n_ctx * mi->head_dim;
+    c->seq_stride = c->layer_stride * mi->n_layers;
+    c->n_batch = n_ctx < HY_CTX_UBATCH ? n_ctx : HY_CTX_UBATCH;
+    if (c->n_batch < n_seq) c->n_batch = n_seq;
+    const int64_t nb = c->n_batch, d = mi->d_model, hd = mi->head_dim;
+    const size_t kv_bytes = (size_t)c->seq_stride * (size_t)n_seq * sizeof(float);
+    c->seq_len = hy_calloc((size_t)n_seq, sizeof *c->seq_len, "sequence lengths");
+    c->k_cache = hy_malloc(kv_bytes, "K cache");
+    c->v_cache = hy_malloc(kv_bytes, "V cache");
+    c->x = hy_malloc((size_t)(nb * d) * sizeof(float), "residual stream");
+    c->h = hy_malloc((size_t)(nb * d) * sizeof(float), "normed activations");
+    c->qkv = hy_malloc((size_t)(nb * (mi->n_heads + 2 * mi->n_kv_heads) * hd) * sizeof(float),
+                       "QKV activations");
+    c->att = hy_malloc((size_t)(nb * mi->n_heads * hd) * sizeof(float), "attention output");
+    c->gu = hy_malloc((size_t)(nb * 2 * mi->d_ff) * sizeof(float), "gate/up activations");
+    c->pos = hy_malloc((size_t)nb * sizeof(int32_t), "positions");
+    c->runs = hy_malloc((size_t)nb * sizeof(hy_run), "runs");
+    c->rows = hy_malloc((size_t)nb * sizeof(int64_t), "logit rows");
+    c->unit_mode = hy_calloc((size_t)mi->n_layers * mi->n_kv_heads, 1, "unit modes");
+    if (!c->seq_len || !c->k_cache || !c->v_cache || !c->x || !c->h || !c->qkv || !c->att ||
+        !c->gu || !c->pos || !c->runs || !c->rows || !c->unit_mode) {
+        hy_ctx_free(c);
+        return hy_fail_ctx(HY_ENOMEM, "hy_ctx_create(n_ctx = %lld, n_seq = %d): ", (long long)n_ctx,
+                           n_seq);
+    }
+    for (int64_t i = 0; i < (int64_t)mi->n_layers * mi->n_kv_heads; i++)
+        c->unit_mode[i] = HY_ATTN_DENSE;
+    const char *env = getenv("HY_THREADS");
+    int nt = env ? atoi(env) : default_threads();
+    hy_status st = hy_pool_create(nt < 1 ? 1 : nt, &c->pool);
+    const char *ob = getenv("HY_OPENBLAS_THREADING");
+    c->own_gemm_threads = !(ob && ob[0] == '1');
+    /* process-wide: the pool threads every GEMM, each OpenBLAS call stays on its thread */
+    if (st == HY_OK && c->own_gemm_threads) hy_matmul_set_threads(1);
+    if (st != HY_OK) {
+        hy_ctx_free(c);
+        return st;
+    }
+    *out = c;
+    return HY_OK;
+}
+
+void hy_ctx_free(hy_ctx *c) {
+    if (!c) return;
+    hy_pool_free(c->pool);
+    free(c->seq_len), free(c->k_cache), free(c->v_cache);
+    free(c->x), free(c->h), free(c->qkv), free(c->att), free(c->gu);
+    free(c->pos), free(c->runs), free(c->rows), free(c->unit_mode);
+    free(c);
+}
+
+int64_t hy_ctx_seq_len(const hy_ctx *c, int seq) {
+    if (!c || seq < 0 || seq >= c->n_seq) return -1;
+    return c->seq_len[seq];
+}
+
+void hy_ctx_seq_reset(hy_ctx *c, int seq) {
+    if (c && seq >= 0 && seq < c->n_seq) c->seq_len[seq] = 0;
+}
+
+int hy_ctx_threads(const hy_ctx *c) {
+    return c ? hy_pool_threads(c->pool) : 0;
+}

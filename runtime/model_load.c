@@ -1,0 +1,304 @@
+/* Model loading for the CPU runtime: reads a Llama-architecture GGUF's hyperparameters,
+ * checks every tensor's presence, type and shape against them (errors name the tensor and
+ * the shape found vs expected), and dequantises all weights once to fp32, fusing Q/K/V and
+ * gate/up so each becomes one GEMM. */
+#include "hy_gguf.h"
+#include "rope.h"
+#include "runtime_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    hy_gguf *g;
+    const char *path;
+    const char *arch;
+} loader;
+
+static hy_status get_u32(const loader *L, const char *field, int *out, int required, int dflt) {
+    char key[128];
+    snprintf(key, sizeof key, "%s.%s", L->arch, field);
+    uint32_t v = 0;
+    hy_status st = hy_gguf_get_u32(L->g, key, &v);
+    if (st == HY_ENOTFOUND && !required) {
+        hy_clear_error();
+        *out = dflt;
+        return HY_OK;
+    }
+    if (st != HY_OK) return hy_fail_ctx(st, "%s: hyperparameter %s: ", L->path, key);
+    if (v == 0 || v > (1u << 30))
+        return hy_fail(HY_EFORMAT, "%s: hyperparameter %s = %u, expected 1..2^30", L->path, key, v);
+    *out = (int)v;
+    return HY_OK;
+}
+
+static hy_status get_f32(const loader *L, const char *field, float *out, int required, float dflt) {
+    char key[128];
+    snprintf(key, sizeof key, "%s.%s", L->arch, field);
+    hy_status st = hy_gguf_get_f32(L->g, key, out);
+    if (st == HY_ENOTFOUND && !required) {
+        hy_clear_error();
+        *out = dflt;
+        return HY_OK;
+    }
+    if (st != HY_OK) return hy_fail_ctx(st, "%s: hyperparameter %s: ", L->path, key);
+    return HY_OK;
+}
+
+/* Refuses what this forward pass would silently get wrong: other graphs, scaled RoPE,
+ * partial RoPE, per-dimension frequency factors. */
+static hy_status check_supported(const loader *L, const hy_model_info *mi) {
+    char key[128];
+    hy_gguf_str s;
+    snprintf(key, sizeof key, "%s.rope.scaling.type", L->arch);
+    if (hy_gguf_get_str(L->g, key, &s) == HY_OK && !(s.len == 4 && !memcmp(s.ptr, "none", 4)))
+        return hy_fail(HY_EUNSUPPORTED,
+                       "%s: %s = \"%.*s\": RoPE scaling is not supported "
+                       "(expected \"none\" or absent)",
+                       L->path, key, (int)s.len, s.ptr);
+    float f = 1.0f;
+    snprintf(key, sizeof key, "%s.rope.scaling.factor", L->arch);
+    if (hy_gguf_get_f32(L->g, key, &f) == HY_OK && f != 0.0f && f != 1.0f)
+        return hy_fail(HY_EUNSUPPORTED,
+                       "%s: %s = %g: RoPE scaling is not supported "
+                       "(expected 1 or absent)",
+                       L->path, key, (double)f);
+    const hy_gguf_tensor *t;
+    if (hy_gguf_find_tensor(L->g, "rope_freqs.weight", &t) == HY_OK)
+        return hy_fail(HY_EUNSUPPORTED,
+                       "%s: tensor rope_freqs.weight (RoPE frequency factors) "
+                       "is not supported",
+                       L->path);
+    hy_clear_error();
+    int rope_dim = 0, key_len = 0, val_len = 0;
+    hy_status st;
+    if ((st = get_u32(L, "rope.dimension_count", &rope_dim, 0, mi->head_dim)) ||
+        (st = get_u32(L, "attention.key_length", &key_len, 0, mi->head_dim)) ||
+        (st = get_u32(L, "attention.value_length", &val_len, 0, mi->head_dim)))
+        return st;
+    if (rope_dim != mi->head_dim)
+        return hy_fail(HY_EUNSUPPORTED,
+                       "%s: %s.rope.dimension_count = %d, expected head_dim %d "
+                       "(partial RoPE is not supported)",
+                       L->path, L->arch, rope_dim, mi->head_dim);
+    if (key_len != mi->head_dim || val_len != mi->head_dim)
+        return hy_fail(HY_EUNSUPPORTED,
+                       "%s: %s.attention.key_length/value_length = %d/%d, "
+                       "expected embedding_length / head_count = %d",
+                       L->path, L->arch, key_len, val_len, mi->head_dim);
+    return HY_OK;
+}
+
+static hy_status read_hparams(const loader *L, hy_model_info *mi) {
+    hy_status st;
+    if ((st = get_u32(L, "block_count", &mi->n_layers, 1, 0)) ||
+        (st = get_u32(L, "embedding_length", &mi->d_model, 1, 0)) ||
+        (st = get_u32(L, "feed_forward_length", &mi->d_ff, 1, 0)) ||
+        (st = get_u32(L, "attention.head_count", &mi->n_heads, 1, 0)) ||
+        (st = get_u32(L, "attention.head_count_kv", &mi->n_kv_heads, 0, mi->n_heads)) ||
+        (st = get_u32(L, "context_length", &mi->n_ctx_train, 1, 0)) ||
+        (st = get_f32(L, "rope.freq_base", &mi->rope_theta, 0, 10000.0f)) ||
+        (st = get_f32(L, "attention.layer_norm_rms_epsilon", &mi->rms_eps, 1, 0.0f)))
+        return st;
+    if (mi->d_model % mi->n_heads != 0)
+        return hy_fail(HY_EFORMAT,
+                       "%s: %s.embedding_length = %d is not a multiple of "
+                       "attention.head_count = %d",
+                       L->path, L->arch, mi->d_model, mi->n_heads);
+    if (mi->n_heads % mi->n_kv_heads != 0)
+        return hy_fail(HY_EFORMAT,
+                       "%s: %s.attention.head_count = %d is not a multiple of "
+                       "head_count_kv = %d",
+                       L->path, L->arch, mi->n_heads, mi->n_kv_heads);
+    mi->head_dim = mi->d_model / mi->n_heads;
+    if (mi->head_dim % 2 != 0 || mi->head_dim > 1024)
+        return hy_fail(HY_EUNSUPPORTED, "%s: head_dim = %d, expected an even value <= 1024",
+                       L->path, mi->head_dim);
+    if (!(mi->rope_theta > 0.0f) || !(mi->rms_eps >= 0.0f))
+        return hy_fail(HY_EFORMAT,
+                       "%s: rope.freq_base = %g, rms epsilon = %g: expected > 0 and "
+                       ">= 0",
+                       L->path, (double)mi->rope_theta, (double)mi->rms_eps);
+    mi->rope_layout = HY_ROPE_NORM; /* llama.cpp's layout: the converter permuted Q/K rows */
+    return check_supported(L, mi);
+}
+
+/* Finds `name` and checks it is 1-D [ne0] (ne1 == 0) or 2-D [ne0, ne1] (ggml order: ne0 is
+ * the row length) with a dequantisable type. */
+static hy_status find_checked(const loader *L, const char *name, int64_t ne0, int64_t ne1,
+                              const hy_gguf_tensor **out) {
+    hy_status st = hy_gguf_find_tensor(L->g, name, out);
+    if (st != HY_OK) return hy_fail_ctx(st, "%s: ", L->path);
+    const hy_gguf_tensor *t = *out;
+    int64_t want[HY_GGUF_MAX_DIMS] = {ne0, ne1 ? ne1 : 1, 1, 1};
+    int ok = 1;
+    for (uint32_t i = 0; i < t->n_dims; i++)
+        ok &= t->ne[i] == want[i];
+    for (uint32_t i = t->n_dims; i < HY_GGUF_MAX_DIMS; i++)
+        ok &= want[i] == 1;
+    if (!ok) {
+        char found[96] = "";
+        size_t o = 0;
+        for (uint32_t i = 0; i < t->n_dims && o < sizeof found; i++)
+            o += (size_t)snprintf(found + o, sizeof found - o, "%s%lld", i ? ", " : "",
+                                  (long long)t->ne[i]);
+        if (ne1)
+            return hy_fail(HY_EMISMATCH, "%s: tensor %s has shape [%s], expected [%lld, %lld]",
+                           L->path, name, found, (long long)ne0, (long long)ne1);
+        return hy_fail(HY_EMISMATCH, "%s: tensor %s has shape [%s], expected [%lld]", L->path, name,
+                       found, (long long)ne0);
+    }
+    if (!hy_ggml_type_supported(t->type))
+        return hy_fail(HY_EUNSUPPORTED, "%s: tensor %s has type %s, which cannot be dequantised",
+                       L->path, name, hy_ggml_type_name(t->type));
+    return HY_OK;
+}
+
+/* Dequantises tensor `name` (checked shape) into dst, which holds ne0 * max(ne1, 1) floats. */
+static hy_status load_into(const loader *L, const char *name, int64_t ne0, int64_t ne1,
+                           float *dst) {
+    const hy_gguf_tensor *t;
+    hy_status st = find_checked(L, name, ne0, ne1, &t);
+    if (st != HY_OK) return st;
+    st = hy_gguf_tensor_to_f32(t, dst);
+    if (st != HY_OK) return hy_fail_ctx(st, "%s: tensor %s: ", L->path, name);
+    return HY_OK;
+}
+
+static hy_status alloc_load(const loader *L, const char *name, int64_t ne0, int64_t ne1,
+                            float **out) {
+    const int64_t n = ne0 * (ne1 ? ne1 : 1);
+    *out = hy_malloc((size_t)n * sizeof(float), name);
+    if (!*out) return HY_ENOMEM;
+    return load_into(L, name, ne0, ne1, *out);
+}
+
+static hy_status load_layer(const loader *L, const hy_model_info *mi, int l, hy_layer_weights *w) {
+    const int64_t d = mi->d_model, hd = mi->head_dim, nq = (int64_t)mi->n_heads * hd,
+                  nkv = (int64_t)mi->n_kv_heads * hd, ff = mi->d_ff;
+    char name[96];
+    hy_status st;
+#define TNAME(suffix) (snprintf(name, sizeof name, "blk.%d.%s", l, suffix), name)
+    if ((st = alloc_load(L, TNAME("attn_norm.weight"), d, 0, &w->attn_norm)) ||
+        (st = alloc_load(L, TNAME("ffn_norm.weight"), d, 0, &w->ffn_norm)) ||
+        (st = alloc_load(L, TNAME("attn_output.weight"), nq, d, &w->wo)) ||
+        (st = alloc_load(L, TNAME("ffn_down.weight"), ff, d, &w->wdown)))
+        return st;
+    w->wqkv = hy_malloc((size_t)((nq + 2 * nkv) * d) * sizeof(float), "fused QKV weights");
+    w->wgu = hy_malloc((size_t)(2 * ff * d) * sizeof(float), "fused gate/up weights");
+    if (!w->wqkv || !w->wgu) return HY_ENOMEM;
+    if ((st = load_into(L, TNAME("attn_q.weight"), d, nq, w->wqkv)) ||
+        (st = load_into(L, TNAME("attn_k.weight"), d, nkv, w->wqkv + nq * d)) ||
+        (st = load_into(L, TNAME("attn_v.weight"), d, nkv, w->wqkv + (nq + nkv) * d)) ||
+        (st = load_into(L, TNAME("ffn_gate.weight"), d, ff, w->wgu)) ||
+        (st = load_into(L, TNAME("ffn_up.weight"), d, ff, w->wgu + ff * d)))
+        return st;
+#undef TNAME
+    return HY_OK;
+}
+
+/* Vocabulary size: the token embedding's rows, which must agree with the tokenizer's list
+ * and <arch>.vocab_size when those are present. */
+static hy_status read_vocab(const loader *L, hy_model_info *mi) {
+    const hy_gguf_tensor *t;
+    hy_status st = hy_gguf_find_tensor(L->g, "token_embd.weight", &t);
+    if (st != HY_OK) return hy_fail_ctx(st, "%s: ", L->path);
+    if (t->n_dims != 2 || t->ne[0] != mi->d_model || t->ne[1] < 1 || t->ne[1] > (1 << 30))
+        return hy_fail(HY_EMISMATCH,
+                       "%s: tensor token_embd.weight has %u dims [%lld, %lld], "
+                       "expected [%d, n_vocab]",
+                       L->path, t->n_dims, (long long)t->ne[0],
+                       (long long)(t->n_dims > 1 ? t->ne[1] : 1), mi->d_model);
+    mi->n_vocab = (int)t->ne[1];
+    int64_t i = hy_gguf_find_kv(L->g, "tokenizer.ggml.tokens");
+    if (i >= 0 && hy_gguf_kv_arr_len(L->g, i) != (uint64_t)mi->n_vocab)
+        return hy_fail(HY_EMISMATCH,
+                       "%s: tokenizer.ggml.tokens has %llu entries, expected %d "
+                       "(rows of token_embd.weight)",
+                       L->path, (unsigned long long)hy_gguf_kv_arr_len(L->g, i), mi->n_vocab);
+    int vs = 0;
+    if ((st = get_u32(L, "vocab_size", &vs, 0, mi->n_vocab))) return st;
+    if (vs != mi->n_vocab)
+        return hy_fail(HY_EMISMATCH,
+                       "%s: %s.vocab_size = %d, expected %d (rows of "
+                       "token_embd.weight)",
+                       L->path, L->arch, vs, mi->n_vocab);
+    return HY_OK;
+}
+
+static hy_status load_all(loader *L, hy_model *m) {
+    hy_model_info *mi = &m->info;
+    hy_gguf_str s;
+    hy_status st = hy_gguf_get_str(L->g, "general.architecture", &s);
+    if (st != HY_OK) return hy_fail_ctx(st, "%s: ", L->path);
+    if (s.len >= sizeof mi->arch) s.len = sizeof mi->arch - 1;
+    memcpy(mi->arch, s.ptr, s.len);
+    if (strcmp(mi->arch, "llama") != 0)
+        return hy_fail(HY_EUNSUPPORTED, "%s: general.architecture = \"%s\", expected \"llama\"",
+                       L->path, mi->arch);
+    L->arch = mi->arch;
+    if (hy_gguf_get_str(L->g, "general.name", &s) == HY_OK) {
+        if (s.len >= sizeof mi->name) s.len = sizeof mi->name - 1;
+        memcpy(mi->name, s.ptr, s.len);
+    }
+    hy_clear_error();
+    if ((st = read_hparams(L, mi)) || (st = read_vocab(L, mi))) return st;
+    const int64_t d = mi->d_model;
+    if ((st = alloc_load(L, "token_embd.weight", d, mi->n_vocab, &m->tok_embd)) ||
+        (st = alloc_load(L, "output_norm.weight", d, 0, &m->output_norm)))
+        return st;
+    const hy_gguf_tensor *t;
+    if (hy_gguf_find_tensor(L->g, "output.weight", &t) == HY_OK) {
+        if ((st = alloc_load(L, "output.weight", d, mi->n_vocab, &m->output))) return st;
+    } else {
+        hy_clear_error();
+        m->output = m->tok_embd;
+        mi->tied_output = true;
+    }
+    m->layers = hy_calloc((size_t)mi->n_layers, sizeof *m->layers, "layer table");
+    if (!m->layers) return HY_ENOMEM;
+    for (int l = 0; l < mi->n_layers; l++)
+        if ((st = load_layer(L, mi, l, &m->layers[l]))) return st;
+    return HY_OK;
+}
+
+hy_status hy_model_load(const char *path, hy_model **out) {
+    if (!out || !path) return hy_fail(HY_EINVAL, "hy_model_load: NULL %s", path ? "out" : "path");
+    *out = NULL;
+    hy_model *m = hy_calloc(1, sizeof *m, "model");
+    if (!m) return HY_ENOMEM;
+    loader L = {NULL, path, NULL};
+    hy_status st = hy_gguf_open(path, &L.g);
+    if (st == HY_OK) st = load_all(&L, m);
+    if (st == HY_OK) {
+        st = hy_sha256_file(path, m->info.sha256);
+        if (st != HY_OK) hy_fail_ctx(st, "%s: hashing the model file: ", path);
+    }
+    hy_gguf_close(L.g);
+    if (st != HY_OK) {
+        hy_model_free(m);
+        return st;
+    }
+    *out = m;
+    return HY_OK;
+}
+
+void hy_model_free(hy_model *m) {
+    if (!m) return;
+    if (m->layers)
+        for (int l = 0; l < m->info.n_layers; l++) {
+            hy_layer_weights *w = &m->layers[l];
+            free(w->attn_norm), free(w->wqkv), free(w->wo);
+            free(w->ffn_norm), free(w->wgu), free(w->wdown);
+        }
+    free(m->layers);
+    if (m->output != m->tok_embd) free(m->output);
+    free(m->tok_embd);
+    free(m->output_norm);
+    free(m);
+}
+
+const hy_model_info *hy_model_info_borrow(const hy_model *m) {
+    return m ? &m->info : NULL;
+}

@@ -1,0 +1,82 @@
+/* Private structures of the CPU runtime: the model's fp32 weights, the context (KV cache,
+ * scratch, per-unit attention modes, thread pool) and the batch description the layer
+ * function works on. Only runtime sources include this; other modules use hy_runtime.h. */
+#ifndef HY_RUNTIME_INTERNAL_H
+#define HY_RUNTIME_INTERNAL_H
+
+#include "hy_runtime.h"
+#include "threads.h"
+
+/* One layer's weights, fp32, row-major [out][in] as in GGUF. Projections sharing an input
+ * are fused so one GEMM serves them: wqkv = [attn_q; attn_k; attn_v], wgu = [gate; up]. */
+typedef struct {
+    float *attn_norm; /* [d_model] */
+    float *wqkv;      /* [(n_heads + 2 n_kv_heads) * head_dim][d_model] */
+    float *wo;        /* [d_model][n_heads * head_dim] */
+    float *ffn_norm;  /* [d_model] */
+    float *wgu;       /* [2 d_ff][d_model] */
+    float *wdown;     /* [d_model][d_ff] */
+} hy_layer_weights;
+
+struct hy_model {
+    hy_model_info info;
+    float *tok_embd;    /* [n_vocab][d_model] */
+    float *output_norm; /* [d_model] */
+    float *output;      /* [n_vocab][d_model]; == tok_embd when tied */
+    hy_layer_weights *layers;
+};
+
+/* A run: consecutive batch tokens of one sequence at consecutive positions (a prefill
+ * chunk is one run; a batched decode step is one run per sequence). */
+typedef struct {
+    int seq;
+    int64_t t0;   /* first token's row in the batch */
+    int64_t n_q;  /* tokens in the run */
+    int64_t pos0; /* position of the first token */
+} hy_run;
+
+struct hy_ctx {
+    const hy_model *m;
+    int64_t n_ctx;
+    int n_seq;
+    int64_t *seq_len;
+    /* KV cache, per sequence [layer][kv_head][pos][head_dim] fp32: one (layer, kv_head)
+     * unit's keys are contiguous, which is what attention kernels and gathers read. */
+    float *k_cache, *v_cache;
+    int64_t seq_stride, layer_stride; /* floats */
+    /* scratch for up to n_batch tokens */
+    int64_t n_batch;
+    float *x, *h, *qkv, *att, *gu;
+    int32_t *pos;
+    int64_t *rows; /* batch rows whose logits are wanted */
+    hy_run *runs;
+    /* attention mode per unit [layer][kv_head] (hy_attn_mode, attn_mode.h) */
+    uint8_t *unit_mode;
+    hy_pool *pool;
+    /* 1: OpenBLAS runs single-threaded and the pool splits GEMMs (default); 0: OpenBLAS
+     * threads its own GEMMs ($HY_OPENBLAS_THREADING=1 at create). */
+    int own_gemm_threads;
+    /* attached attention observer (hy_observer.h); NULL, the common case, costs one check */
+    struct hy_observer *observer;
+};
+
+/* observer.c: hands the queries of one attention work item that fall in the observer's
+ * range to its callback (q/out rows as in hy_attn_item, keys from the cache). */
+void hy_observer_run(hy_ctx *c, int layer, int kv_head, int seq, const float *q, int64_t q_stride,
+                     const float *out, int64_t out_stride, int64_t n_q, int64_t pos0);
+
+static inline float *hy_ctx_k(const hy_ctx *c, int seq, int layer) {
+    return c->k_cache + (int64_t)seq * c->seq_stride + (int64_t)layer * c->layer_stride;
+}
+static inline float *hy_ctx_v(const hy_ctx *c, int seq, int layer) {
+    return c->v_cache + (int64_t)seq * c->seq_stride + (int64_t)layer * c->layer_stride;
+}
+
+/* gemm_threads.c: y = beta y + x w^T (matmul.h's contract), threaded over the pool. */
+void hy_ctx_matmul(hy_ctx *c, float *y, int64_t ldy, const float *x, int64_t ldx, const float *w,
+                   int64_t n_tok, int64_t n_in, int64_t n_out, float beta);
+
+/* forward.c: one transformer layer over the batch held in c->x (n tokens, c->pos set). */
+hy_status hy_layer_forward(hy_ctx *c, int layer, int64_t n, const hy_run *runs, int n_runs);
+
+#endif

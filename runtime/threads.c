@@ -1,0 +1,115 @@
+/* Thread pool (threads.h). Workers sleep on a condition variable between jobs; a job is a
+ * generation number plus an atomic item counter. Used for attention, where each (unit, query
+ * slice) is independent; the GEMMs are threaded by OpenBLAS itself. */
+#include "threads.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+struct hy_pool {
+    int n_threads; /* including the caller */
+    pthread_t *tid;
+    pthread_mutex_t mu;
+    pthread_cond_t wake, done;
+    uint64_t generation;
+    int busy, quit;
+    hy_pool_fn fn;
+    void *arg;
+    int64_t n_items;
+    atomic_llong next;
+};
+
+static void drain(hy_pool *p) {
+    for (;;) {
+        int64_t i = atomic_fetch_add(&p->next, 1);
+        if (i >= p->n_items) return;
+        p->fn(p->arg, i);
+    }
+}
+
+static void *worker(void *vp) {
+    hy_pool *p = vp;
+    uint64_t seen = 0;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->quit && p->generation == seen)
+            pthread_cond_wait(&p->wake, &p->mu);
+        if (p->quit) break;
+        seen = p->generation;
+        pthread_mutex_unlock(&p->mu);
+        drain(p);
+        pthread_mutex_lock(&p->mu);
+        if (--p->busy == 0) pthread_cond_signal(&p->done);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+hy_status hy_pool_create(int n_threads, hy_pool **out) {
+    *out = NULL;
+    if (n_threads < 1) n_threads = 1;
+    hy_pool *p = hy_calloc(1, sizeof *p, "thread pool");
+    if (!p) return HY_ENOMEM;
+    p->n_threads = n_threads;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->wake, NULL);
+    pthread_cond_init(&p->done, NULL);
+    p->tid = hy_calloc((size_t)n_threads, sizeof(pthread_t), "thread ids");
+    if (!p->tid) {
+        hy_pool_free(p);
+        return HY_ENOMEM;
+    }
+    for (int i = 1; i < n_threads; i++) {
+        if (pthread_create(&p->tid[i], NULL, worker, p) != 0) {
+            p->n_threads = i;
+            hy_pool_free(p);
+            return hy_fail(HY_ENOMEM, "thread pool: pthread_create failed for thread %d of %d", i,
+                           n_threads);
+        }
+    }
+    *out = p;
+    return HY_OK;
+}
+
+void hy_pool_free(hy_pool *p) {
+    if (!p) return;
+    pthread_mutex_lock(&p->mu);
+    p->quit = 1;
+    pthread_cond_broadcast(&p->wake);
+    pthread_mutex_unlock(&p->mu);
+    for (int i = 1; i < p->n_threads && p->tid; i++)
+        pthread_join(p->tid[i], NULL);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->wake);
+    pthread_cond_destroy(&p->done);
+    free(p->tid);
+    free(p);
+}
+
+int hy_pool_threads(const hy_pool *p) {
+    return p ? p->n_threads : 1;
+}
+
+void hy_pool_run(hy_pool *p, int64_t n_items, hy_pool_fn fn, void *arg) {
+    if (n_items <= 0) return;
+    if (!p || p->n_threads == 1 || n_items == 1) {
+        for (int64_t i = 0; i < n_items; i++)
+            fn(arg, i);
+        return;
+    }
+    pthread_mutex_lock(&p->mu);
+    p->fn = fn;
+    p->arg = arg;
+    p->n_items = n_items;
+    atomic_store(&p->next, 0);
+    p->busy = p->n_threads - 1;
+    p->generation++;
+    pthread_cond_broadcast(&p->wake);
+    pthread_mutex_unlock(&p->mu);
+    drain(p);
+    pthread_mutex_lock(&p->mu);
+    while (p->busy > 0)
+        pthread_cond_wait(&p->done, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+}

@@ -1,0 +1,50 @@
+/* Helpers shared by the runtime tests: load a tiny model written by tiny_llama.c and compare
+ * logits rows. Test-only. */
+#ifndef RUNTIME_TEST_UTIL_H
+#define RUNTIME_TEST_UTIL_H
+
+#include "hy_runtime.h"
+#include "tiny_llama.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+/* Writes cfg to a temp file, loads it; keeps the reference weights in *tm when not NULL. */
+static inline hy_status rt_load(const tiny_cfg *cfg, tiny_model *tm, hy_model **out) {
+    char path[64];
+    hy_status st = tiny_write(cfg, path, tm);
+    if (st != HY_OK) return st;
+    st = hy_model_load(path, out);
+    remove(path);
+    return st;
+}
+
+/* max |a - b| over n floats vs doubles, relative to max |b| (at least 1) */
+static inline double rt_err_fd(const float *a, const double *b, int64_t n) {
+    double worst = 0, scale = 1;
+    for (int64_t i = 0; i < n; i++)
+        scale = fabs(b[i]) > scale ? fabs(b[i]) : scale;
+    for (int64_t i = 0; i < n; i++) {
+        double e = fabs((double)a[i] - b[i]);
+        if (!(e <= worst)) worst = e;
+    }
+    return worst / scale;
+}
+static inline double rt_err_ff(const float *a, const float *b, int64_t n) {
+    double worst = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double e = fabs((double)a[i] - b[i]);
+        if (!(e <= worst)) worst = e;
+    }
+    return worst;
+}
+static inline int32_t *rt_tokens(int n, int vocab, unsigned seed) {
+    int32_t *t = malloc((size_t)n * sizeof(int32_t));
+    for (int i = 0; i < n; i++) {
+        seed = seed * 1103515245u + 12345u;
+        t[i] = (int32_t)((seed >> 8) % (unsigned)vocab);
+    }
+    return t;
+}
+
+#endif
