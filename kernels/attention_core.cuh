@@ -89,7 +89,7 @@ __global__ void __launch_bounds__(HY_ATTN_WARPS * 32) hy_attn_core_kernel(const 
     constexpr int U = HY_ATTN_UNROLL;
     __shared__ float sm_acc[HY_ATTN_WARPS][GM][D];
     __shared__ float sm_m[HY_ATTN_WARPS][GM], sm_l[HY_ATTN_WARPS][GM];
-    __shared__ float sm_w[GM][HY_ATTN_MAX_SPLITS], sm_lw[GM][HY_ATTN_MAX_SPLITS];
+    __shared__ float sm_w[GM][HY_ATTN_MAX_SPLITS];
     __shared__ float sm_L[GM];
     __shared__ int sm_last;
 
@@ -114,18 +114,6 @@ __global__ void __launch_bounds__(HY_ATTN_WARPS * 32) hy_attn_core_kernel(const 
     const T *kb = reinterpret_cast<const T *>(a.k) + b * a.seq_stride + (int64_t)g * a.kv_cap * D;
     const T *vb = reinterpret_cast<const T *>(a.v) + b * a.seq_stride + (int64_t)g * a.kv_cap * D;
     const int head0 = unit * G; /* == b * n_heads + g * G */
-
-    float qf[GM][8], acc[GM][8], m[GM], l[GM];
-#pragma unroll
-    for (int h = 0; h < GM; h++) {
-        m[h] = -INFINITY;
-        l[h] = 0.f;
-#pragma unroll
-        for (int i = 0; i < 8; i++) {
-            acc[h][i] = 0.f;
-            qf[h][i] = h < G ? a.q[(int64_t)(head0 + h) * D + sub * 8 + i] * a.qscale : 0.f;
-        }
-    }
 
     /* Position p of this unit's token list -> token index, or -1 (past the end, or an
      * index outside the sequence: skipped, never read). */
@@ -159,6 +147,19 @@ __global__ void __launch_bounds__(HY_ATTN_WARPS * 32) hy_attn_core_kernel(const 
 #pragma unroll
     for (int st = 0; st < HY_ATTN_STAGES - 1; st++)
         issue(start + st * step, st);
+    /* q after the first K/V copies are on their way: its load latency hides under theirs
+     * instead of adding to the chain every block starts with */
+    float qf[GM][8], acc[GM][8], m[GM], l[GM];
+#pragma unroll
+    for (int h = 0; h < GM; h++) {
+        m[h] = -INFINITY;
+        l[h] = 0.f;
+#pragma unroll
+        for (int i = 0; i < 8; i++) {
+            acc[h][i] = 0.f;
+            qf[h][i] = h < G ? __ldg(a.q + (int64_t)(head0 + h) * D + sub * 8 + i) * a.qscale : 0.f;
+        }
+    }
     /* the trip count is the same for every lane: the shuffles below need whole warps */
     for (int64_t it = 0; it < n_steps; it++) {
         issue(start + (it + HY_ATTN_STAGES - 1) * step,
@@ -190,10 +191,14 @@ __global__ void __launch_bounds__(HY_ATTN_WARPS * 32) hy_attn_core_kernel(const 
                     d0 += __shfl_xor_sync(0xffffffffu, d0, o, LPT);
                 sc[u][h] = t >= 0 ? d0 : -INFINITY;
             }
-            if (MODE == HY_CORE_DENSE_SCORES && sub == 0 && t >= 0) {
+            if (MODE == HY_CORE_DENSE_SCORES && sub < G && t >= 0) {
+                /* the butterfly left every lane the full sums: lane sub stores head sub,
+                 * one store per lane instead of G in a row from lane 0 */
+                float mine = sc[u][0];
 #pragma unroll
-                for (int h = 0; h < GM; h++)
-                    if (h < G) a.logits[(int64_t)(head0 + h) * a.max_tokens + t] = sc[u][h];
+                for (int h = 1; h < GM; h++)
+                    mine = sub == h ? sc[u][h] : mine;
+                a.logits[(int64_t)(head0 + sub) * a.max_tokens + t] = mine;
             }
         }
         bool any = false;
@@ -294,28 +299,42 @@ __global__ void __launch_bounds__(HY_ATTN_WARPS * 32) hy_attn_core_kernel(const 
     __syncthreads();
     if (!sm_last) return;
     __threadfence();
-    for (int e = tid; e < G * a.nsplit; e += blockDim.x) {
-        const int h = e / a.nsplit, sp = e - h * a.nsplit;
-        const float2 ml = __ldcg(reinterpret_cast<const float2 *>(
-            &a.part_ml[((pbase + h) * HY_ATTN_MAX_SPLITS + sp) * 2]));
-        sm_w[h][sp] = ml.x;
-        sm_lw[h][sp] = ml.y;
-    }
-    __syncthreads();
-    if (tid < G) {
-        const int h = tid;
-        float M = -INFINITY, L = 0.f;
-        for (int sp = 0; sp < a.nsplit; sp++)
-            M = fmaxf(M, sm_w[h][sp]);
-        for (int sp = 0; sp < a.nsplit; sp++) {
-            const float c = M == -INFINITY ? 0.f : exp2f(sm_w[h][sp] - M);
-            L += c * sm_lw[h][sp];
-            sm_w[h][sp] = c;
+    /* warp h weighs head h's splits: lanes over splits, max and sum by shuffles (a serial
+     * loop over 32+ splits in one thread cost ~1.5 us of the fixed part) */
+    if (warp < G) {
+        const int h = warp;
+        constexpr int SPL = (HY_ATTN_MAX_SPLITS + 31) / 32;
+        float mv[SPL], lv[SPL], M = -INFINITY;
+#pragma unroll
+        for (int j = 0; j < SPL; j++) {
+            const int sp = lane + 32 * j;
+            float2 ml = make_float2(-INFINITY, 0.f);
+            if (sp < a.nsplit)
+                ml = __ldcg(reinterpret_cast<const float2 *>(
+                    &a.part_ml[((pbase + h) * HY_ATTN_MAX_SPLITS + sp) * 2]));
+            mv[j] = ml.x, lv[j] = ml.y;
+            M = fmaxf(M, ml.x);
         }
-        sm_L[h] = L;
-        if (MODE == HY_CORE_DENSE_SCORES) {
-            a.final_ml[(pbase + h) * 2] = M;
-            a.final_ml[(pbase + h) * 2 + 1] = L;
+#pragma unroll
+        for (int o = 16; o > 0; o >>= 1)
+            M = fmaxf(M, __shfl_xor_sync(0xffffffffu, M, o));
+        float L = 0.f;
+#pragma unroll
+        for (int j = 0; j < SPL; j++) {
+            const int sp = lane + 32 * j;
+            const float c = M == -INFINITY ? 0.f : exp2f(mv[j] - M);
+            L = fmaf(c, lv[j], L);
+            if (sp < a.nsplit) sm_w[h][sp] = c;
+        }
+#pragma unroll
+        for (int o = 16; o > 0; o >>= 1)
+            L += __shfl_xor_sync(0xffffffffu, L, o);
+        if (lane == 0) {
+            sm_L[h] = L;
+            if (MODE == HY_CORE_DENSE_SCORES) {
+                a.final_ml[(pbase + h) * 2] = M;
+                a.final_ml[(pbase + h) * 2 + 1] = L;
+            }
         }
     }
     __syncthreads();
@@ -332,12 +351,22 @@ __global__ void __launch_bounds__(HY_ATTN_WARPS * 32) hy_attn_core_kernel(const 
                                    a.part_acc + (pbase + h) * HY_ATTN_MAX_SPLITS * D) +
                                d4;
             float4 A = make_float4(0.f, 0.f, 0.f, 0.f);
-#pragma unroll 4
-            for (int sp = part; sp < a.nsplit; sp += parts) {
-                const float4 x = __ldcg(pa + (int64_t)sp * (D / 4));
-                const float w = sm_w[h][sp];
-                A.x = fmaf(w, x.x, A.x), A.y = fmaf(w, x.y, A.y);
-                A.z = fmaf(w, x.z, A.z), A.w = fmaf(w, x.w, A.w);
+            /* 8 independent L2 loads in flight per round, not a dependent chain */
+            for (int sp0 = part; sp0 < a.nsplit; sp0 += 8 * parts) {
+                float4 x[8];
+#pragma unroll
+                for (int j = 0; j < 8; j++) {
+                    const int sp = sp0 + j * parts;
+                    x[j] = sp < a.nsplit ? __ldcg(pa + (int64_t)sp * (D / 4))
+                                         : make_float4(0.f, 0.f, 0.f, 0.f);
+                }
+#pragma unroll
+                for (int j = 0; j < 8; j++) {
+                    const int sp = sp0 + j * parts;
+                    const float w = sp < a.nsplit ? sm_w[h][sp] : 0.f;
+                    A.x = fmaf(w, x[j].x, A.x), A.y = fmaf(w, x[j].y, A.y);
+                    A.z = fmaf(w, x[j].z, A.z), A.w = fmaf(w, x[j].w, A.w);
+                }
             }
             reinterpret_cast<float4 *>(scratch + part * GM * D)[o] = A;
         }

@@ -104,6 +104,7 @@ typedef struct {
     int32_t *lens, *idx, *cnt, *rows_n;
     int64_t n, score_stride, idx_stride;
     int k, sink, window, topk_rows;
+    int cluster; /* top-k blocks per row; 0: automatic */
     hy_cuda_attn_ws *ws;
 } bench_point;
 
@@ -122,8 +123,9 @@ static hy_status op_dense(void *c, int i, cudaStream_t st) {
 static hy_status op_topk(void *c, int i, cudaStream_t st) {
     bench_point *p = (bench_point *)c;
     (void)i;
-    return hy_cuda_topk_rows_f32(p->idx, p->cnt, p->idx_stride, p->scores, p->score_stride,
-                                 p->topk_rows, p->rows_n, 1, p->n, p->k, p->sink, p->window, st);
+    return hy_cuda_topk_rows_f32_cluster(p->idx, p->cnt, p->idx_stride, p->scores,
+                                         p->score_stride, p->topk_rows, p->rows_n, 1, p->n, p->k,
+                                         p->sink, p->window, p->cluster, st);
 }
 static hy_status op_select(void *c, int i, cudaStream_t st) {
     bench_point *p = (bench_point *)c;
@@ -327,9 +329,30 @@ extern "C" hy_status hy_cuda_bench_kernels(const hy_bench_kernels_opts *o) {
                 if (!(s = bench_time(op_topk, &p, st, &t)))
                     row(f, "topk32", 4, n, 2048, t, 4.0 * 32 * n, copy_bw,
                         torch_lookup(torch, "topk32", 4, n, 2048), NULL, NULL);
+                /* probe: the same with the blocks per row forced (op name topk32cC) */
+                for (int c = 1; c <= 8 && !s; c *= 2) {
+                    char nm[16];
+                    snprintf(nm, sizeof nm, "topk32c%d", c);
+                    p.cluster = c;
+                    if (!(s = bench_time(op_topk, &p, st, &t)))
+                        row(f, nm, 4, n, 2048, t, 4.0 * 32 * n, copy_bw, 0, NULL, NULL);
+                }
+                p.cluster = 0;
             }
             bp_free(&p);
         }
+    }
+    /* probe of the fixed part of dense decode: B = 1 at short n (table only) */
+    for (int64_t n = 1024; n <= 4096 && !s && !o->quick && o->point_b <= 0; n *= 2) {
+        bench_point p;
+        if ((s = bp_make(&p, 1, n, 256, st))) {
+            bp_free(&p);
+            break;
+        }
+        double t = 0;
+        if (!(s = bench_time(op_dense, &p, st, &t)))
+            row(f, "dense", 1, n, 0, t, 2.0 * 8 * n * 128 * 2, copy_bw, 0, NULL, NULL);
+        bp_free(&p);
     }
     cudaStreamDestroy(st);
     if (torch) json_decref(torch);

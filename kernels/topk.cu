@@ -1,17 +1,18 @@
 /* CUDA top-k per row with sink and window merged in (topk.h): radix select without a sort.
- * A row is served by C blocks of 1024 threads: C = 8 (a thread-block cluster, each block an
- * eighth of the row, histograms summed through distributed shared memory) when few long rows
- * would leave the chip idle, C = 1 otherwise. Scores become order-preserving 32-bit keys; up
- * to three histogram passes (11, 11, 10 bits, shared-memory atomics, 8 independent 16-byte
- * loads per thread in flight) narrow down the k-th largest key, stopping early once its
- * bucket is taken whole; the scans that find the bucket also count what each block takes,
- * and one last pass writes the indices in ascending order, 16 scores per thread per tile
- * (ties: the lowest indices of the threshold key). Bound: instruction issue on the SMs that
- * hold the row (ncu: ~64% issue-busy there) after the first read from memory. */
+ * A row is served by C blocks of 1024 threads: C = 8, 4 or 2 (a thread-block cluster, each
+ * block a slice of the row, histograms summed through distributed shared memory) when few
+ * long rows would leave the chip idle, C = 1 otherwise. Scores become order-preserving
+ * 32-bit keys; up to three histogram passes (11, 11, 10 bits, shared-memory atomics, 8
+ * independent 16-byte loads per thread in flight) narrow down the k-th largest key, stopping
+ * early once its bucket is taken whole; the scans that find the bucket also count what each
+ * block takes, and one last pass writes the indices in ascending order, 16 scores per thread
+ * per tile (ties: the lowest indices of the threshold key). Bound: instruction issue on the
+ * SMs that hold the row (ncu: ~64% issue-busy there) and the barriers between passes. */
 #include <cooperative_groups.h>
 #include <math.h>
 #include <stdint.h>
 
+#include "cuda_bench.h"
 #include "cuda_check.h"
 #include "topk.h"
 
@@ -90,22 +91,25 @@ __global__ void __launch_bounds__(TOPK_THREADS)
         for (int i = tid; i < nb; i += TOPK_THREADS)
             hist[i] = 0;
         __syncthreads();
-        const int64_t q0 = (ta > lo ? ta : lo) / 4, q1 = ((tb < hi ? tb : hi) + 3) / 4;
-        for (int64_t qb0 = q0; qb0 < q1; qb0 += (int64_t)TOPK_THREADS * TOPK_UNROLL) {
+        /* the scores this block counts: [r0, r1) = its slice within the middle; 32-bit
+         * positions (n <= 2^30) and one unsigned compare per score keep the issue down */
+        const int r0 = (int)(ta > lo ? ta : lo), r1 = (int)(tb < hi ? tb : hi);
+        const unsigned span = r1 > r0 ? (unsigned)(r1 - r0) : 0u;
+        const int q0 = r0 / 4, q1 = (r1 + 3) / 4;
+        for (int qb0 = q0; qb0 < q1; qb0 += TOPK_THREADS * TOPK_UNROLL) {
             float4 f[TOPK_UNROLL];
 #pragma unroll
             for (int u = 0; u < TOPK_UNROLL; u++) {
-                const int64_t q = qb0 + tid + (int64_t)u * TOPK_THREADS;
+                const int q = qb0 + tid + u * TOPK_THREADS;
                 f[u] = q < q1 ? __ldg(x4 + q) : make_float4(0.f, 0.f, 0.f, 0.f);
             }
 #pragma unroll
             for (int u = 0; u < TOPK_UNROLL; u++) {
-                const int64_t q = qb0 + tid + (int64_t)u * TOPK_THREADS;
+                const int q = qb0 + tid + u * TOPK_THREADS;
                 const float fv[4] = {f[u].x, f[u].y, f[u].z, f[u].w};
 #pragma unroll
                 for (int j = 0; j < 4; j++) {
-                    const int64_t t = q * 4 + j;
-                    if (q >= q1 || t < lo || t >= hi || t < ta || t >= tb) continue;
+                    if ((unsigned)(q * 4 + j - r0) >= span) continue;
                     const uint32_t key = topk_key(fv[j]);
                     if ((key & mask) == prefix) atomicAdd(&hist[(key >> shift) & (nb - 1)], 1);
                 }
@@ -231,10 +235,53 @@ __global__ void __launch_bounds__(TOPK_THREADS)
     }
 }
 
+static void topk_cluster_cfg(cudaLaunchConfig_t *cfg, cudaLaunchAttribute *attr, int C,
+                             int64_t rows, cudaStream_t st) {
+    *cfg = cudaLaunchConfig_t{};
+    attr[0].id = cudaLaunchAttributeClusterDimension;
+    attr[0].val.clusterDim.x = (unsigned)C, attr[0].val.clusterDim.y = 1;
+    attr[0].val.clusterDim.z = 1;
+    cfg->gridDim = dim3((unsigned)C, (unsigned)rows);
+    cfg->blockDim = dim3(TOPK_THREADS);
+    cfg->stream = st;
+    cfg->attrs = attr;
+    cfg->numAttrs = 1;
+}
+
+/* How many clusters of c blocks the chip holds at once (cached per c). */
+static hy_status topk_max_clusters(int c, int64_t rows, cudaStream_t st, int *fit) {
+    static int cache[9];
+    if (!cache[c]) {
+        cudaLaunchConfig_t cfg;
+        cudaLaunchAttribute attr[1];
+        topk_cluster_cfg(&cfg, attr, c, rows, st);
+        int v = 0;
+        if (c == 8)
+            HY_CUDA_CHECK(cudaOccupancyMaxActiveClusters(&v, topk_kernel<8>, &cfg));
+        else if (c == 4)
+            HY_CUDA_CHECK(cudaOccupancyMaxActiveClusters(&v, topk_kernel<4>, &cfg));
+        else
+            HY_CUDA_CHECK(cudaOccupancyMaxActiveClusters(&v, topk_kernel<2>, &cfg));
+        cache[c] = v > 0 ? v : -1;
+    }
+    *fit = cache[c];
+    return HY_OK;
+}
+
 extern "C" hy_status hy_cuda_topk_rows_f32(int32_t *idx, int32_t *count, int64_t idx_stride,
                                            const float *x, int64_t x_stride, int64_t rows,
                                            const int32_t *n, int rows_per_n, int64_t max_n, int k,
                                            int sink, int window, void *stream) {
+    return hy_cuda_topk_rows_f32_cluster(idx, count, idx_stride, x, x_stride, rows, n, rows_per_n,
+                                         max_n, k, sink, window, 0, stream);
+}
+
+extern "C" hy_status hy_cuda_topk_rows_f32_cluster(int32_t *idx, int32_t *count,
+                                                   int64_t idx_stride, const float *x,
+                                                   int64_t x_stride, int64_t rows,
+                                                   const int32_t *n, int rows_per_n, int64_t max_n,
+                                                   int k, int sink, int window, int cluster,
+                                                   void *stream) {
     if (!idx || !count || !x || !n || rows < 0 || rows_per_n < 1 || k < 0 || k > HY_TOPK_MAX_K ||
         sink < 0 || window < 0 || max_n < 0)
         return hy_fail(HY_EINVAL,
@@ -251,6 +298,10 @@ extern "C" hy_status hy_cuda_topk_rows_f32(int32_t *idx, int32_t *count, int64_t
                        (long long)x_stride, (long long)max_n);
     if (rows > 65535)
         return hy_fail(HY_ERANGE, "topk CUDA: %lld rows, at most 65535", (long long)rows);
+    if (cluster != 0 && cluster != 1 && cluster != 2 && cluster != 4 && cluster != 8)
+        return hy_fail(HY_EINVAL,
+                       "topk CUDA: %d blocks per row, expected 0 (automatic), 1, 2, 4 or 8",
+                       cluster);
     if (rows == 0) return HY_OK;
     static int sm_count = 0;
     if (!sm_count) {
@@ -259,20 +310,34 @@ extern "C" hy_status hy_cuda_topk_rows_f32(int32_t *idx, int32_t *count, int64_t
         HY_CUDA_CHECK(cudaDeviceGetAttribute(&sm_count, cudaDevAttrMultiProcessorCount, dev));
     }
     cudaStream_t st = (cudaStream_t)stream;
-    /* few long rows: 8 blocks (one cluster) per row; measured on the H100, the cluster's
-     * synchronisation costs more than it saves below ~64K scores per row */
-    if (rows * 8 <= 2 * (int64_t)sm_count && max_n >= 65536) {
-        cudaLaunchConfig_t cfg = {};
+    /* few long rows: a cluster of C blocks per row, the largest C in {8, 4, 2} that keeps
+     * one block per SM and whose clusters all fit at once (asked of the driver); measured
+     * on the H100, a cluster's synchronisation costs more than it saves below ~64K scores
+     * per row, and two 1024-thread blocks per SM (32 rows x 8) ran 3x slower than 8 rows */
+    int C = cluster;
+    if (C == 0 && max_n >= 65536) {
+        for (int c = 8; c >= 2 && !C; c /= 2) {
+            int fit = 0;
+            const hy_status e = topk_max_clusters(c, rows, st, &fit);
+            if (e) return e;
+            if (rows * c <= sm_count && rows <= fit) C = c;
+        }
+    }
+    if (C == 0) C = 1;
+    if (C > 1) {
+        cudaLaunchConfig_t cfg;
         cudaLaunchAttribute attr[1];
-        attr[0].id = cudaLaunchAttributeClusterDimension;
-        attr[0].val.clusterDim.x = 8, attr[0].val.clusterDim.y = 1, attr[0].val.clusterDim.z = 1;
-        cfg.gridDim = dim3(8, (unsigned)rows);
-        cfg.blockDim = dim3(TOPK_THREADS);
-        cfg.stream = st;
-        cfg.attrs = attr;
-        cfg.numAttrs = 1;
-        HY_CUDA_CHECK(cudaLaunchKernelEx(&cfg, topk_kernel<8>, idx, count, idx_stride, x, x_stride,
-                                         n, rows_per_n, k, sink, window));
+        topk_cluster_cfg(&cfg, attr, C, rows, st);
+#define TOPK_LAUNCH(CC)                                                                            \
+    HY_CUDA_CHECK(cudaLaunchKernelEx(&cfg, topk_kernel<CC>, idx, count, idx_stride, x, x_stride,   \
+                                     n, rows_per_n, k, sink, window))
+        if (C == 8)
+            TOPK_LAUNCH(8);
+        else if (C == 4)
+            TOPK_LAUNCH(4);
+        else
+            TOPK_LAUNCH(2);
+#undef TOPK_LAUNCH
     } else {
         topk_kernel<1><<<dim3(1, (unsigned)rows), TOPK_THREADS, 0, st>>>(
             idx, count, idx_stride, x, x_stride, n, rows_per_n, k, sink, window);

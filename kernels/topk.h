@@ -21,7 +21,8 @@ hy_status hy_topk_rows_f32(int32_t *idx, int32_t *count, int64_t idx_stride, con
                            int64_t x_stride, int64_t rows, const int32_t *n, int rows_per_n, int k,
                            int sink, int window);
 
-/* Device buffers; max_n (host) bounds every n_r. One block per row, 2 to 4 passes over it. */
+/* Device buffers; max_n (host) bounds every n_r. Each row is handled by a cluster of 1-8 blocks
+ * (chosen to fill the SMs), in 2 to 4 radix passes over it. */
 hy_status hy_cuda_topk_rows_f32(int32_t *idx, int32_t *count, int64_t idx_stride, const float *x,
                                 int64_t x_stride, int64_t rows, const int32_t *n, int rows_per_n,
                                 int64_t max_n, int k, int sink, int window, void *stream);

@@ -9,6 +9,7 @@
 #include "attention_decode.h"
 #include "attention_prefill.h"
 #include "attention_sparse.h"
+#include "cuda_bench.h"
 #include "cuda_check.h"
 #include "cuda_ops.h"
 #include "embedding.h"
@@ -168,7 +169,8 @@ HY_TEST(gpu_decode_matches_cpu) {
         check_decode(&cases[i]);
 }
 
-static void check_topk(int rows, int n, int k, int sink, int window, int levels) {
+/* cluster: blocks per row forced (1, 2, 4, 8), or 0 for the automatic choice */
+static void check_topk_c(int rows, int n, int k, int sink, int window, int levels, int cluster) {
     if (small_only() && (int64_t)rows * n > 100000) return;
     const int64_t xs = (n + 3) / 4 * 4, is = (int64_t)k + sink + window;
     float *x = malloc((size_t)rows * xs * 4);
@@ -184,24 +186,34 @@ static void check_topk(int rows, int n, int k, int sink, int window, int levels)
     HY_REQUIRE(xd && id && cd && nd);
     CU(cudaMemset(id, 0xff, (size_t)rows * is * 4));
     CU(cudaMemset(cd, 0xff, (size_t)rows * 4));
-    HY_OK_OR_FAIL(
-        hy_cuda_topk_rows_f32(id, cd, is, xd, xs, rows, nd, rows, n, k, sink, window, NULL));
+    if (cluster)
+        HY_OK_OR_FAIL(hy_cuda_topk_rows_f32_cluster(id, cd, is, xd, xs, rows, nd, rows, n, k, sink,
+                                                    window, cluster, NULL));
+    else
+        HY_OK_OR_FAIL(
+            hy_cuda_topk_rows_f32(id, cd, is, xd, xs, rows, nd, rows, n, k, sink, window, NULL));
     CU(cudaDeviceSynchronize());
     CU(cudaMemcpy(ig, id, (size_t)rows * is * 4, cudaMemcpyDeviceToHost));
     CU(cudaMemcpy(cg, cd, (size_t)rows * 4, cudaMemcpyDeviceToHost));
     for (int r = 0; r < rows; r++) {
         if (cg[r] != cr[r]) {
-            HY_FAILF("topk rows %d n %d k %d sink %d win %d: row %d count %d, expected %d", rows, n,
-                     k, sink, window, r, cg[r], cr[r]);
+            HY_FAILF("topk rows %d n %d k %d sink %d win %d cluster %d: row %d count %d, "
+                     "expected %d",
+                     rows, n, k, sink, window, cluster, r, cg[r], cr[r]);
             break;
         }
         if (memcmp(ig + (size_t)r * is, ir + (size_t)r * is, (size_t)cr[r] * 4)) {
-            HY_FAILF("topk rows %d n %d k %d: row %d indices differ", rows, n, k, r);
+            HY_FAILF("topk rows %d n %d k %d cluster %d: row %d indices differ", rows, n, k,
+                     cluster, r);
             break;
         }
     }
     free(x), free(ir), free(ig), free(cr), free(cg);
     cudaFree(xd), cudaFree(id), cudaFree(cd), cudaFree(nd);
+}
+
+static void check_topk(int rows, int n, int k, int sink, int window, int levels) {
+    check_topk_c(rows, n, k, sink, window, levels, 0);
 }
 
 HY_TEST(gpu_topk_matches_cpu) {
@@ -216,6 +228,17 @@ HY_TEST(gpu_topk_matches_cpu) {
     check_topk(6, 70000, 4096, 4, 128, 1); /* all equal */
     check_topk(40, 2001, 100, 2, 10, 7);   /* many rows: one block per row instead of a cluster */
     check_topk(40, 2001, 3000, 0, 0, 0);   /* many rows, n < k */
+    check_topk(64, 65536, 512, 4, 64, 3);  /* 64 long rows: clusters of 2 on an H100 */
+}
+
+/* Every cluster size on short rows (small enough for the sanitizers): slices of a few
+ * quads, slices past the end of the row, ties across the blocks of a row. */
+HY_TEST(gpu_topk_forced_clusters_match_cpu) {
+    for (int c = 1; c <= 8; c *= 2) {
+        check_topk_c(3, 5001, 700, 4, 64, 5, c);
+        check_topk_c(2, 37, 10, 2, 3, 0, c); /* fewer quads than blocks */
+        check_topk_c(4, 20000, 2048, 0, 0, 0, c);
+    }
 }
 
 /* Dense decode with scores on the GPU, then GPU and CPU top-k over the same GPU scores. */
@@ -455,6 +478,9 @@ HY_TEST(gpu_bad_arguments_fail_cleanly) {
     HY_CHECK_EQ_INT(hy_cuda_topk_rows_f32((int32_t *)buf, (int32_t *)buf, 10, buf, 6, 1, ld, 1, 4,
                                           2, 0, 0, NULL),
                     HY_EINVAL); /* stride not a multiple of 4 */
+    HY_CHECK_EQ_INT(hy_cuda_topk_rows_f32_cluster((int32_t *)buf, (int32_t *)buf, 10, buf, 8, 1, ld,
+                                                  1, 4, 2, 0, 0, 3, NULL),
+                    HY_EINVAL); /* 3 blocks per row */
     CU(cudaGetLastError());
     hy_cuda_attn_ws_free(ws);
     cudaFree(buf), cudaFree(ld);
