@@ -1,0 +1,340 @@
+/* hylra profile: runs calibration samples through the CPU runtime with the attention
+ * observer attached and writes the HDF5 profile (formats/profile) after every sample, so an
+ * interrupted run resumes from its last finished sample (--resume). Progress on stderr. */
+#include "commands.h"
+#include "hy_common.h"
+#include "hy_gguf.h"
+#include "hy_profile.h"
+#include "hy_profiler.h"
+#include "hy_runtime.h"
+#include "hy_tokenizer.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: hylra profile -m MODEL.gguf --data TEXT -o PROF.h5 [options]\n"
+            "  -m, --model PATH      GGUF model file\n"
+            "      --data PATH       calibration text (UTF-8); scripts/fetch-calibration\n"
+            "  -o, --output PATH     profile to write (HDF5, docs/profile-format.md)\n"
+            "      --ctx N           tokens per sample (default 4096)\n"
+            "      --samples N       calibration samples (default 16)\n"
+            "      --queries N       decode-like queries: the last N positions (default 64)\n"
+            "      --seed S          sample selection seed (default 0)\n"
+            "      --k-grid a,b,...  top-k sizes (default powers of two 32..4096, <= ctx)\n"
+            "      --sink N          first tokens in every set (default 4)\n"
+            "      --window N        last tokens in every set (default 64)\n"
+            "      --temporal-k K    k of the temporal statistics (default 256; the largest\n"
+            "                        grid k not above it)\n"
+            "      --cross-err-every N  cross-unit out_err on every N-th query only (default 4;\n"
+            "                        1 = all; recall and Jaccard always use every query)\n"
+            "      --threads N       threads for the statistics (default: the runtime's)\n"
+            "      --resume          continue the profile at -o from its last finished sample\n");
+}
+
+struct prof_opts {
+    const char *model, *data, *out;
+    int32_t ctx, samples, queries, sink, window, temporal_k, threads, n_k, err_every;
+    int32_t k_grid[64];
+    uint64_t seed;
+    int resume;
+};
+
+static int parse_grid(const char *s, struct prof_opts *o) {
+    o->n_k = 0;
+    while (*s && o->n_k < 64) {
+        char *end;
+        long v = strtol(s, &end, 10);
+        if (end == s || v <= 0 || (o->n_k && v <= o->k_grid[o->n_k - 1])) return -1;
+        o->k_grid[o->n_k++] = (int32_t)v;
+        s = *end == ',' ? end + 1 : end;
+        if (*end && *end != ',') return -1;
+    }
+    return o->n_k ? 0 : -1;
+}
+
+static int parse(int argc, char **argv, struct prof_opts *o) {
+    enum {
+        O_DATA = 256,
+        O_CTX,
+        O_SAMPLES,
+        O_QUERIES,
+        O_SEED,
+        O_KGRID,
+        O_SINK,
+        O_WINDOW,
+        O_TK,
+        O_THREADS,
+        O_RESUME,
+        O_ERR
+    };
+    static const struct option lo[] = {
+        {"model", 1, 0, 'm'},         {"output", 1, 0, 'o'},
+        {"data", 1, 0, O_DATA},       {"ctx", 1, 0, O_CTX},
+        {"samples", 1, 0, O_SAMPLES}, {"queries", 1, 0, O_QUERIES},
+        {"seed", 1, 0, O_SEED},       {"k-grid", 1, 0, O_KGRID},
+        {"sink", 1, 0, O_SINK},       {"window", 1, 0, O_WINDOW},
+        {"temporal-k", 1, 0, O_TK},   {"threads", 1, 0, O_THREADS},
+        {"resume", 0, 0, O_RESUME},   {"cross-err-every", 1, 0, O_ERR},
+        {"help", 0, 0, 'h'},          {0, 0, 0, 0}};
+    *o = (struct prof_opts){.ctx = 4096,
+                            .samples = 16,
+                            .queries = 64,
+                            .sink = 4,
+                            .window = 64,
+                            .temporal_k = 256,
+                            .err_every = 4};
+    int c, grid_given = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "m:o:h", lo, NULL)) != -1) {
+        switch (c) {
+        case 'm':
+            o->model = optarg;
+            break;
+        case 'o':
+            o->out = optarg;
+            break;
+        case O_DATA:
+            o->data = optarg;
+            break;
+        case O_CTX:
+            o->ctx = atoi(optarg);
+            break;
+        case O_SAMPLES:
+            o->samples = atoi(optarg);
+            break;
+        case O_QUERIES:
+            o->queries = atoi(optarg);
+            break;
+        case O_SEED:
+            o->seed = strtoull(optarg, NULL, 10);
+            break;
+        case O_KGRID:
+            if (parse_grid(optarg, o)) {
+                fprintf(stderr,
+                        "hylra profile: --k-grid '%s': expected ascending positive "
+                        "integers separated by commas\n",
+                        optarg);
+                return 2;
+            }
+            grid_given = 1;
+            break;
+        case O_SINK:
+            o->sink = atoi(optarg);
+            break;
+        case O_WINDOW:
+            o->window = atoi(optarg);
+            break;
+        case O_TK:
+            o->temporal_k = atoi(optarg);
+            break;
+        case O_THREADS:
+            o->threads = atoi(optarg);
+            break;
+        case O_RESUME:
+            o->resume = 1;
+            break;
+        case O_ERR:
+            o->err_every = atoi(optarg);
+            break;
+        case 'h':
+            usage(stdout);
+            return 1;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (!o->model || !o->data || !o->out) {
+        usage(stderr);
+        return 2;
+    }
+    if (o->ctx <= 0 || o->samples <= 0 || o->queries <= 0 || o->queries > o->ctx || o->sink < 0 ||
+        o->window < 0 || o->temporal_k <= 0 || o->err_every < 1 || o->err_every > o->queries) {
+        fprintf(stderr,
+                "hylra profile: ctx %d, samples %d, queries %d (1..ctx), sink %d, "
+                "window %d, temporal-k %d, cross-err-every %d (1..queries): out of range\n",
+                o->ctx, o->samples, o->queries, o->sink, o->window, o->temporal_k, o->err_every);
+        return 2;
+    }
+    if (!grid_given)
+        for (int32_t k = 32; k <= 4096; k *= 2)
+            o->k_grid[o->n_k++] = k;
+    int32_t n = 0; /* clip to the context */
+    for (int32_t i = 0; i < o->n_k; i++)
+        if (o->k_grid[i] <= o->ctx) o->k_grid[n++] = o->k_grid[i];
+    o->n_k = n;
+    if (!n) {
+        fprintf(stderr, "hylra profile: no k of the grid is <= ctx %d\n", o->ctx);
+        return 2;
+    }
+    return 0;
+}
+
+static char *slurp(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        hy_fail(HY_EIO, "%s: cannot open calibration text", path);
+        return NULL;
+    }
+    size_t cap = 1 << 20, n = 0, r;
+    char *buf = malloc(cap + 1);
+    while (buf && (r = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += r;
+        if (n == cap) {
+            char *nb = realloc(buf, 2 * cap + 1);
+            if (!nb) free(buf);
+            buf = nb, cap *= 2;
+        }
+    }
+    fclose(f);
+    if (!buf)
+        hy_fail(HY_ENOMEM, "%s: out of memory reading calibration text", path);
+    else
+        buf[n] = 0, *len = n;
+    return buf;
+}
+
+/* A resumed profile must have been made with the same settings, or its samples would mix. */
+static int same_settings(const hy_profile *p, const struct prof_opts *o, const hy_model_info *mi) {
+    int ok = p->ctx == o->ctx && p->n_queries == o->queries && p->sink == o->sink &&
+             p->window == o->window && p->seed == o->seed && p->n_k == o->n_k &&
+             !strcmp(p->model_sha256, mi->sha256);
+    for (int32_t i = 0; ok && i < o->n_k; i++)
+        ok = p->k_grid[i] == o->k_grid[i];
+    if (!ok)
+        fprintf(stderr,
+                "hylra profile: --resume: %s was made with other settings (ctx %d, queries %d, "
+                "sink %d, window %d, seed %llu, %d k values, model %.12s); use the same "
+                "options or a new -o\n",
+                o->out, p->ctx, p->n_queries, p->sink, p->window, (unsigned long long)p->seed,
+                p->n_k, p->model_sha256);
+    return ok;
+}
+
+static const int32_t strides[] = {1, 2, 4, 8, 16, 32};
+
+static hy_status new_profile(const struct prof_opts *o, const hy_model_info *mi, hy_profile **out) {
+    hy_status st = hy_profile_create(mi->n_layers, mi->n_heads, mi->n_kv_heads, mi->head_dim,
+                                     o->n_k, o->k_grid, 6, strides, 40, NULL, out);
+    if (st) return st;
+    hy_profile *p = *out;
+    snprintf(p->model_name, sizeof p->model_name, "%s", mi->name);
+    snprintf(p->arch, sizeof p->arch, "%s", mi->arch);
+    snprintf(p->model_sha256, sizeof p->model_sha256, "%s", mi->sha256);
+    snprintf(p->calib_source, sizeof p->calib_source, "%s", o->data);
+    snprintf(p->tool_version, sizeof p->tool_version, "hylra %s", HY_VERSION);
+    p->seed = o->seed, p->ctx = o->ctx, p->n_queries = o->queries;
+    p->sink = o->sink, p->window = o->window, p->n_samples = 0;
+    return HY_OK;
+}
+
+static int run(const struct prof_opts *o, hy_model *m, const hy_token *toks, int64_t n_tok) {
+    const hy_model_info *mi = hy_model_info_borrow(m);
+    hy_profile *p = NULL;
+    hy_ctx *c = NULL;
+    hy_capture *cap = NULL;
+    int rc = 0;
+    int64_t *starts = malloc((size_t)o->samples * sizeof *starts);
+    if (!starts) return hy_cli_die("allocating sample offsets");
+    if (hy_calib_starts(n_tok, o->ctx, o->samples, o->seed, starts)) {
+        rc = hy_cli_die("choosing calibration samples");
+        goto out;
+    }
+    if (o->resume) {
+        if (hy_profile_read(o->out, &p)) {
+            rc = hy_cli_die("--resume: reading the profile");
+            goto out;
+        }
+        if (!same_settings(p, o, mi)) {
+            rc = 1;
+            goto out;
+        }
+    } else if (new_profile(o, mi, &p)) {
+        rc = hy_cli_die("creating the profile");
+        goto out;
+    }
+    if (hy_ctx_create(m, o->ctx, 1, &c)) {
+        rc = hy_cli_die("creating the context");
+        goto out;
+    }
+    if (hy_capture_create(mi->n_layers, mi->n_kv_heads, mi->n_heads / mi->n_kv_heads, mi->head_dim,
+                          o->queries, o->ctx - o->queries, &cap)) {
+        rc = hy_cli_die("allocating the capture");
+        goto out;
+    }
+    const hy_fold_opts fo = {o->temporal_k, o->err_every,
+                             o->threads > 0 ? o->threads : hy_ctx_threads(c)};
+    const int32_t first = p->n_samples;
+    if (first >= o->samples)
+        fprintf(stderr, "profile: %s already holds %d samples\n", o->out, first);
+    const double t0 = hy_now();
+    double sec[2], fwd = 0.0, fold = 0.0;
+    for (int32_t s = first; s < o->samples; s++) {
+        if (hy_profile_sample(c, cap, toks + starts[s], o->ctx, p, &fo, sec)) {
+            rc = hy_cli_die("profiling a sample");
+            goto out;
+        }
+        if (hy_profile_write(p, o->out)) {
+            rc = hy_cli_die("writing the profile");
+            goto out;
+        }
+        const double el = hy_now() - t0;
+        fwd += sec[0], fold += sec[1];
+        const int32_t done = s + 1 - first, left = o->samples - s - 1;
+        fprintf(stderr,
+                "profile: sample %d/%d, %.0f tok/s, %.1fs (forward %.1fs, statistics %.1fs), "
+                "ETA %.0fs\n",
+                s + 1, o->samples, (double)done * o->ctx / el, el, fwd, fold, el / done * left);
+    }
+    fprintf(stderr, "profile: wrote %s (%d samples x %d queries, ctx %d) in %.1fs\n", o->out,
+            p->n_samples, o->queries, o->ctx, hy_now() - t0);
+out:
+    free(starts);
+    hy_capture_free(cap);
+    hy_ctx_free(c);
+    hy_profile_free(p);
+    return rc;
+}
+
+int hy_cmd_profile(int argc, char **argv) {
+    struct prof_opts o;
+    int rc = parse(argc, argv, &o);
+    if (rc) return rc == 1 ? 0 : rc;
+    hy_gguf *g = NULL;
+    hy_tokenizer *tok = NULL;
+    hy_model *m = NULL;
+    hy_token *toks = NULL;
+    int64_t n_tok = 0;
+    size_t len = 0;
+    char *text = slurp(o.data, &len);
+    if (!text) return hy_cli_die("reading the calibration text");
+    if (hy_gguf_open(o.model, &g)) {
+        rc = hy_cli_die("opening the model");
+        goto out;
+    }
+    if (hy_tokenizer_from_gguf(g, &tok)) {
+        rc = hy_cli_die("loading the tokenizer");
+        goto out;
+    }
+    if (hy_tokenizer_encode(tok, text, len, 0, &toks, &n_tok)) {
+        rc = hy_cli_die("tokenizing the calibration text");
+        goto out;
+    }
+    fprintf(stderr, "profile: %s: %zu bytes, %lld tokens\n", o.data, len, (long long)n_tok);
+    if (hy_model_load(o.model, &m)) {
+        rc = hy_cli_die("loading the model");
+        goto out;
+    }
+    rc = run(&o, m, toks, n_tok);
+out:
+    free(text);
+    free(toks);
+    hy_model_free(m);
+    hy_tokenizer_free(tok);
+    hy_gguf_close(g);
+    return rc;
+}
