@@ -29,28 +29,6 @@ static void usage(FILE *f) {
             "      --ids            print token ids instead of text\n");
 }
 
-static char *read_file(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        hy_fail(HY_EIO, "%s: cannot open prompt file", path);
-        return NULL;
-    }
-    size_t cap = 1 << 16, n = 0, r;
-    char *buf = malloc(cap + 1);
-    while (buf && (r = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += r;
-        if (n == cap) {
-            char *nb = realloc(buf, 2 * cap + 1);
-            if (!nb) free(buf);
-            buf = nb, cap *= 2;
-        }
-    }
-    fclose(f);
-    if (!buf) hy_fail(HY_ENOMEM, "%s: out of memory reading prompt", path);
-    else buf[n] = 0;
-    return buf;
-}
-
 struct gen_opts {
     const char *model, *prompt, *file, *system;
     int chat, print_ids;
@@ -190,7 +168,7 @@ int hy_cmd_generate(int argc, char **argv) {
     if (rc) return rc;
     char *file_text = NULL;
     const char *text = o.prompt;
-    if (o.file && !(text = file_text = read_file(o.file))) return hy_cli_die("reading the prompt");
+    if (o.file && !(text = file_text = hy_cli_read_file(o.file, "prompt file", NULL))) return hy_cli_die("reading the prompt");
 
     hy_gguf *g = NULL;
     hy_tokenizer *tok = NULL;

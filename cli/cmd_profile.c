@@ -174,30 +174,6 @@ static int parse(int argc, char **argv, struct prof_opts *o) {
     return 0;
 }
 
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        hy_fail(HY_EIO, "%s: cannot open calibration text", path);
-        return NULL;
-    }
-    size_t cap = 1 << 20, n = 0, r;
-    char *buf = malloc(cap + 1);
-    while (buf && (r = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += r;
-        if (n == cap) {
-            char *nb = realloc(buf, 2 * cap + 1);
-            if (!nb) free(buf);
-            buf = nb, cap *= 2;
-        }
-    }
-    fclose(f);
-    if (!buf)
-        hy_fail(HY_ENOMEM, "%s: out of memory reading calibration text", path);
-    else
-        buf[n] = 0, *len = n;
-    return buf;
-}
-
 /* A resumed profile must have been made with the same settings, or its samples would mix. */
 static int same_settings(const hy_profile *p, const struct prof_opts *o, const hy_model_info *mi) {
     int ok = p->ctx == o->ctx && p->n_queries == o->queries && p->sink == o->sink &&
@@ -310,7 +286,7 @@ int hy_cmd_profile(int argc, char **argv) {
     hy_token *toks = NULL;
     int64_t n_tok = 0;
     size_t len = 0;
-    char *text = slurp(o.data, &len);
+    char *text = hy_cli_read_file(o.data, "calibration text", &len);
     if (!text) return hy_cli_die("reading the calibration text");
     if (hy_gguf_open(o.model, &g)) {
         rc = hy_cli_die("opening the model");

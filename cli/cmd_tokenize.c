@@ -29,32 +29,6 @@ static void usage(FILE *f) {
         "  -h, --help         show this help\n");
 }
 
-static char *read_all(const char *path, size_t *len) {
-    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-    if (!f) {
-        hy_fail(HY_EIO, "cannot open %s", path);
-        return NULL;
-    }
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        n += fread(buf + n, 1, cap - n, f);
-        if (n < cap) break;
-        char *nb = realloc(buf, cap *= 2);
-        if (!nb) free(buf);
-        buf = nb;
-    }
-    int err = ferror(f);
-    if (f != stdin) fclose(f);
-    if (!buf || err) {
-        free(buf);
-        hy_fail(buf ? HY_EIO : HY_ENOMEM, "reading %s failed", path);
-        return NULL;
-    }
-    *len = n;
-    return buf;
-}
-
 /* Length of the valid UTF-8 character at p[0..n), 0 if none starts there. */
 static size_t utf8_char(const unsigned char *p, size_t n) {
     size_t need = p[0] >= 0xC2 && p[0] <= 0xDF   ? 2
@@ -148,7 +122,7 @@ int hy_cmd_tokenize(int argc, char **argv) {
     size_t len = 0;
     char *text = NULL;
     if (file) {
-        if (!(text = read_all(file, &len))) return hy_cli_die("tokenize");
+        if (!(text = hy_cli_read_file(file, "input text", &len))) return hy_cli_die("tokenize");
     } else {
         len = strlen(prompt);
         if (!(text = hy_malloc(len + 1, "prompt"))) return hy_cli_die("tokenize");

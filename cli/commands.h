@@ -3,6 +3,8 @@
 #ifndef HY_CLI_COMMANDS_H
 #define HY_CLI_COMMANDS_H
 
+#include <stddef.h>
+
 int hy_cmd_info(int argc, char **argv);
 int hy_cmd_generate(int argc, char **argv);
 int hy_cmd_tokenize(int argc, char **argv);
@@ -17,5 +19,8 @@ int hy_cmd_sweep(int argc, char **argv);
 
 /* Prints "hylra: <msg>" with the library's last error to stderr; returns exit code 1. */
 int hy_cli_die(const char *what);
+/* Reads a whole file ("-" = standard input), NUL-terminated; what names it in errors.
+ * Returns NULL with the error recorded. *len (if len) excludes the NUL. Caller frees. */
+char *hy_cli_read_file(const char *path, const char *what, size_t *len);
 
 #endif
