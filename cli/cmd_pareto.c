@@ -2,6 +2,7 @@
  * hull, and the ILP at a few budgets, as pareto.json and an SVG picture of both curves. */
 #include "commands.h"
 #include "hy_dpsolver.h"
+#include "solver_opts.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -28,52 +29,28 @@ int hy_cmd_pareto(int argc, char **argv) {
         {"sensitive", 1, 0, 's'},  {"temporal", 0, 0, 't'},    {"steps", 1, 0, 'S'},
         {"ilp-points", 1, 0, 'P'}, {"time-limit", 1, 0, 'T'},  {"candidates", 1, 0, 'C'},
         {"output", 1, 0, 'o'},     {"help", 0, 0, 'h'},        {0, 0, 0, 0}};
-    hy_problem_opts po;
-    hy_problem_opts_default(&po);
-    po.granularity = HY_SOLVE_HEAD; /* the ILP's gain shows at unit level */
-    hy_ilp_opts io;
-    hy_ilp_opts_default(&io);
-    io.time_limit_s = 10;
-    const char *costs = NULL, *out = NULL, *svg = NULL;
-    int steps = 1000, n_ilp = 12, c;
+    hy_cli_solver_opts so = {.steps = 1000};
+    hy_problem_opts_default(&so.po);
+    so.po.granularity = HY_SOLVE_HEAD; /* the ILP's gain shows at unit level */
+    hy_ilp_opts_default(&so.io);
+    so.io.time_limit_s = 10;
+    const char *out = NULL, *svg = NULL;
+    int n_ilp = 12, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:h", lo, NULL)) != -1) {
+        int shared = hy_cli_solver_opt("pareto", c, optarg, &so);
+        if (shared < 0) return 2;
+        if (shared) continue;
         switch (c) {
         case 'v':
             svg = optarg;
             break;
-        case 'c':
-            costs = optarg;
-            break;
-        case 'k':
-            po.k = atoi(optarg);
-            break;
-        case 'n':
-            po.context = atoll(optarg);
-            break;
-        case 'g':
-            po.granularity = strcmp(optarg, "layer") ? HY_SOLVE_HEAD : HY_SOLVE_LAYER;
-            break;
-        case 'l':
-            po.loss = strcmp(optarg, "recall") ? HY_LOSS_OUT_ERR : HY_LOSS_RECALL;
-            break;
-        case 's':
-            po.sensitive_threshold = atof(optarg);
-            break;
-        case 't':
-            po.temporal = true;
-            break;
-        case 'S':
-            steps = atoi(optarg);
-            break;
         case 'P':
             n_ilp = atoi(optarg);
-            break;
-        case 'T':
-            io.time_limit_s = atof(optarg);
-            break;
-        case 'C':
-            io.max_candidates = atoi(optarg);
+            if (n_ilp < 1) {
+                fprintf(stderr, "hylra pareto: --ilp-points %s: expected a positive integer\n", optarg);
+                return 2;
+            }
             break;
         case 'o':
             out = optarg;
@@ -86,7 +63,7 @@ int hy_cmd_pareto(int argc, char **argv) {
             return 2;
         }
     }
-    if (optind != argc - 1 || !out || steps <= 0) {
+    if (optind != argc - 1 || !out) {
         usage(stderr);
         return 2;
     }
@@ -98,16 +75,16 @@ int hy_cmd_pareto(int argc, char **argv) {
         svg = svgbuf;
     }
     hy_session *s = NULL;
-    if (hy_session_open(argv[optind], costs, &po, &s)) return hy_cli_die("pareto");
+    if (hy_session_open(argv[optind], so.costs, &so.po, &s)) return hy_cli_die("pareto");
     hy_pareto p;
     double t0 = hy_now();
     int rc = 0;
-    if (hy_pareto_sweep(s->problem, s->layer_problem, steps, n_ilp, &io, &p))
+    if (hy_pareto_sweep(s->problem, s->layer_problem, so.steps, n_ilp, &so.io, &p))
         rc = hy_cli_die("pareto");
     char title[256];
     snprintf(title, sizeof title, "%s: k %d, context %lld, %s units", s->profile->model_name,
              s->problem->opts.k, (long long)s->problem->opts.context,
-             po.granularity == HY_SOLVE_HEAD ? "(layer, kv head)" : "layer");
+             so.po.granularity == HY_SOLVE_HEAD ? "(layer, kv head)" : "layer");
     if (!rc && (hy_pareto_write_json(&p, s, out) || hy_pareto_write_svg(&p, title, svg)))
         rc = hy_cli_die("pareto");
     if (!rc) {

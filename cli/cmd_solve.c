@@ -2,6 +2,7 @@
  * the unit-level ILP; prints the predicted cost, speedup and loss. */
 #include "commands.h"
 #include "hy_dpsolver.h"
+#include "solver_opts.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -53,15 +54,17 @@ int hy_cmd_solve(int argc, char **argv) {
         {"loss", 1, 0, 'l'},   {"sensitive", 1, 0, 's'},   {"temporal", 0, 0, 't'},
         {"steps", 1, 0, 'S'},  {"time-limit", 1, 0, 'T'},  {"candidates", 1, 0, 'C'},
         {"output", 1, 0, 'o'}, {"help", 0, 0, 'h'},        {0, 0, 0, 0}};
-    hy_problem_opts po;
-    hy_problem_opts_default(&po);
-    hy_ilp_opts io;
-    hy_ilp_opts_default(&io);
-    const char *costs = NULL, *method = "dp", *out = NULL;
+    hy_cli_solver_opts so = {.steps = 1000};
+    hy_problem_opts_default(&so.po);
+    hy_ilp_opts_default(&so.io);
+    const char *method = "dp", *out = NULL;
     double budget = 0;
-    int seconds = 0, steps = 1000, c;
+    int seconds = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:h", lo, NULL)) != -1) {
+        int shared = hy_cli_solver_opt("solve", c, optarg, &so);
+        if (shared < 0) return 2;
+        if (shared) continue;
         switch (c) {
         case 'b':
             if (!parse_budget(optarg, &budget, &seconds)) {
@@ -71,48 +74,8 @@ int hy_cmd_solve(int argc, char **argv) {
                 return 2;
             }
             break;
-        case 'c':
-            costs = optarg;
-            break;
         case 'm':
             method = optarg;
-            break;
-        case 'k':
-            po.k = atoi(optarg);
-            break;
-        case 'g':
-            if (!strcmp(optarg, "head"))
-                po.granularity = HY_SOLVE_HEAD;
-            else if (strcmp(optarg, "layer")) {
-                fprintf(stderr, "hylra solve: --granularity %s: expected layer|head\n", optarg);
-                return 2;
-            }
-            break;
-        case 'n':
-            po.context = atoll(optarg);
-            break;
-        case 'l':
-            if (!strcmp(optarg, "recall"))
-                po.loss = HY_LOSS_RECALL;
-            else if (strcmp(optarg, "out_err")) {
-                fprintf(stderr, "hylra solve: --loss %s: expected out_err|recall\n", optarg);
-                return 2;
-            }
-            break;
-        case 's':
-            po.sensitive_threshold = atof(optarg);
-            break;
-        case 't':
-            po.temporal = true;
-            break;
-        case 'S':
-            steps = atoi(optarg);
-            break;
-        case 'T':
-            io.time_limit_s = atof(optarg);
-            break;
-        case 'C':
-            io.max_candidates = atoi(optarg);
             break;
         case 'o':
             out = optarg;
@@ -130,10 +93,10 @@ int hy_cmd_solve(int argc, char **argv) {
         return 2;
     }
     hy_session *s = NULL;
-    if (hy_session_open(argv[optind], costs, &po, &s)) return hy_cli_die("solve");
+    if (hy_session_open(argv[optind], so.costs, &so.po, &s)) return hy_cli_die("solve");
     hy_plan *pl = NULL;
     hy_solve_info info;
-    if (hy_session_solve(s, method, budget, seconds, steps, &io, &pl, &info)) {
+    if (hy_session_solve(s, method, budget, seconds, so.steps, &so.io, &pl, &info)) {
         hy_session_close(s);
         return hy_cli_die("solve");
     }

@@ -1,0 +1,77 @@
+/* Options that hylra solve and hylra pareto share (cost table, k, context, granularity, loss,
+ * sensitivity, strides, DP steps, ILP limits): one parser, strict about values, so both
+ * commands accept and refuse the same things. */
+#include "solver_opts.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int bad(const char *cmd, const char *opt, const char *arg, const char *expected) {
+    fprintf(stderr, "hylra %s: %s %s: expected %s\n", cmd, opt, arg, expected);
+    return -1;
+}
+
+static int parse_long(const char *arg, long long lo, long long *v) {
+    char *end = NULL;
+    errno = 0;
+    *v = strtoll(arg, &end, 10);
+    return end != arg && *end == 0 && errno == 0 && *v >= lo;
+}
+
+static int parse_double(const char *arg, double lo, double *v) {
+    char *end = NULL;
+    errno = 0;
+    *v = strtod(arg, &end);
+    return end != arg && *end == 0 && errno == 0 && *v >= lo;
+}
+
+int hy_cli_solver_opt(const char *cmd, int c, const char *arg, hy_cli_solver_opts *o) {
+    long long n;
+    double d;
+    switch (c) {
+    case 'c':
+        o->costs = arg;
+        return 1;
+    case 'k':
+        if (!parse_long(arg, 1, &n)) return bad(cmd, "--k", arg, "a positive integer");
+        o->po.k = (int)n;
+        return 1;
+    case 'n':
+        if (!parse_long(arg, 1, &n)) return bad(cmd, "--ctx", arg, "a positive token count");
+        o->po.context = n;
+        return 1;
+    case 'g':
+        if (!strcmp(arg, "head")) o->po.granularity = HY_SOLVE_HEAD;
+        else if (!strcmp(arg, "layer")) o->po.granularity = HY_SOLVE_LAYER;
+        else return bad(cmd, "--granularity", arg, "layer|head");
+        return 1;
+    case 'l':
+        if (!strcmp(arg, "recall")) o->po.loss = HY_LOSS_RECALL;
+        else if (!strcmp(arg, "out_err")) o->po.loss = HY_LOSS_OUT_ERR;
+        else return bad(cmd, "--loss", arg, "out_err|recall");
+        return 1;
+    case 's':
+        if (!parse_double(arg, 0, &d)) return bad(cmd, "--sensitive", arg, "a threshold >= 0");
+        o->po.sensitive_threshold = d;
+        return 1;
+    case 't':
+        o->po.temporal = true;
+        return 1;
+    case 'S':
+        if (!parse_long(arg, 1, &n)) return bad(cmd, "--steps", arg, "a positive integer");
+        o->steps = (int)n;
+        return 1;
+    case 'T':
+        if (!parse_double(arg, 0, &d) || d <= 0)
+            return bad(cmd, "--time-limit", arg, "seconds > 0");
+        o->io.time_limit_s = d;
+        return 1;
+    case 'C':
+        if (!parse_long(arg, 0, &n)) return bad(cmd, "--candidates", arg, "an integer >= 0");
+        o->io.max_candidates = (int)n;
+        return 1;
+    }
+    return 0;
+}
