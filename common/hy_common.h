@@ -20,6 +20,10 @@ typedef enum {
     HY_ESOLVER,      /* solver found no solution / infeasible */
 } hy_status;
 
+/* How a sparse set is counted: single tokens, or pages of page_size consecutive tokens
+ * (a page scores the max of its tokens). Shared by kernels/indexset.h and formats/plan. */
+typedef enum { HY_GRAN_TOKEN = 0, HY_GRAN_PAGE = 1 } hy_granularity;
+
 /* Records a formatted message as this thread's last error and returns st, so that failing
  * paths read `return hy_fail(HY_EFORMAT, "%s: field %s at offset %zu: ...", ...)`. */
 hy_status hy_fail(hy_status st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

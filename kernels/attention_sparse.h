@@ -14,7 +14,7 @@ extern "C" {
 #endif
 #include "hy_common.h"
 
-typedef enum { HY_UNIT_DENSE = 0, HY_UNIT_SPARSE = 1 } hy_unit_mode;
+typedef enum { HY_UNIT_DENSE = 0, HY_UNIT_SPARSE = 1 } hy_kernel_unit_mode;
 
 /* modes[g] (host, n_kv_heads entries) is the mode of KV head g for every sequence. Indices
  * must be < lens[b] (pages: page * page_size < lens[b]); the CPU reference returns HY_ERANGE

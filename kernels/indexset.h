@@ -11,8 +11,6 @@ extern "C" {
 #endif
 #include "hy_common.h"
 
-typedef enum { HY_GRAN_TOKEN = 0, HY_GRAN_PAGE = 1 } hy_granularity;
-
 /* idx[(b * n_kv_heads + g) * stride + i], i < count[b * n_kv_heads + g]: token indices, or page
  * indices (page p = tokens p*page_size .. p*page_size + page_size - 1, clipped to the
  * sequence length). Entries are distinct; ascending order is what hy_topk produces. On the

@@ -1,16 +1,27 @@
 /* Attention dispatch (attn_mode.h): builds the work items of one layer and runs each through
- * its unit's mode. Long runs are cut into query slices of equal causal work (a slice late in
+ * its unit's mode (the sequence's plan in decode steps, dense otherwise); reuse items run in
+ * a second phase after every unit that may publish a set. Long runs are cut into query slices of equal causal work (a slice late in
  * the prompt sees more keys) so two threads finish together; while items run in parallel,
  * OpenBLAS is held to one thread per call so the two levels of threading do not fight. */
 #include "attn_mode.h"
 #include "matmul.h"
+#include "plan_exec.h"
 
 #include <math.h>
 #include <stdlib.h>
 
-const hy_attn_fn hy_attn_modes[HY_ATTN_MODE_COUNT] = {
-    [HY_ATTN_DENSE] = hy_attn_dense,
+const hy_attn_fn hy_attn_modes[HY_MODE_COUNT] = {
+    [HY_MODE_DENSE] = hy_attn_dense,   [HY_MODE_SELECT] = hy_attn_select,
+    [HY_MODE_REUSE] = hy_attn_reuse,   [HY_MODE_WINDOW] = hy_attn_window,
+    [HY_MODE_BOUNDS] = hy_attn_bounds,
 };
+
+/* The mode a unit runs in for this run: its plan's in a decode step, else dense. */
+static hy_unit_mode item_mode(const hy_ctx *c, const hy_run *r, int layer, int kv_head) {
+    const hy_seq_plan *sp = c->plans[r->seq];
+    if (!sp || !r->decode) return HY_MODE_DENSE;
+    return sp->plan->units[layer * c->m->info.n_kv_heads + kv_head].mode;
+}
 
 typedef struct {
     int run, kv_head;
@@ -52,8 +63,7 @@ static void run_item(void *arg, int64_t idx) {
         .pos0 = r->pos0 + s->i0,
         .scale = 1.0f / sqrtf((float)hd),
     };
-    int mode = c->unit_mode[j->layer * mi->n_kv_heads + s->kv_head];
-    j->status[idx] = hy_attn_modes[mode](c, &it);
+    j->status[idx] = hy_attn_modes[item_mode(c, r, j->layer, s->kv_head)](c, &it);
     if (c->observer) /* profiler hook (hy_observer.h): sees what the mode attended to */
         hy_observer_run(c, it.layer, it.kv_head, it.seq, it.q, it.q_stride, it.out, it.out_stride,
                         it.n_q, it.pos0);
@@ -104,10 +114,23 @@ hy_status hy_attn_run(hy_ctx *c, int layer, const hy_run *runs, int n_runs) {
             for (int h = 0; h < mi->n_kv_heads; h++)
                 slices[k++] = (attn_slice){r, h, bounds[s], bounds[s + 1] - bounds[s]};
     }
-    attn_job job = {c, layer, runs, slices, status};
+    /* reuse items last (stable), so their sources of the same layer have published */
+    int64_t n_first = 0;
+    for (int64_t i = 0; i < k; i++)
+        if (item_mode(c, &runs[slices[i].run], layer, slices[i].kv_head) != HY_MODE_REUSE) {
+            attn_slice t = slices[i];
+            for (int64_t j = i; j > n_first; j--)
+                slices[j] = slices[j - 1];
+            slices[n_first++] = t;
+        }
     const int flip = n_threads > 1 && !c->own_gemm_threads;
     const int prev = flip ? hy_matmul_set_threads(1) : 0;
-    hy_pool_run(c->pool, k, run_item, &job);
+    attn_job job = {c, layer, runs, slices, status};
+    hy_pool_run(c->pool, n_first, run_item, &job);
+    if (n_first < k) {
+        attn_job second = {c, layer, runs, slices + n_first, status + n_first};
+        hy_pool_run(c->pool, k - n_first, run_item, &second);
+    }
     if (flip) hy_matmul_set_threads(prev);
     hy_status st = HY_OK;
     for (int64_t i = 0; i < k && st == HY_OK; i++)

@@ -1,18 +1,14 @@
-/* Attention-mode dispatch. Every (layer, kv_head) unit has a mode; the layer function hands
- * the whole batch to hy_attn_run, which cuts it into work items (unit x run x query slice)
- * and calls the mode's function through hy_attn_modes[]. Later issues add select/reuse
- * modes as new enum values and table entries (attn_mode_select.c, attn_mode_reuse.c) and the
- * profiler's observer as a hook called from hy_attn_run after each item, without touching
- * forward.c or the model code. */
+/* Attention-mode dispatch. Every (layer, kv_head) unit of a sequence has a mode (its plan's,
+ * formats/plan/hy_plan.h; dense without a plan); the layer function hands the whole batch to
+ * hy_attn_run, which cuts it into work items (unit x run x query slice) and calls the mode's
+ * function through hy_attn_modes[]. Decode items of planned sequences run in two phases per
+ * layer: every non-reuse unit first, so a reuse unit of the same layer finds its source's
+ * set. The profiler's observer is a hook called after each item. */
 #ifndef HY_RUNTIME_ATTN_MODE_H
 #define HY_RUNTIME_ATTN_MODE_H
 
 #include "runtime_internal.h"
 
-typedef enum {
-    HY_ATTN_DENSE = 0, /* full causal attention over the sequence's cache */
-    HY_ATTN_MODE_COUNT
-} hy_attn_mode;
 
 /* One work item: the query heads of one KV head for a slice of one run. Pointers are
  * already offset to the unit: q/out point at the group's first query head, k/v at the
@@ -34,9 +30,13 @@ typedef struct {
 /* Mode functions run on pool threads: the error message they record with hy_fail stays on
  * that thread, so a failing mode should fail only on conditions the caller checked first. */
 typedef hy_status (*hy_attn_fn)(hy_ctx *c, const hy_attn_item *it);
-extern const hy_attn_fn hy_attn_modes[HY_ATTN_MODE_COUNT];
+extern const hy_attn_fn hy_attn_modes[HY_MODE_COUNT]; /* indexed by hy_unit_mode */
 
-hy_status hy_attn_dense(hy_ctx *c, const hy_attn_item *it);
+hy_status hy_attn_dense(hy_ctx *c, const hy_attn_item *it);  /* attn_mode_dense.c */
+hy_status hy_attn_select(hy_ctx *c, const hy_attn_item *it); /* attn_mode_select.c */
+hy_status hy_attn_reuse(hy_ctx *c, const hy_attn_item *it);  /* attn_mode_sparse.c */
+hy_status hy_attn_window(hy_ctx *c, const hy_attn_item *it); /* attn_mode_sparse.c */
+hy_status hy_attn_bounds(hy_ctx *c, const hy_attn_item *it); /* attn_mode_bounds.c */
 
 /* Attention for every run of the batch at this layer: reads q from c->qkv (RoPE applied,
  * K/V already in the cache), writes c->att. Threads over items. */

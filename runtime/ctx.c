@@ -1,8 +1,9 @@
 /* Contexts: the preallocated KV cache of n_seq sequences, scratch for one micro-batch, the
- * per-unit attention modes (all dense until a plan is applied) and the thread pool. The
+ * per-sequence plan states (all dense until a plan is attached) and the thread pool. The
  * cache is malloc'd, not zeroed: pages are touched only as positions fill. */
 #include "attn_mode.h"
 #include "matmul.h"
+#include "plan_exec.h"
 #include "runtime_internal.h"
 
 #include <stdlib.h>
@@ -58,15 +59,13 @@ hy_status hy_ctx_create(const hy_model *m, int64_t n_ctx, int n_seq, hy_ctx **ou
     c->pos = hy_malloc((size_t)nb * sizeof(int32_t), "positions");
     c->runs = hy_malloc((size_t)nb * sizeof(hy_run), "runs");
     c->rows = hy_malloc((size_t)nb * sizeof(int64_t), "logit rows");
-    c->unit_mode = hy_calloc((size_t)mi->n_layers * mi->n_kv_heads, 1, "unit modes");
+    c->plans = hy_calloc((size_t)n_seq, sizeof *c->plans, "sequence plans");
     if (!c->seq_len || !c->k_cache || !c->v_cache || !c->x || !c->h || !c->qkv || !c->att ||
-        !c->gu || !c->pos || !c->runs || !c->rows || !c->unit_mode) {
+        !c->gu || !c->pos || !c->runs || !c->rows || !c->plans) {
         hy_ctx_free(c);
         return hy_fail_ctx(HY_ENOMEM, "hy_ctx_create(n_ctx = %lld, n_seq = %d): ", (long long)n_ctx,
                            n_seq);
     }
-    for (int64_t i = 0; i < (int64_t)mi->n_layers * mi->n_kv_heads; i++)
-        c->unit_mode[i] = HY_ATTN_DENSE;
     const char *env = getenv("HY_THREADS");
     int nt = env ? atoi(env) : default_threads();
     hy_status st = hy_pool_create(nt < 1 ? 1 : nt, &c->pool);
@@ -87,7 +86,11 @@ void hy_ctx_free(hy_ctx *c) {
     hy_pool_free(c->pool);
     free(c->seq_len), free(c->k_cache), free(c->v_cache);
     free(c->x), free(c->h), free(c->qkv), free(c->att), free(c->gu);
-    free(c->pos), free(c->runs), free(c->rows), free(c->unit_mode);
+    free(c->pos), free(c->runs), free(c->rows);
+    if (c->plans)
+        for (int s = 0; s < c->n_seq; s++)
+            hy_seq_plan_free(c->plans[s]);
+    free(c->plans);
     free(c);
 }
 
@@ -97,7 +100,9 @@ int64_t hy_ctx_seq_len(const hy_ctx *c, int seq) {
 }
 
 void hy_ctx_seq_reset(hy_ctx *c, int seq) {
-    if (c && seq >= 0 && seq < c->n_seq) c->seq_len[seq] = 0;
+    if (!c || seq < 0 || seq >= c->n_seq) return;
+    c->seq_len[seq] = 0;
+    hy_seq_plan_reset(c->plans[seq]);
 }
 
 int hy_ctx_threads(const hy_ctx *c) {

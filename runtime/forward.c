@@ -7,6 +7,7 @@
 #include "attn_mode.h"
 #include "embedding.h"
 #include "matmul.h"
+#include "plan_exec.h"
 #include "rmsnorm.h"
 #include "rope.h"
 #include "runtime_internal.h"
@@ -117,7 +118,7 @@ static hy_status append(hy_ctx *c, int seq, const int32_t *tokens, int64_t n_tok
         hy_embedding_f32(c->x, c->m->tok_embd, mi->d_model, tokens + t0, n);
         for (int64_t i = 0; i < n; i++)
             c->pos[i] = (int32_t)(p0 + i);
-        c->runs[0] = (hy_run){seq, 0, n, p0};
+        c->runs[0] = (hy_run){seq, 0, n, p0, n_tok == 1};
         int64_t k = 0;
         while (next + k < n_rows && rows[next + k] < t0 + n) {
             c->rows[k] = rows[next + k] - t0;
@@ -129,6 +130,7 @@ static hy_status append(hy_ctx *c, int seq, const int32_t *tokens, int64_t n_tok
         next += k;
         c->seq_len[seq] = p0 + n;
     }
+    if (n_tok == 1) hy_seq_plan_step_done(c->plans[seq]);
     return HY_OK;
 }
 
@@ -196,13 +198,15 @@ hy_status hy_forward_batch(hy_ctx *c, const int *seqs, const int32_t *tokens, in
     for (int s = 0; s < n_seq; s++) {
         const int64_t p = c->seq_len[seqs[s]];
         c->pos[s] = (int32_t)p;
-        c->runs[s] = (hy_run){seqs[s], s, 1, p};
+        c->runs[s] = (hy_run){seqs[s], s, 1, p, 1};
     }
     for (int s = 0; s < n_seq; s++)
         c->rows[s] = s;
     st = forward_batch(c, n_seq, c->runs, n_seq, c->rows, n_seq, logits);
     if (st != HY_OK) return st;
-    for (int s = 0; s < n_seq; s++)
+    for (int s = 0; s < n_seq; s++) {
         c->seq_len[seqs[s]]++;
+        hy_seq_plan_step_done(c->plans[seqs[s]]);
+    }
     return HY_OK;
 }

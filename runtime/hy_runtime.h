@@ -6,6 +6,7 @@
 #define HY_RUNTIME_H
 
 #include "hy_common.h"
+#include "hy_plan.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -58,6 +59,28 @@ hy_status hy_forward_rows(hy_ctx *c, int seq, const int32_t *tokens, int64_t n_t
  * goes to sequence seqs[s]; logits[s][n_vocab]. */
 hy_status hy_forward_batch(hy_ctx *c, const int *seqs, const int32_t *tokens, int n_seq,
                            float *logits);
+
+/* ---------- plan execution (plan_exec.c, attn_mode_*.c; docs/runtime.md) ---------- */
+/* Attaches a copy of plan to sequence seq: from its next decode step (a forward of one token)
+ * each unit runs its plan mode; prefill and multi-token forwards stay dense. NULL detaches
+ * (all dense). Refused with a named error: a plan for another model (shape, sha256), an
+ * invalid plan, k larger than n_ctx or than the top-k limit. Resets the sequence's sparse
+ * state and counters. Selection per KV head ranks tokens by the sum of its query heads'
+ * post-softmax probabilities, ties to the lower index (kernels/topk.h). */
+hy_status hy_ctx_set_plan(hy_ctx *c, int seq, const hy_plan *plan);
+/* Copies sequence src's cache and length into dst (both keep their own plans); dst's sparse
+ * state and counters are reset, as after a prefill. */
+hy_status hy_ctx_seq_copy(hy_ctx *c, int dst, int src);
+
+/* What a sequence's plan did since it was set (or the sequence copied / reset). */
+typedef struct {
+    int64_t steps;            /* decode steps run with the plan */
+    int64_t unit_steps;       /* (unit, step) pairs */
+    int64_t refreshes;        /* select/bounds units that recomputed their set */
+    double kv_tokens;         /* K/V token rows attended (bounds: + 2 rows per page scored) */
+    double kv_tokens_dense;   /* what dense attention would have read in the same steps */
+} hy_attn_counters;
+hy_status hy_ctx_attn_counters(const hy_ctx *c, int seq, hy_attn_counters *out);
 
 /* Sampling: temperature 0 = greedy (argmax, lowest index on ties). Otherwise softmax at the
  * temperature over the top_k most likely (0 = all), then nucleus top_p, drawn with a

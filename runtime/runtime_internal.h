@@ -33,6 +33,7 @@ typedef struct {
     int64_t t0;   /* first token's row in the batch */
     int64_t n_q;  /* tokens in the run */
     int64_t pos0; /* position of the first token */
+    int decode;   /* a one-token decode step: the sequence's plan applies (else dense) */
 } hy_run;
 
 struct hy_ctx {
@@ -50,8 +51,8 @@ struct hy_ctx {
     int32_t *pos;
     int64_t *rows; /* batch rows whose logits are wanted */
     hy_run *runs;
-    /* attention mode per unit [layer][kv_head] (hy_attn_mode, attn_mode.h) */
-    uint8_t *unit_mode;
+    /* per sequence: its plan's state (plan_exec.h), NULL = all units dense */
+    struct hy_seq_plan **plans;
     hy_pool *pool;
     /* 1: OpenBLAS runs single-threaded and the pool splits GEMMs (default); 0: OpenBLAS
      * threads its own GEMMs ($HY_OPENBLAS_THREADING=1 at create). */

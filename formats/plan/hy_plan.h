@@ -1,7 +1,8 @@
-/* formats/plan: the reuse plan (JSON, format "hylra-plan", version 1) that the solver writes
- * and the runtime executes: model identity and shape, profile hash, k / sink / window,
- * token or page granularity, one mode per unit (layer, kv_head), the budget asked for, the
- * solver's optimality and the predicted cost and loss. Schema: docs/plan-format.md. */
+/* formats/plan: the reuse plan (JSON, format "hylra-plan", version 2; version 1 files are
+ * still read) that the solver and the peer-policy generators write and the runtime executes:
+ * model identity and shape, profile hash, k / sink / window, token or page granularity, one
+ * mode per unit (layer, kv_head), the budget asked for, the solver's optimality and the
+ * predicted cost and loss. Schema: docs/plan-format.md. */
 #ifndef HY_PLAN_H
 #define HY_PLAN_H
 
@@ -10,18 +11,35 @@
 #include <stdint.h>
 
 #define HY_PLAN_FORMAT "hylra-plan"
-#define HY_PLAN_VERSION 1
+#define HY_PLAN_VERSION 2 /* written; 1 and 2 are read */
 
-typedef enum { HY_MODE_DENSE = 0, HY_MODE_SELECT, HY_MODE_REUSE } hy_unit_mode;
-typedef enum { HY_GRAN_TOKEN = 0, HY_GRAN_PAGE } hy_granularity;
+/* Per decode step, what a unit attends to (prefill is always dense):
+ *   DENSE   all tokens; publishes nothing.
+ *   SELECT  all tokens, then publishes its top-k set (GQA-summed attention probabilities).
+ *   REUSE   the set its source unit uses in this step (sink and window merged in).
+ *   WINDOW  only the sink and window tokens (StreamingLLM-like); publishes nothing. (v2)
+ *   BOUNDS  the top-k pages ranked by per-channel min/max key bounds without a dense pass
+ *           (Quest-like); needs page granularity; publishes its set. (v2)
+ * SELECT and BOUNDS units may refresh their set only every `refresh` steps (or on query
+ * drift) and attend to their own last set in between. Sets are counted in tokens: with page
+ * granularity a unit keeps ceil(k / page_size) pages. */
+typedef enum {
+    HY_MODE_DENSE = 0,
+    HY_MODE_SELECT,
+    HY_MODE_REUSE,
+    HY_MODE_WINDOW,
+    HY_MODE_BOUNDS,
+    HY_MODE_COUNT
+} hy_unit_mode;
 
 typedef struct {
     hy_unit_mode mode;
-    int32_t src;     /* reuse: unit index (layer * n_kv_heads + head) of a select unit; else -1 */
-    int32_t refresh; /* select: recompute the top-k every `refresh` decode steps (1 = always);
-                        0 when the query-similarity policy is used */
-    float qsim;      /* select with refresh 0: recompute when the query cosine to the step that
-                        last selected drops below qsim */
+    int32_t src;     /* reuse: unit index (layer * n_kv_heads + head) of a select or bounds
+                        unit; else -1 */
+    int32_t refresh; /* select/bounds: recompute the set every `refresh` decode steps (1 =
+                        always); 0 when the query-similarity policy is used */
+    float qsim;      /* refresh 0: recompute when the query cosine (mean over the group's
+                        heads) to the step that last selected drops below qsim */
 } hy_plan_unit;
 
 typedef struct {
@@ -40,7 +58,9 @@ typedef struct {
     char budget_kind[16]; /* "fraction" of dense attention cost, or "seconds" */
     double budget_value;
     double budget_seconds;
-    char solver[32];    /* "dp", "dp-head", "ilp", "ilp-chain", "manual" */
+    char solver[32];    /* "dp", "dp-head", "ilp", "ilp-chain", "manual", or a peer policy
+                           generator: "policy:window", "policy:quest", "policy:tidal",
+                           "policy:recycled", "policy:dense" */
     char loss_kind[16]; /* "out_err" or "recall" (1 - recall) */
     char status[16];    /* "optimal" or "feasible" (time limit hit, gap > 0) */
     double gap;         /* relative MIP gap; 0 for the DP */
@@ -64,7 +84,8 @@ const char *hy_unit_mode_name(hy_unit_mode m);
 
 /* Internal consistency: shape, k (> 0, <= context when context is set), sink/window >= 0,
  * page size, and per unit: refresh >= 1 or a qsim in (-1, 1]; a reuse source that exists, is
- * not the unit itself, does not run after its user (a later layer) and is a select unit.
+ * not the unit itself, does not run after its user (a later layer) and is a select or bounds
+ * unit; bounds units only with page granularity.
  * Errors name units[i] with its layer and head. */
 hy_status hy_plan_validate(const hy_plan *p);
 /* The plan was compiled for this model: HY_EMISMATCH naming the field, found and expected.
