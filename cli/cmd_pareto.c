@@ -19,17 +19,20 @@ static void usage(FILE *f) {
                "  --steps N           DP budget steps over [0, dense] (default 1000)\n"
                "  --ilp-points N      budgets the ILP is solved at (default 12)\n"
                "  --time-limit S      ILP time limit per point (default 10)\n"
-               "  --candidates N      ILP sources kept per unit (default 24)\n");
+               "  --candidates N      ILP sources kept per unit (default 24)\n"
+               "  --launch-us X       cost model launch overhead in us (0 = bytes only)\n");
 }
 
 int hy_cmd_pareto(int argc, char **argv) {
-    static const struct option lo[] = {
-        {"svg", 1, 0, 'v'},        {"costs", 1, 0, 'c'},       {"k", 1, 0, 'k'},
-        {"ctx", 1, 0, 'n'},        {"granularity", 1, 0, 'g'}, {"loss", 1, 0, 'l'},
-        {"sensitive", 1, 0, 's'},  {"temporal", 0, 0, 't'},    {"steps", 1, 0, 'S'},
-        {"ilp-points", 1, 0, 'P'}, {"time-limit", 1, 0, 'T'},  {"candidates", 1, 0, 'C'},
-        {"output", 1, 0, 'o'},     {"help", 0, 0, 'h'},        {0, 0, 0, 0}};
-    hy_cli_solver_opts so = {.steps = 1000};
+    static const struct option lo[] = {{"svg", 1, 0, 'v'},         {"costs", 1, 0, 'c'},
+                                       {"k", 1, 0, 'k'},           {"ctx", 1, 0, 'n'},
+                                       {"granularity", 1, 0, 'g'}, {"loss", 1, 0, 'l'},
+                                       {"sensitive", 1, 0, 's'},   {"temporal", 0, 0, 't'},
+                                       {"steps", 1, 0, 'S'},       {"ilp-points", 1, 0, 'P'},
+                                       {"time-limit", 1, 0, 'T'},  {"candidates", 1, 0, 'C'},
+                                       {"launch-us", 1, 0, 'U'},   {"output", 1, 0, 'o'},
+                                       {"help", 0, 0, 'h'},        {0, 0, 0, 0}};
+    hy_cli_solver_opts so = {.steps = 1000, .launch_s = -1};
     hy_problem_opts_default(&so.po);
     so.po.granularity = HY_SOLVE_HEAD; /* the ILP's gain shows at unit level */
     hy_ilp_opts_default(&so.io);
@@ -48,7 +51,8 @@ int hy_cmd_pareto(int argc, char **argv) {
         case 'P':
             n_ilp = atoi(optarg);
             if (n_ilp < 1) {
-                fprintf(stderr, "hylra pareto: --ilp-points %s: expected a positive integer\n", optarg);
+                fprintf(stderr, "hylra pareto: --ilp-points %s: expected a positive integer\n",
+                        optarg);
                 return 2;
             }
             break;
@@ -75,7 +79,7 @@ int hy_cmd_pareto(int argc, char **argv) {
         svg = svgbuf;
     }
     hy_session *s = NULL;
-    if (hy_session_open(argv[optind], so.costs, &so.po, &s)) return hy_cli_die("pareto");
+    if (hy_cli_session_open(argv[optind], &so, &s)) return hy_cli_die("pareto");
     hy_pareto p;
     double t0 = hy_now();
     int rc = 0;

@@ -24,7 +24,9 @@ static void usage(FILE *f) {
             "  --temporal          offer the profile's strides as refresh choices\n"
             "  --steps N           DP budget steps (default 1000)\n"
             "  --time-limit S      ILP time limit in seconds (default 60)\n"
-            "  --candidates N      ILP sources kept per unit (default 24, 0 = all)\n");
+            "  --candidates N      ILP sources kept per unit (default 24, 0 = all)\n"
+            "  --launch-us X       kernel launch overhead of the cost model in us (default 3,\n"
+            "                      or the cost table's; 0 = count KV bytes moved only)\n");
 }
 
 /* "0.3" is a fraction of dense attention cost, "2e-4s" seconds per decode step. */
@@ -36,7 +38,7 @@ static int parse_budget(const char *s, double *v, int *seconds) {
 }
 
 static void summary(const hy_plan *pl) {
-    int n[3] = {0, 0, 0};
+    int n[HY_MODE_COUNT] = {0};
     for (int32_t u = 0; u < hy_plan_n_units(pl); u++)
         n[pl->units[u].mode]++;
     printf("plan: %d units: %d dense, %d select, %d reuse (k %d, context %d)\n",
@@ -48,13 +50,15 @@ static void summary(const hy_plan *pl) {
 }
 
 int hy_cmd_solve(int argc, char **argv) {
-    static const struct option lo[] = {
-        {"budget", 1, 0, 'b'}, {"costs", 1, 0, 'c'},       {"method", 1, 0, 'm'},
-        {"k", 1, 0, 'k'},      {"granularity", 1, 0, 'g'}, {"ctx", 1, 0, 'n'},
-        {"loss", 1, 0, 'l'},   {"sensitive", 1, 0, 's'},   {"temporal", 0, 0, 't'},
-        {"steps", 1, 0, 'S'},  {"time-limit", 1, 0, 'T'},  {"candidates", 1, 0, 'C'},
-        {"output", 1, 0, 'o'}, {"help", 0, 0, 'h'},        {0, 0, 0, 0}};
-    hy_cli_solver_opts so = {.steps = 1000};
+    static const struct option lo[] = {{"budget", 1, 0, 'b'},      {"costs", 1, 0, 'c'},
+                                       {"method", 1, 0, 'm'},      {"k", 1, 0, 'k'},
+                                       {"granularity", 1, 0, 'g'}, {"ctx", 1, 0, 'n'},
+                                       {"loss", 1, 0, 'l'},        {"sensitive", 1, 0, 's'},
+                                       {"temporal", 0, 0, 't'},    {"steps", 1, 0, 'S'},
+                                       {"time-limit", 1, 0, 'T'},  {"candidates", 1, 0, 'C'},
+                                       {"launch-us", 1, 0, 'U'},   {"output", 1, 0, 'o'},
+                                       {"help", 0, 0, 'h'},        {0, 0, 0, 0}};
+    hy_cli_solver_opts so = {.steps = 1000, .launch_s = -1};
     hy_problem_opts_default(&so.po);
     hy_ilp_opts_default(&so.io);
     const char *method = "dp", *out = NULL;
@@ -93,7 +97,7 @@ int hy_cmd_solve(int argc, char **argv) {
         return 2;
     }
     hy_session *s = NULL;
-    if (hy_session_open(argv[optind], so.costs, &so.po, &s)) return hy_cli_die("solve");
+    if (hy_cli_session_open(argv[optind], &so, &s)) return hy_cli_die("solve");
     hy_plan *pl = NULL;
     hy_solve_info info;
     if (hy_session_solve(s, method, budget, seconds, so.steps, &so.io, &pl, &info)) {

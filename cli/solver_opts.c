@@ -1,9 +1,10 @@
 /* Options that hylra solve and hylra pareto share (cost table, k, context, granularity, loss,
- * sensitivity, strides, DP steps, ILP limits): one parser, strict about values, so both
- * commands accept and refuse the same things. */
+ * sensitivity, strides, DP steps, ILP limits, launch overhead): one parser, strict about
+ * values, so both commands accept and refuse the same things; and the session both open. */
 #include "solver_opts.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,14 +44,20 @@ int hy_cli_solver_opt(const char *cmd, int c, const char *arg, hy_cli_solver_opt
         o->po.context = n;
         return 1;
     case 'g':
-        if (!strcmp(arg, "head")) o->po.granularity = HY_SOLVE_HEAD;
-        else if (!strcmp(arg, "layer")) o->po.granularity = HY_SOLVE_LAYER;
-        else return bad(cmd, "--granularity", arg, "layer|head");
+        if (!strcmp(arg, "head"))
+            o->po.granularity = HY_SOLVE_HEAD;
+        else if (!strcmp(arg, "layer"))
+            o->po.granularity = HY_SOLVE_LAYER;
+        else
+            return bad(cmd, "--granularity", arg, "layer|head");
         return 1;
     case 'l':
-        if (!strcmp(arg, "recall")) o->po.loss = HY_LOSS_RECALL;
-        else if (!strcmp(arg, "out_err")) o->po.loss = HY_LOSS_OUT_ERR;
-        else return bad(cmd, "--loss", arg, "out_err|recall");
+        if (!strcmp(arg, "recall"))
+            o->po.loss = HY_LOSS_RECALL;
+        else if (!strcmp(arg, "out_err"))
+            o->po.loss = HY_LOSS_OUT_ERR;
+        else
+            return bad(cmd, "--loss", arg, "out_err|recall");
         return 1;
     case 's':
         if (!parse_double(arg, 0, &d)) return bad(cmd, "--sensitive", arg, "a threshold >= 0");
@@ -72,6 +79,41 @@ int hy_cli_solver_opt(const char *cmd, int c, const char *arg, hy_cli_solver_opt
         if (!parse_long(arg, 0, &n)) return bad(cmd, "--candidates", arg, "an integer >= 0");
         o->io.max_candidates = (int)n;
         return 1;
+    case 'U':
+        if (!parse_double(arg, 0, &d) || !isfinite(d))
+            return bad(cmd, "--launch-us", arg, "microseconds >= 0 (0 = count bytes only)");
+        o->launch_s = d * 1e-6;
+        return 1;
     }
     return 0;
+}
+
+hy_status hy_cli_session_open(const char *profile_path, const hy_cli_solver_opts *o,
+                              hy_session **out) {
+    hy_status st = hy_session_open(profile_path, o->costs, &o->po, out);
+    if (st) return st;
+    hy_session *s = *out;
+    hy_cost_model cm = s->cm;
+    cm.sink = s->profile->sink, cm.window = s->profile->window;
+    if (o->launch_s >= 0) cm.launch_s = o->launch_s;
+    if (cm.sink == s->cm.sink && cm.window == s->cm.window && cm.launch_s == s->cm.launch_s)
+        return HY_OK;
+    s->cm = cm;
+    hy_problem *pr = NULL, *lp = NULL;
+    st = hy_problem_from_profile(s->profile, &s->cm, &o->po, &pr);
+    if (!st && s->layer_problem) {
+        hy_problem_opts lo = o->po;
+        lo.granularity = HY_SOLVE_LAYER;
+        st = hy_problem_from_profile(s->profile, &s->cm, &lo, &lp);
+    }
+    if (st) {
+        hy_problem_free(pr);
+        hy_session_close(s);
+        *out = NULL;
+        return st;
+    }
+    hy_problem_free(s->problem);
+    hy_problem_free(s->layer_problem);
+    s->problem = pr, s->layer_problem = lp;
+    return HY_OK;
 }

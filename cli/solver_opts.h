@@ -1,6 +1,6 @@
 /* Options shared by hylra solve and hylra pareto (cli/solver_opts.c). Both commands map the
  * same long options to the same getopt values: c costs, k, n ctx, g granularity, l loss,
- * s sensitive, t temporal, S steps, T time-limit, C candidates. */
+ * s sensitive, t temporal, S steps, T time-limit, C candidates, U launch-us. */
 #ifndef HY_CLI_SOLVER_OPTS_H
 #define HY_CLI_SOLVER_OPTS_H
 
@@ -11,10 +11,18 @@ typedef struct {
     hy_ilp_opts io;
     const char *costs; /* NULL: analytic cost model */
     int steps;         /* DP budget steps */
+    double launch_s;   /* --launch-us: kernel launch overhead of the cost model; < 0 = the
+                          model's own (3 us, or the cost table's) */
 } hy_cli_solver_opts;
 
 /* 1: c was a shared option and is applied; 0: not a shared option; -1: bad value (a message
  * naming the option, the value and what was expected is printed). */
 int hy_cli_solver_opt(const char *cmd, int c, const char *arg, hy_cli_solver_opts *o);
+
+/* hy_session_open with the options' cost model settings applied: the profile's sink and
+ * window (sparse modes read them) and the --launch-us override; the problems are rebuilt when
+ * those change the session's cost model. */
+hy_status hy_cli_session_open(const char *profile_path, const hy_cli_solver_opts *o,
+                              hy_session **out);
 
 #endif

@@ -18,7 +18,8 @@
 
 /* Seconds of one layer's attention (all heads) in one decode step. With a table the
  * measured numbers are used (interpolated); otherwise the analytic model: bytes moved over
- * bandwidth plus a launch overhead per kernel. */
+ * bandwidth plus a launch overhead per kernel. Sparse modes read the sink and window tokens
+ * besides their set: min(n, k + sink + window) tokens. */
 typedef struct {
     const hy_costs *table; /* borrowed; NULL = analytic */
     double bandwidth_Bps;  /* analytic: effective memory bandwidth */
@@ -26,6 +27,8 @@ typedef struct {
     int32_t elem_bytes;    /* K/V element size (2 = bf16) */
     int32_t head_dim, n_heads, n_kv_heads;
     int32_t batch;
+    int32_t sink, window; /* tokens every sparse set includes (defaults 4, 64) */
+    int32_t page_size;    /* tokens per page of bounds units (default 16) */
 } hy_cost_model;
 
 #define HY_H100_HBM3_BPS 3.35e12 /* H100 SXM5 HBM3 peak, NVIDIA datasheet */

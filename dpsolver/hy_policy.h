@@ -47,14 +47,16 @@ typedef struct {
  * dense_cost_s filled from cm at shape->context (loss NaN: policies predict none). For
  * plan:FILE the file is read, checked against the shape (hy_plan_check_model) and returned
  * with its own fields. Invalid parameters (L2 >= n_layers, k > context, P < 1) fail naming
- * them. */
+ * them. Dense and window plans publish no set: their k is 1 (unused). */
 hy_status hy_policy_plan(const hy_policy *p, const hy_policy_shape *shape, const hy_cost_model *cm,
                          hy_plan **out);
 
 /* Predicted attention seconds per decode step of plan at context n, and of all-dense, with
  * the cost model (docs/policies.md): per unit its layer's mode cost / n_kv_heads; a select or
  * bounds unit refreshed every s steps costs (refresh + (s-1) * reuse-own) / s; qsim refresh is
- * priced at s = 1 (an upper bound: the rate is not known before running). */
+ * priced at s = 1 (an upper bound: the rate is not known before running). The plan's own
+ * sink, window and page_size replace cm's; HY_EMISMATCH when cm is for another n_kv_heads or
+ * head_dim. */
 hy_status hy_plan_predict_cost(const hy_cost_model *cm, const hy_plan *plan, int64_t n,
                                double *cost_s, double *dense_s);
 

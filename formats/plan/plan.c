@@ -63,8 +63,25 @@ const char *hy_unit_mode_name(hy_unit_mode m) {
         return "select";
     case HY_MODE_REUSE:
         return "reuse";
+    case HY_MODE_WINDOW:
+        return "window";
+    case HY_MODE_BOUNDS:
+        return "bounds";
+    case HY_MODE_COUNT:
+        break;
     }
     return "unknown";
+}
+
+static hy_status check_refresh(const hy_plan *p, int32_t u) {
+    const hy_plan_unit *x = &p->units[u];
+    if (x->refresh >= 1) return HY_OK;
+    if (x->refresh == 0 && x->qsim > -1.0f && x->qsim <= 1.0f) return HY_OK;
+    int32_t H = p->n_kv_heads;
+    return hy_fail(HY_EFORMAT,
+                   "plan: units[%d] (layer %d head %d) refresh %d qsim %g, expected refresh >= "
+                   "1 or a qsim threshold in (-1, 1]",
+                   u, u / H, u % H, x->refresh, (double)x->qsim);
 }
 
 static hy_status check_unit(const hy_plan *p, int32_t u) {
@@ -72,20 +89,24 @@ static hy_status check_unit(const hy_plan *p, int32_t u) {
     int32_t H = p->n_kv_heads, l = u / H, h = u % H;
     switch (x->mode) {
     case HY_MODE_DENSE:
+    case HY_MODE_WINDOW:
         return HY_OK;
     case HY_MODE_SELECT:
-        if (x->refresh >= 1) return HY_OK;
-        if (x->refresh == 0 && x->qsim > -1.0f && x->qsim <= 1.0f) return HY_OK;
-        return hy_fail(HY_EFORMAT,
-                       "plan: units[%d] (layer %d head %d) refresh %d qsim %g, expected refresh >= "
-                       "1 or a qsim threshold in (-1, 1]",
-                       u, l, h, x->refresh, (double)x->qsim);
+        return check_refresh(p, u);
+    case HY_MODE_BOUNDS:
+        /* bounds rank pages by their key min/max; a token plan has no pages to rank */
+        if (p->granularity != HY_GRAN_PAGE)
+            return hy_fail(HY_EFORMAT,
+                           "plan: units[%d] (layer %d head %d) has mode bounds, which needs "
+                           "granularity page (the plan's is token)",
+                           u, l, h);
+        return check_refresh(p, u);
     case HY_MODE_REUSE:
         break;
     default:
         return hy_fail(HY_EFORMAT,
                        "plan: units[%d] (layer %d head %d) has mode %d, expected "
-                       "dense|select|reuse",
+                       "dense|select|reuse|window|bounds",
                        u, l, h, (int)x->mode);
     }
     if (x->src < 0 || x->src >= hy_plan_n_units(p))
@@ -101,10 +122,10 @@ static hy_status check_unit(const hy_plan *p, int32_t u) {
                        "after its user (source layer must be <= %d)",
                        u, l, h, sl, sh, l);
     const hy_plan_unit *s = &p->units[x->src];
-    if (s->mode != HY_MODE_SELECT)
+    if (s->mode != HY_MODE_SELECT && s->mode != HY_MODE_BOUNDS)
         return hy_fail(HY_EFORMAT,
                        "plan: units[%d] (layer %d head %d) reuses layer %d head %d whose mode is "
-                       "%s, expected select",
+                       "%s, expected select or bounds (the modes that publish a set)",
                        u, l, h, sl, sh, hy_unit_mode_name(s->mode));
     return HY_OK;
 }

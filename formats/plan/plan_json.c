@@ -1,6 +1,7 @@
 /* formats/plan: JSON reader and writer (jansson). Keys are written in a fixed order so
  * plans diff well; the reader checks every field's type and range, naming the key path,
- * then runs hy_plan_validate. */
+ * then runs hy_plan_validate. Version 2 is written; version 1 files are read as long as they
+ * use only the version 1 modes (dense, select, reuse). */
 #include "hy_plan.h"
 
 #include <jansson.h>
@@ -18,7 +19,7 @@ static json_t *unit_json(const hy_plan *p, int32_t u) {
     json_object_set_new(o, "layer", json_integer(u / H));
     json_object_set_new(o, "head", json_integer(u % H));
     json_object_set_new(o, "mode", json_string(hy_unit_mode_name(x->mode)));
-    if (x->mode == HY_MODE_SELECT) {
+    if (x->mode == HY_MODE_SELECT || x->mode == HY_MODE_BOUNDS) {
         if (x->refresh >= 1) {
             json_object_set_new(o, "refresh", json_integer(x->refresh));
         } else {
@@ -117,6 +118,7 @@ hy_status hy_plan_write(const hy_plan *p, const char *path) {
 
 typedef struct {
     const char *name;
+    int32_t version; /* of the file being read: v1 files may not use the v2 modes */
 } rd;
 
 static hy_status get_int(const rd *r, json_t *o, const char *ctx, const char *key, int required,
@@ -203,6 +205,15 @@ static hy_status read_refresh(const rd *r, json_t *u, int32_t i, hy_plan_unit *x
     return HY_OK;
 }
 
+#define MODE_NAMES "dense|select|reuse|window|bounds"
+
+/* The hy_unit_mode spelled name, or -1. */
+static int mode_from_name(const char *name) {
+    for (int m = 0; m < HY_MODE_COUNT; m++)
+        if (!strcmp(name, hy_unit_mode_name((hy_unit_mode)m))) return m;
+    return -1;
+}
+
 static hy_status read_units(const rd *r, hy_plan *p, json_t *units) {
     if (!json_is_array(units))
         return hy_fail(HY_EFORMAT, "%s: units missing or not an array", r->name);
@@ -230,26 +241,29 @@ static hy_status read_units(const rd *r, hy_plan *p, json_t *units) {
         if (st)
             return hy_fail(HY_EFORMAT,
                            "%s: units[%d].mode missing, not a string or unknown; "
-                           "expected dense|select|reuse",
+                           "expected " MODE_NAMES,
                            r->name, i);
         hy_plan_unit *x = &p->units[i];
-        if (!strcmp(mode, "dense"))
-            x->mode = HY_MODE_DENSE;
-        else if (!strcmp(mode, "select"))
-            x->mode = HY_MODE_SELECT;
-        else if (!strcmp(mode, "reuse"))
-            x->mode = HY_MODE_REUSE;
-        else
-            return hy_fail(HY_EFORMAT, "%s: units[%d].mode is \"%s\", expected dense|select|reuse",
+        int m = mode_from_name(mode);
+        if (m < 0)
+            return hy_fail(HY_EFORMAT, "%s: units[%d].mode is \"%s\", expected " MODE_NAMES,
                            r->name, i, mode);
-        if (x->mode == HY_MODE_REUSE) st = read_src(r, p, u, i, &x->src);
-        if (!st && x->mode == HY_MODE_SELECT) st = read_refresh(r, u, i, x);
+        if (r->version < 2 && (m == HY_MODE_WINDOW || m == HY_MODE_BOUNDS))
+            return hy_fail(HY_EFORMAT,
+                           "%s: units[%d].mode \"%s\" needs plan version 2 (the file says "
+                           "version %d)",
+                           r->name, i, mode, r->version);
+        x->mode = (hy_unit_mode)m;
+        if (x->mode == HY_MODE_REUSE)
+            st = read_src(r, p, u, i, &x->src);
+        else if (x->mode == HY_MODE_SELECT || x->mode == HY_MODE_BOUNDS)
+            st = read_refresh(r, u, i, x);
         if (st) return st;
     }
     return HY_OK;
 }
 
-static hy_status read_root(const rd *r, json_t *root, hy_plan **out) {
+static hy_status read_root(rd *r, json_t *root, hy_plan **out) {
     char fmt[32] = "", gran[16] = "token";
     int32_t version = 0, L = 0, H = 0, Hkv = 0, D = 0;
     if (!json_is_object(root))
@@ -259,9 +273,10 @@ static hy_status read_root(const rd *r, json_t *root, hy_plan **out) {
         st = hy_fail(HY_EUNSUPPORTED, "%s: format is \"%s\", expected \"%s\"", r->name, fmt,
                      HY_PLAN_FORMAT);
     if (!st) st = get_int(r, root, "", "version", 1, INT32_MIN, INT32_MAX, &version);
-    if (!st && version != HY_PLAN_VERSION)
-        st = hy_fail(HY_EUNSUPPORTED, "%s: version is %d, expected %d", r->name, version,
+    if (!st && (version < 1 || version > HY_PLAN_VERSION))
+        st = hy_fail(HY_EUNSUPPORTED, "%s: version is %d, expected 1..%d", r->name, version,
                      HY_PLAN_VERSION);
+    r->version = version;
     json_t *m = json_object_get(root, "model");
     if (!st && !json_is_object(m))
         st = hy_fail(HY_EFORMAT, "%s: model missing or not an object", r->name);
@@ -273,7 +288,7 @@ static hy_status read_root(const rd *r, json_t *root, hy_plan **out) {
     hy_plan *p = NULL;
     st = hy_plan_create(L, H, Hkv, D, &p);
     if (st) return hy_fail_ctx(HY_EFORMAT, "%s", r->name);
-    if (!st) st = get_str(r, m, "model.", "name", 0, p->model_name, sizeof p->model_name);
+    st = get_str(r, m, "model.", "name", 0, p->model_name, sizeof p->model_name);
     if (!st) st = get_str(r, m, "model.", "sha256", 0, p->model_sha256, sizeof p->model_sha256);
     if (!st)
         st = get_str(r, root, "", "profile_sha256", 0, p->profile_sha256, sizeof p->profile_sha256);
@@ -327,7 +342,7 @@ hy_status hy_plan_from_json(const char *json, size_t len, const char *name, hy_p
     if (!root)
         return hy_fail(HY_EFORMAT, "%s: JSON error at line %d column %d (offset %d): %s", name,
                        err.line, err.column, err.position, err.text);
-    rd r = {name};
+    rd r = {name, 0};
     hy_status st = read_root(&r, root, out);
     json_decref(root);
     if (st && strncmp(hy_last_error(), name, strlen(name))) hy_fail_ctx(st, "%s", name);

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # tests/dpsolver: the solver CLI end to end on a synthetic profile: solve (dp, ilp, head),
-# plan show, pareto (json + svg), and the errors a user sees (infeasible budget, bad option).
+# plan show (v1 and v2 modes), pareto (json + svg), the byte-only cost model (--launch-us 0),
+# peer-policy plans (plan policy, --fit), and the errors a user sees (infeasible budget, bad
+# option, bad policy spec).
 # Args: BENCH_SOLVER HYLRA. Prints PASS/FAIL per case like the C harness.
 set -u
 bench=$1 hylra=$2
@@ -23,6 +25,30 @@ check pareto_bad_loss_exit_2 sh -c "'$hylra' pareto '$dir/p.h5' --loss recal -o 
 check pareto_bad_granularity_exit_2 sh -c "'$hylra' pareto '$dir/p.h5' --granularity heads -o '$dir/x.json'; test \$? -eq 2"
 check solve_bad_k_exit_2 sh -c "'$hylra' solve '$dir/p.h5' --budget 0.5 --k 12x -o '$dir/x.json'; test \$? -eq 2"
 check pareto_json_svg sh -c "'$hylra' pareto '$dir/p.h5' --ctx 32768 --ilp-points 3 --time-limit 5 -o '$dir/pa.json' && grep -q '<svg' '$dir/pa.svg' && python3 -c \"import json; d=json.load(open('$dir/pa.json')); assert d['dp'] and d['ilp']\""
+check launch_us_zero_reaches_lower_budget sh -c "'$hylra' solve '$dir/p.h5' --ctx 4096 --budget 0.5 -o '$dir/x.json' >/dev/null 2>&1; test \$? -eq 1 && '$hylra' solve '$dir/p.h5' --ctx 4096 --budget 0.5 --launch-us 0 -o '$dir/b.json' | grep -q speedup"
+check launch_us_negative_exit_2 sh -c "'$hylra' solve '$dir/p.h5' --budget 0.5 --launch-us -1 -o '$dir/y.json'; test \$? -eq 2 && test ! -e '$dir/y.json'"
+check pareto_launch_us_junk_exit_2 sh -c "'$hylra' pareto '$dir/p.h5' --launch-us 3us -o '$dir/y.json'; test \$? -eq 2"
+# a version 2 plan: layer 0 window, the others bounds on pages of 16 (edited from a solved plan)
+python3 - "$dir/dp.json" "$dir/v2.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["granularity"], d["page_size"] = "page", 16
+for u in d["units"]:
+    u.pop("src", None)
+    u["mode"], u["refresh"] = ("window", None) if u["layer"] == 0 else ("bounds", 2)
+    if u["refresh"] is None: del u["refresh"]
+json.dump(d, open(sys.argv[2], "w"), indent=1)
+PY
+check plan_show_v2_modes sh -c "'$hylra' plan show '$dir/v2.json' > '$dir/show' && grep -q '0 dense, 0 select, 0 reuse, 2 window, 22 bounds' '$dir/show' && grep -q 'BOUNDS/2' '$dir/show' && grep -Eq '^ +0  window' '$dir/show'"
+check plan_show_v1_file sh -c "sed 's/\"version\": 2/\"version\": 1/' '$dir/dp.json' > '$dir/v1.json' && '$hylra' plan show '$dir/v1.json' | grep -q ' 0 window, 0 bounds'"
+check plan_show_v2_mode_in_v1_refused sh -c "sed 's/\"version\": 2/\"version\": 1/' '$dir/v2.json' > '$dir/v1b.json'; '$hylra' plan show '$dir/v1b.json' 2>&1 | grep -q 'units\[0\].mode \"window\" needs plan version 2'"
+# peer policies as plans (docs/policies.md)
+check policy_quest_plan sh -c "'$hylra' plan policy quest:16,512 --shape 12,6,2,64 --ctx 4096 -o '$dir/q.json' | grep -q 'quest:16,512 at context 4096' && '$hylra' plan show '$dir/q.json' | grep -q '0 dense, 0 select, 0 reuse, 0 window, 24 bounds'"
+check policy_tidal_from_profile sh -c "'$hylra' plan policy tidal:2,6,256 --profile '$dir/p.h5' --ctx 4096 -o '$dir/t.json' && python3 -c \"import json,sys; d=json.load(open('$dir/t.json')); m=[u['mode'] for u in d['units']]; sys.exit(0 if d['solver']['method']=='policy:tidal' and d['model']['name'].startswith('synthetic') and m.count('select')==4 and m.count('dense')==4 else 1)\""
+check policy_fit_window sh -c "'$hylra' plan policy window:0 --shape 12,6,2,64 --ctx 4096 --launch-us 0 --fit 0.25 -o '$dir/w.json' | grep -q '^window:1020 at context 4096'"
+check policy_fit_unreachable_names_cheapest sh -c "'$hylra' plan policy window:0 --shape 12,6,2,64 --ctx 4096 --fit 0.5 -o '$dir/z.json' 2>&1 | grep -q 'cheapest reachable fraction is 0.7'; test ! -e '$dir/z.json'"
+check policy_bad_spec_exit_2 sh -c "'$hylra' plan policy quest:16 --shape 12,6,2,64 --ctx 4096 -o '$dir/z.json' 2>&1 | grep -q 'expected quest:P,k'; '$hylra' plan policy quest:16 --shape 12,6,2,64 --ctx 4096 -o '$dir/z.json'; test \$? -eq 2"
+check policy_bad_shape_exit_2 sh -c "'$hylra' plan policy dense --shape 12,6,-2,64 --ctx 4096 -o '$dir/z.json'; test \$? -eq 2"
 check svg_is_xml python3 -c "import xml.etree.ElementTree as E; E.parse('$dir/pa.svg')"
 echo "$pass passed, $fail failed"
 test "$fail" -eq 0

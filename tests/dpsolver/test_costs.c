@@ -1,6 +1,7 @@
 /* tests/dpsolver: the cost table format (round trip, named errors) and lookup (exact at
  * grid points, log-log between them, 2x extrapolation, refusal beyond), and the cost model
- * (analytic ordering of modes, table path, analytic table written as costs.json). */
+ * (analytic ordering of modes, sink + window read by sparse modes, window and bounds priced
+ * by their bytes, table path, analytic table written as costs.json). */
 #include "hy_dpsolver.h"
 #include "hy_test.h"
 
@@ -152,6 +153,77 @@ HY_TEST(analytic_model_orders_modes) {
     HY_CHECK(strstr(hy_last_error(), "expected 0 < k <= n"));
 }
 
+/* Reuse reads k + sink + window tokens (capped at n): the bytes of 256 + 68 rows. */
+HY_TEST(reuse_reads_sink_and_window) {
+    hy_cost_model m;
+    hy_cost_model_init(&m, 128, 32, 8, NULL);
+    HY_CHECK_EQ_INT(m.sink, 4);
+    HY_CHECK_EQ_INT(m.window, 64);
+    HY_CHECK_EQ_INT(m.page_size, 16);
+    double r, row = 2.0 * 8 * 128 * 2;
+    HY_OK_OR_FAIL(hy_cost_layer(&m, HY_MODE_REUSE, 32768, 256, &r));
+    HY_CHECK_NEAR(r, (row + 4.0 * 8) * (256 + 68) / 3.35e12 + 3e-6, 1e-15);
+    /* capped at the context: k 300 + 68 > n 320 reads 320 tokens */
+    HY_OK_OR_FAIL(hy_cost_layer(&m, HY_MODE_REUSE, 320, 300, &r));
+    HY_CHECK_NEAR(r, (row + 4.0 * 8) * 320 / 3.35e12 + 3e-6, 1e-15);
+    m.sink = 0, m.window = 0;
+    HY_OK_OR_FAIL(hy_cost_layer(&m, HY_MODE_REUSE, 32768, 256, &r));
+    HY_CHECK_NEAR(r, (row + 4.0 * 8) * 256 / 3.35e12 + 3e-6, 1e-15);
+    m.window = -1;
+    HY_CHECK_EQ_INT(hy_cost_layer(&m, HY_MODE_REUSE, 32768, 256, &r), HY_EINVAL);
+    HY_CHECK(strstr(hy_last_error(), "window -1"));
+}
+
+HY_TEST(window_prices_sink_and_window_rows) {
+    hy_cost_model m;
+    hy_cost_model_init(&m, 64, 9, 3, NULL);
+    double w, w2, d, row = 2.0 * 3 * 64 * 2;
+    HY_OK_OR_FAIL(hy_cost_layer(&m, HY_MODE_WINDOW, 8192, 0, &w)); /* k is not used */
+    HY_CHECK_NEAR(w, row * 68 / 3.35e12 + 3e-6, 1e-15);
+    m.window = 1000;
+    HY_OK_OR_FAIL(hy_cost_layer(&m, HY_MODE_WINDOW, 8192, 0, &w2));
+    HY_CHECK(w2 > w);
+    /* a window longer than the context reads the context, like dense */
+    m.window = 100000;
+    HY_OK_OR_FAIL(hy_cost_layer(&m, HY_MODE_WINDOW, 8192, 0, &w));
+    HY_OK_OR_FAIL(hy_cost_layer(&m, HY_MODE_DENSE, 8192, 0, &d));
+    HY_CHECK_NEAR(w, d, 1e-18);
+}
+
+HY_TEST(bounds_prices_metadata_scores_and_pages) {
+    hy_cost_model m;
+    hy_cost_model_init(&m, 64, 9, 3, NULL);
+    m.launch_s = 0;
+    double b, kvh = 3, row = 2.0 * kvh * 64 * 2;
+    /* n 4096, P 16: 256 pages; k 256 = 16 pages + sink 1 page + window 4 pages = 21 kept */
+    HY_OK_OR_FAIL(hy_cost_layer(&m, HY_MODE_BOUNDS, 4096, 256, &b));
+    double want = (2.0 * kvh * 64 * 2 * 256 + 8.0 * kvh * 256 + 8.0 * kvh * 21 + row * 21 * 16);
+    HY_CHECK_NEAR(b, want / 3.35e12, 1e-18);
+    m.launch_s = 1e-6;
+    double b3;
+    HY_OK_OR_FAIL(hy_cost_layer(&m, HY_MODE_BOUNDS, 4096, 256, &b3));
+    HY_CHECK_NEAR(b3 - b, 3e-6, 1e-15); /* three kernels */
+    /* k 250 keeps ceil(250/16) = 16 pages too */
+    HY_OK_OR_FAIL(hy_cost_layer(&m, HY_MODE_BOUNDS, 4096, 250, &b));
+    HY_CHECK_NEAR(b, b3, 1e-18);
+    m.page_size = 0;
+    HY_CHECK_EQ_INT(hy_cost_layer(&m, HY_MODE_BOUNDS, 4096, 256, &b), HY_EINVAL);
+    HY_CHECK(strstr(hy_last_error(), "page_size 0"));
+    HY_CHECK_EQ_INT(hy_cost_layer(&m, HY_MODE_COUNT, 4096, 256, &b), HY_EINVAL);
+}
+
+/* With a launch overhead of 0 the model counts bytes only: reuse / dense = rows ratio. */
+HY_TEST(byte_only_model) {
+    hy_cost_model m;
+    hy_cost_model_init(&m, 64, 9, 3, NULL);
+    m.launch_s = 0;
+    double d, r;
+    HY_OK_OR_FAIL(hy_cost_layer(&m, HY_MODE_DENSE, 4096, 0, &d));
+    HY_OK_OR_FAIL(hy_cost_layer(&m, HY_MODE_REUSE, 4096, 956, &r));
+    double row = 2.0 * 3 * 64 * 2;
+    HY_CHECK_NEAR(r / d, (row + 12.0) * 1024 / (row * 4096), 1e-12);
+}
+
 HY_TEST(table_model_uses_measurements_and_bandwidth) {
     hy_costs *c = load();
     HY_REQUIRE(c);
@@ -163,6 +235,12 @@ HY_TEST(table_model_uses_measurements_and_bandwidth) {
     HY_CHECK_NEAR(s, 6e-6, 1e-18);
     HY_CHECK_EQ_INT(hy_cost_layer(&m, HY_MODE_SELECT, 100000, 256, &s), HY_ERANGE);
     HY_CHECK(strstr(hy_last_error(), "cost table (device NVIDIA H100 80GB HBM3)"));
+    /* reuse is looked up at the tokens gathered: k 956 + 68 = 1024, a grid point */
+    HY_OK_OR_FAIL(hy_cost_layer(&m, HY_MODE_REUSE, 4096, 956, &s));
+    HY_CHECK_NEAR(s, 1.6e-5, 1e-18);
+    /* window has no table op: bytes at the table's 3000 GB/s plus its 3 us launch */
+    HY_OK_OR_FAIL(hy_cost_layer(&m, HY_MODE_WINDOW, 4096, 0, &s));
+    HY_CHECK_NEAR(s, 2.0 * 3 * 64 * 2 * 68 / 3e12 + 3e-6, 1e-15);
     hy_costs_free(c);
 }
 
@@ -177,8 +255,12 @@ HY_TEST(analytic_table_round_trips_through_json) {
     HY_OK_OR_FAIL(hy_costs_from_json(js, strlen(js), "analytic", &d));
     hy_cost_model_init(&t, 64, 9, 3, d);
     double a, b;
-    HY_OK_OR_FAIL(hy_cost_layer(&m, HY_MODE_REUSE, 16384, 1024, &a));
-    HY_OK_OR_FAIL(hy_cost_layer(&t, HY_MODE_REUSE, 16384, 1024, &b));
+    /* k 956 + sink 4 + window 64 = 1024 gathered tokens, a grid point of the table */
+    HY_OK_OR_FAIL(hy_cost_layer(&m, HY_MODE_REUSE, 16384, 956, &a));
+    HY_OK_OR_FAIL(hy_cost_layer(&t, HY_MODE_REUSE, 16384, 956, &b));
+    HY_CHECK_NEAR(a, b, 1e-15);
+    HY_OK_OR_FAIL(hy_cost_layer(&m, HY_MODE_SELECT, 16384, 1024, &a));
+    HY_OK_OR_FAIL(hy_cost_layer(&t, HY_MODE_SELECT, 16384, 1024, &b));
     HY_CHECK_NEAR(a, b, 1e-15);
     free(js);
     hy_costs_free(c);

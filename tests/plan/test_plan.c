@@ -1,6 +1,8 @@
-/* tests/plan: plan JSON round trip, each named validation error (unknown mode, source after
- * its user, source not select, k above the context, shape mismatch), and a seeded fuzzer
- * that mutates valid plans: every mutant is refused with a message or re-validates. */
+/* tests/plan: plan JSON round trip (every mode of version 2), version 1 files still read,
+ * each named validation error (unknown mode, v2 mode in a v1 file, source after its user,
+ * source not select/bounds, bounds without pages, k above the context, shape mismatch), and
+ * seeded fuzzers that mutate valid plans: every mutant is refused with a message or
+ * re-validates. */
 #include "hy_plan.h"
 #include "hy_test.h"
 
@@ -51,11 +53,112 @@ static int same_plan(const hy_plan *a, const hy_plan *b) {
         const hy_plan_unit *x = &a->units[u], *y = &b->units[u];
         if (x->mode != y->mode) return 0;
         if (x->mode == HY_MODE_REUSE && x->src != y->src) return 0;
-        if (x->mode == HY_MODE_SELECT &&
+        if ((x->mode == HY_MODE_SELECT || x->mode == HY_MODE_BOUNDS) &&
             (x->refresh != y->refresh || (x->refresh == 0 && x->qsim != y->qsim)))
             return 0;
     }
     return 1;
+}
+
+/* Every mode of version 2 on a page plan: layer 0 dense / window, layer 1 bounds (every 2
+ * steps) / select (qsim), layer 2 reuses the bounds unit and the select unit, layer 3 bounds
+ * (every step) / reuse of its own layer's bounds head. */
+static hy_plan *v2_plan(void) {
+    hy_plan *p = sample_plan();
+    if (!p) return NULL;
+    p->granularity = HY_GRAN_PAGE, p->page_size = 16;
+    p->units[0] = (hy_plan_unit){HY_MODE_DENSE, -1, 1, NAN};
+    p->units[1] = (hy_plan_unit){HY_MODE_WINDOW, -1, 1, NAN};
+    p->units[2] = (hy_plan_unit){HY_MODE_BOUNDS, -1, 2, NAN};
+    p->units[3] = (hy_plan_unit){HY_MODE_SELECT, -1, 0, 0.5f};
+    p->units[4] = (hy_plan_unit){HY_MODE_REUSE, 2, 1, NAN};
+    p->units[5] = (hy_plan_unit){HY_MODE_REUSE, 3, 1, NAN};
+    p->units[6] = (hy_plan_unit){HY_MODE_BOUNDS, -1, 1, NAN};
+    p->units[7] = (hy_plan_unit){HY_MODE_REUSE, 6, 1, NAN};
+    snprintf(p->solver, sizeof p->solver, "policy:quest");
+    return p;
+}
+
+HY_TEST(mode_names) {
+    const char *want[] = {"dense", "select", "reuse", "window", "bounds"};
+    HY_CHECK_EQ_INT(HY_MODE_COUNT, 5);
+    for (int m = 0; m < HY_MODE_COUNT; m++)
+        HY_CHECK(!strcmp(hy_unit_mode_name((hy_unit_mode)m), want[m]));
+    HY_CHECK(!strcmp(hy_unit_mode_name(HY_MODE_COUNT), "unknown"));
+}
+
+HY_TEST(round_trip_every_mode) {
+    hy_plan *p = v2_plan(), *q = NULL;
+    HY_REQUIRE(p);
+    HY_OK_OR_FAIL(hy_plan_validate(p));
+    char *js = NULL;
+    HY_OK_OR_FAIL(hy_plan_to_json(p, &js));
+    HY_CHECK(strstr(js, "\"version\": 2,"));
+    HY_CHECK(strstr(js, "\"mode\": \"window\""));
+    HY_CHECK(strstr(js, "\"mode\": \"bounds\",\n   \"refresh\": 2"));
+    HY_OK_OR_FAIL(hy_plan_from_json(js, strlen(js), "mem", &q));
+    HY_CHECK(same_plan(p, q));
+    for (int32_t u = 0; u < 8; u++)
+        HY_CHECK_EQ_INT(q->units[u].mode, p->units[u].mode);
+    HY_CHECK_EQ_INT(q->units[2].refresh, 2);
+    HY_CHECK_EQ_INT(q->units[4].src, 2);
+    free(js);
+    hy_plan_free(p);
+    hy_plan_free(q);
+}
+
+/* Reads the JSON of sample_plan / v2_plan with the first `from` replaced by `to`. */
+static hy_status read_edited(const char *from, const char *to, hy_plan **q);
+static hy_status read_edited_v2(const char *from, const char *to, hy_plan **q);
+
+HY_TEST(v2_mode_in_v1_file_refused) {
+    hy_plan *q;
+    HY_CHECK_EQ_INT(read_edited_v2("\"version\": 2", "\"version\": 1", &q), HY_EFORMAT);
+    HY_CHECK(strstr(hy_last_error(), "units[1].mode \"window\" needs plan version 2"));
+    HY_CHECK(q == NULL);
+}
+
+HY_TEST(version_1_file_still_read) {
+    hy_plan *p = sample_plan(), *q = NULL;
+    HY_REQUIRE(p);
+    HY_OK_OR_FAIL(read_edited("\"version\": 2", "\"version\": 1", &q));
+    HY_CHECK(same_plan(p, q));
+    hy_plan_free(p);
+    hy_plan_free(q);
+}
+
+HY_TEST(bounds_needs_page_granularity) {
+    hy_plan *p = v2_plan(), *q = NULL;
+    HY_REQUIRE(p);
+    p->granularity = HY_GRAN_TOKEN;
+    HY_CHECK_EQ_INT(hy_plan_validate(p), HY_EFORMAT);
+    HY_CHECK(strstr(hy_last_error(),
+                    "units[2] (layer 1 head 0) has mode bounds, which needs granularity page"));
+    HY_CHECK_EQ_INT(read_edited_v2("\"granularity\": \"page\",\n \"page_size\": 16",
+                                   "\"granularity\": \"token\"", &q),
+                    HY_EFORMAT);
+    HY_CHECK(strstr(hy_last_error(), "needs granularity page"));
+    hy_plan_free(p);
+}
+
+HY_TEST(reuse_of_window_refused) {
+    hy_plan *p = v2_plan();
+    HY_REQUIRE(p);
+    p->units[4].src = 1; /* layer 1 head 0 reads layer 0 head 1, a window unit */
+    HY_CHECK_EQ_INT(hy_plan_validate(p), HY_EFORMAT);
+    HY_CHECK(strstr(hy_last_error(), "whose mode is window, expected select or bounds"));
+    hy_plan_free(p);
+}
+
+HY_TEST(bad_refresh_on_bounds) {
+    hy_plan *p = v2_plan(), *q = NULL;
+    HY_REQUIRE(p);
+    p->units[6].refresh = 0, p->units[6].qsim = 2.0f;
+    HY_CHECK_EQ_INT(hy_plan_validate(p), HY_EFORMAT);
+    HY_CHECK(strstr(hy_last_error(), "units[6] (layer 3 head 0) refresh 0 qsim 2"));
+    HY_CHECK_EQ_INT(read_edited_v2("\"refresh\": 2", "\"refresh\": -3", &q), HY_ERANGE);
+    HY_CHECK(strstr(hy_last_error(), "units[2].refresh is -3"));
+    hy_plan_free(p);
 }
 
 HY_TEST(round_trip_file) {
@@ -85,9 +188,8 @@ HY_TEST(round_trip_page_granularity) {
     hy_plan_free(q);
 }
 
-/* Reads text edited from a valid plan: replaces the first `from` with `to`. */
-static hy_status read_edited(const char *from, const char *to, hy_plan **q) {
-    hy_plan *p = sample_plan();
+/* Reads text edited from a valid plan p (freed here): replaces the first `from` with `to`. */
+static hy_status read_edited_from(hy_plan *p, const char *from, const char *to, hy_plan **q) {
     char *js = NULL;
     *q = NULL;
     if (!p || hy_plan_to_json(p, &js)) return HY_EINVAL;
@@ -108,10 +210,19 @@ static hy_status read_edited(const char *from, const char *to, hy_plan **q) {
     return st;
 }
 
+static hy_status read_edited(const char *from, const char *to, hy_plan **q) {
+    return read_edited_from(sample_plan(), from, to, q);
+}
+
+static hy_status read_edited_v2(const char *from, const char *to, hy_plan **q) {
+    return read_edited_from(v2_plan(), from, to, q);
+}
+
 HY_TEST(unknown_mode_is_named) {
     hy_plan *q;
     HY_CHECK_EQ_INT(read_edited("\"mode\": \"dense\"", "\"mode\": \"sparse\"", &q), HY_EFORMAT);
-    HY_CHECK(strstr(hy_last_error(), "units[0].mode is \"sparse\", expected dense|select|reuse"));
+    HY_CHECK(strstr(hy_last_error(),
+                    "units[0].mode is \"sparse\", expected dense|select|reuse|window|bounds"));
 }
 
 HY_TEST(source_after_its_user_is_refused) {
@@ -131,7 +242,7 @@ HY_TEST(source_must_be_select) {
     HY_CHECK_EQ_INT(read_edited("\"src\": {\n    \"layer\": 2,\n    \"head\": 1",
                                 "\"src\": {\n    \"layer\": 0,\n    \"head\": 1", &q),
                     HY_EFORMAT);
-    HY_CHECK(strstr(hy_last_error(), "whose mode is dense, expected select"));
+    HY_CHECK(strstr(hy_last_error(), "whose mode is dense, expected select or bounds"));
 }
 
 HY_TEST(self_reuse_refused) {
@@ -173,8 +284,9 @@ HY_TEST(shape_mismatch_against_model) {
 
 HY_TEST(other_version_and_format_refused) {
     hy_plan *q;
-    HY_CHECK_EQ_INT(read_edited("\"version\": 1", "\"version\": 2", &q), HY_EUNSUPPORTED);
-    HY_CHECK(strstr(hy_last_error(), "version is 2, expected 1"));
+    HY_CHECK_EQ_INT(read_edited("\"version\": 2", "\"version\": 3", &q), HY_EUNSUPPORTED);
+    HY_CHECK(strstr(hy_last_error(), "version is 3, expected 1..2"));
+    HY_CHECK_EQ_INT(read_edited("\"version\": 2", "\"version\": 0", &q), HY_EUNSUPPORTED);
     HY_CHECK_EQ_INT(read_edited("hylra-plan", "hylra-costs", &q), HY_EUNSUPPORTED);
     HY_CHECK(strstr(hy_last_error(), "format is \"hylra-costs\""));
 }
@@ -206,14 +318,15 @@ static uint32_t rnd(uint32_t n) {
     return (uint32_t)(rng % n);
 }
 
-HY_TEST(fuzz_mutated_plans) {
-    hy_plan *p = sample_plan();
+static void fuzz_plan(hy_plan *p) {
     char *js = NULL;
     HY_REQUIRE(p && !hy_plan_to_json(p, &js));
     size_t n = strlen(js);
-    const char *tokens[] = {
-        "0",         "1",  "7",  "-1",           "99999999999", "null", "\"select\"", "\"reuse\"",
-        "\"dense\"", "{}", "[]", "\"qsim:0.5\"", "1e308",       "\"\"", "true"};
+    const char *tokens[] = {"0",           "1",        "7",          "-1",
+                            "99999999999", "null",     "\"select\"", "\"reuse\"",
+                            "\"dense\"",   "{}",       "[]",         "\"qsim:0.5\"",
+                            "1e308",       "\"\"",     "true",       "\"window\"",
+                            "\"bounds\"",  "\"page\"", "2"};
     char *buf = malloc(n + 64);
     int accepted = 0, refused = 0;
     for (int trial = 0; trial < 3000; trial++) {
@@ -271,6 +384,14 @@ HY_TEST(fuzz_mutated_plans) {
     free(buf);
     free(js);
     hy_plan_free(p);
+}
+
+HY_TEST(fuzz_mutated_plans) {
+    fuzz_plan(sample_plan());
+}
+
+HY_TEST(fuzz_mutated_v2_plans) {
+    fuzz_plan(v2_plan());
 }
 
 HY_TEST_MAIN()
