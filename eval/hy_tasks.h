@@ -30,17 +30,22 @@ hy_status hy_task_parse(const char *name, hy_task_kind *out);
 typedef struct {
     int64_t target_tokens; /* length of `prompt` in tokens; the sample is within 3% below it
                               (never above) */
-    double depth;          /* 0..1: where the (first) needle sits in the haystack; < 0: drawn
-                              uniformly per sample from the seed */
+    double depth;          /* 0..1: where the asked needle sits, as a fraction of the filler
+                              text (moved to the nearest sentence start within 4%); the other
+                              needles go to random sentence starts; < 0: drawn uniformly per
+                              sample from the seed */
     uint64_t seed;
     int64_t index;         /* sample number: (seed, index) fixes the sample */
-    const char *haystack;  /* filler text (public-domain prose), NUL-terminated, >= 64 KiB */
+    const char *haystack;  /* filler text (public-domain prose), NUL-terminated, >= 64 KiB;
+                              the filler starts at a seeded paragraph, whitespace runs become
+                              one space (a blank line one newline), and it wraps around */
     const hy_tokenizer *tok; /* counts tokens (the model's tokenizer) */
-    int32_t n_keys;        /* multikey / multiquery: needles (default 4 when 0) */
-    int32_t n_values;      /* multivalue: values for the one key (default 4 when 0) */
-    int32_t n_queries;     /* multiquery: keys asked (default 2 when 0) */
-    int32_t vt_chains;     /* vt: chains (default 1), each vt_hops assignments long */
-    int32_t vt_hops;       /* (default 4) */
+    int32_t n_keys;        /* multikey / multiquery: needles (default 4 when 0; 1..64) */
+    int32_t n_values;      /* multivalue: values for the one key (default 4 when 0; 1..64) */
+    int32_t n_queries;     /* multiquery: keys asked (default 2 when 0; 1..n_keys) */
+    int32_t vt_chains;     /* vt: chains (default 1; 1..16); only chain 0 is asked */
+    int32_t vt_hops;       /* vt: copies after a chain's "VAR X = number" (default 4; 1..32),
+                              so the answer names vt_hops + 1 variables */
 } hy_task_params;
 
 typedef struct {
@@ -49,10 +54,15 @@ typedef struct {
     char *answer_prefix; /* what the assistant's reply starts with ("The passkey is") */
     int32_t n_answers;
     char **answers;      /* expected strings (numbers, variable names or words) */
-    int32_t max_new_tokens; /* enough for every answer plus separators */
+    int32_t max_new_tokens; /* enough for every answer plus separators; like the answers it
+                               does not depend on target_tokens, so a caller may regenerate
+                               with target_tokens - max_new_tokens and keep both */
     int64_t prompt_tokens;  /* tokens of prompt (counted with params->tok) */
 } hy_task_sample;
 
+/* Fills *out (zeroed first; on failure left empty). HY_ERANGE for target_tokens outside
+ * 256..131072 or below what the task needs (the message names the minimum), or a count
+ * parameter out of range; HY_EINVAL for a missing tokenizer or a short haystack. */
 hy_status hy_task_generate(hy_task_kind kind, const hy_task_params *p, hy_task_sample *out);
 void hy_task_sample_free(hy_task_sample *s);
 
