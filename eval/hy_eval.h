@@ -65,8 +65,8 @@ typedef struct {
     hy_eval_method *methods; /* copies (plan pointers borrowed) */
     int32_t n_tasks;
     hy_eval_task_result *tasks;
-    /* measured per method over all decode steps: KV tokens attended (sets, page bounds as 2
-     * token rows per page) / tokens dense attention would read */
+    /* measured per method over all decode steps: K+V token rows attended (sets; page bounds
+     * count one row per page scored) / rows dense attention would read */
     double *kv_frac;
     double seconds; /* wall time of the whole run */
     char text_source[256];

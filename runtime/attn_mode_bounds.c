@@ -54,7 +54,7 @@ hy_status hy_attn_bounds(hy_ctx *c, const hy_attn_item *it) {
         free(score);
         if (st) return st;
         hy_seq_plan_selected(sp, u, it->q, sp->set_n[u]);
-        sp->kv_tokens[u] += 2.0 * (double)n_pages; /* the min and max rows of every page */
+        sp->kv_tokens[u] += (double)n_pages; /* min + max keys of a page: one token's K+V bytes */
     }
     return hy_attn_over_set(c, it, sp->set + (size_t)u * sp->set_cap, sp->set_n[u]);
 }

@@ -1,8 +1,7 @@
 /* SELECT mode: full attention that also yields the GQA-summed post-softmax probabilities
- * (attention_decode.h's reference), then the top-k of them (or of their page maxima) becomes
+ * (attention_decode.h's contract, computed by attn_rows.c), then the top-k of them (or of their page maxima) becomes
  * the unit's published set. With a refresh stride or a query-similarity threshold, steps
  * that do not reselect attend only to the unit's own last set (Recycled-Attention-like). */
-#include "attention_decode.h"
 #include "indexset.h"
 #include "plan_exec.h"
 
@@ -18,15 +17,9 @@ hy_status hy_attn_select(hy_ctx *c, const hy_attn_item *it) {
     const int64_t n = it->pos0 + 1, n_pages = (n + P - 1) / P;
     float *scores = hy_malloc((size_t)(n + n_pages) * sizeof *scores, "select scores");
     if (!scores) return HY_ENOMEM;
-    const hy_attn_shape shape = {.batch = 1,
-                                 .n_heads = it->n_heads,
-                                 .n_kv_heads = 1,
-                                 .head_dim = it->head_dim,
-                                 .kv_cap = it->kv_cap,
-                                 .seq_stride = it->kv_cap * it->head_dim,
-                                 .scale = it->scale};
     const int32_t len = (int32_t)n;
-    hy_status st = hy_attn_decode_f32(it->out, scores, n, it->q, it->k, it->v, &len, &shape);
+    hy_status st = hy_attn_rows_f32(it->out, scores, it->q, it->k, it->v, n, it->n_heads,
+                                    it->head_dim, it->scale);
     const float *rank = scores;
     if (!st && P > 1) {
         st = hy_page_max_f32(scores + n, n_pages, scores, n, 1, &len, 1, P);

@@ -1,11 +1,11 @@
 /* Sparse attention modes of a decode step: REUSE (the set its source unit published this
  * step) and WINDOW (sink and window only), and the shared path that merges the sink and the
- * current window into a stored set and attends over it through the kernels' sparse
- * reference (attention_sparse.h), counting the K/V rows it reads. */
-#include "attention_sparse.h"
+ * current window into a stored set, gathers those K/V rows and attends over them
+ * (attn_rows.c; the contract of attention_sparse.h), counting the rows it reads. */
 #include "plan_exec.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 hy_status hy_attn_over_set(hy_ctx *c, const hy_attn_item *it, const int32_t *set, int64_t n_set) {
     hy_seq_plan *sp = c->plans[it->seq];
@@ -18,27 +18,32 @@ hy_status hy_attn_over_set(hy_ctx *c, const hy_attn_item *it, const int32_t *set
                                 "merged set");
     if (!merged) return HY_ENOMEM;
     const int64_t m = hy_set_merge(merged, set, n_set, n, P, p->sink, p->window);
-    const hy_attn_shape shape = {.batch = 1,
-                                 .n_heads = it->n_heads,
-                                 .n_kv_heads = 1,
-                                 .head_dim = it->head_dim,
-                                 .kv_cap = it->kv_cap,
-                                 .seq_stride = it->kv_cap * it->head_dim,
-                                 .scale = it->scale};
-    const int32_t len = (int32_t)n, cnt = (int32_t)m;
-    const uint8_t mode = HY_UNIT_SPARSE;
-    const hy_indexset is = {merged, (int32_t *)&cnt, m > 0 ? m : 1, p->granularity, P};
-    hy_status st = hy_attn_sparse_f32(it->out, it->q, it->k, it->v, &len, &shape, &mode, &is);
+    /* gather the set's rows, then the same two-GEMM attention as select units */
+    int64_t rows = 0;
+    for (int64_t i = 0; i < m; i++) {
+        const int64_t first = (int64_t)merged[i] * P;
+        rows += first + P <= n ? P : n - first;
+    }
+    const int hd = it->head_dim;
+    float *kv = hy_malloc((size_t)(2 * rows * hd + 1) * sizeof *kv, "gathered K/V rows");
+    hy_status st = kv ? HY_OK : HY_ENOMEM;
+    if (!st) {
+        float *kg = kv, *vg = kv + rows * hd;
+        int64_t r = 0;
+        for (int64_t i = 0; i < m; i++) {
+            const int64_t first = (int64_t)merged[i] * P, cnt = first + P <= n ? P : n - first;
+            memcpy(kg + r * hd, it->k + first * hd, (size_t)(cnt * hd) * sizeof(float));
+            memcpy(vg + r * hd, it->v + first * hd, (size_t)(cnt * hd) * sizeof(float));
+            r += cnt;
+        }
+        st = hy_attn_rows_f32(it->out, NULL, it->q, kg, vg, rows, it->n_heads, hd, it->scale);
+    }
     if (!st) {
         const int32_t u = hy_item_unit(c, it);
-        double rows = 0.0;
-        for (int64_t i = 0; i < m; i++) {
-            const int64_t first = (int64_t)merged[i] * P;
-            rows += (double)(first + P <= n ? P : n - first);
-        }
-        sp->kv_tokens[u] += rows;
+        sp->kv_tokens[u] += (double)rows;
         sp->kv_dense[u] += (double)n;
     }
+    free(kv);
     free(merged);
     return st;
 }

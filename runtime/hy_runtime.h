@@ -77,7 +77,8 @@ typedef struct {
     int64_t steps;            /* decode steps run with the plan */
     int64_t unit_steps;       /* (unit, step) pairs */
     int64_t refreshes;        /* select/bounds units that recomputed their set */
-    double kv_tokens;         /* K/V token rows attended (bounds: + 2 rows per page scored) */
+    double kv_tokens;         /* K+V token rows attended (bounds: + 1 row per page scored, its
+                                 key minima and maxima being as many bytes as one K+V row) */
     double kv_tokens_dense;   /* what dense attention would have read in the same steps */
 } hy_attn_counters;
 hy_status hy_ctx_attn_counters(const hy_ctx *c, int seq, hy_attn_counters *out);

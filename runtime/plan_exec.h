@@ -50,6 +50,12 @@ hy_status hy_seq_plan_topk(hy_seq_plan *sp, int32_t u, const float *scores, int6
 int64_t hy_set_merge(int32_t *out, const int32_t *stored, int64_t n_stored, int64_t n, int P,
                      int sink, int window);
 
+/* attn_rows.c: one query per head of a g-head group over n K/V rows (contiguous [n][hd]):
+ * out[g][hd]; psum[n] (may be NULL) = sum over the heads of the post-softmax probabilities.
+ * fp32 through BLAS; n == 0 writes zeros. */
+hy_status hy_attn_rows_f32(float *out, float *psum, const float *q, const float *k,
+                           const float *v, int64_t n, int g, int hd, float scale);
+
 /* Sparse attention of one decode item over a set (token or page indices), through the
  * kernels' reference (attention_sparse.h); adds the rows read to the unit's counter. */
 hy_status hy_attn_over_set(hy_ctx *c, const hy_attn_item *it, const int32_t *set, int64_t n_set);

@@ -1,0 +1,171 @@
+/* hylra eval: accuracy of plans and peer policies against dense attention on one model:
+ * teacher-forced agreement / KL / perplexity over long documents and generated long-context
+ * tasks, a table with 95% CIs on stdout, optionally JSON. Progress on stderr. */
+#include "commands.h"
+#include "eval_common.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: hylra eval [-m MODEL] [--plan FILE]... [--policy SPEC]... [options]\n"
+            "  -m, --model PATH    GGUF model (default " HY_DEFAULT_MODEL ")\n"
+            "  --plan FILE         a plan to evaluate (repeatable); same as --policy plan:FILE\n"
+            "  --policy SPEC       dense | window:W | quest:P,k | tidal:L1,L2,k | recycled:s,k |\n"
+            "                      plan:FILE (repeatable; docs/policies.md). Dense always runs\n"
+            "                      as the reference\n"
+            "  --fit F             fit each policy's free parameter (W or k) to F of dense cost\n"
+            "  --task LIST         comma list: agree, ppl, passkey, niah, multikey, multivalue,\n"
+            "                      multiquery, vt, fwe (default agree,ppl)\n"
+            "  --ctx N             tokens per sample (default 2048)\n"
+            "  --docs N            agree/ppl documents (default 4)\n"
+            "  --tf N              teacher-forced steps per document (default 64)\n"
+            "  --samples N         samples per generated task (default 4)\n"
+            "  --depth D           needle depth 0..1 (default: random per sample)\n"
+            "  --seed S            seed of documents and samples (default 0)\n"
+            "  --text FILE         long text (default " HY_DEFAULT_EVALTEXT ")\n"
+            "  --sink N, --window N  tokens every sparse set keeps (default 4, 64)\n"
+            "  --launch-us X       launch overhead in the cost model (default 0: KV bytes only)\n"
+            "  --json FILE         write the results as JSON\n"
+            "  -q, --quiet         no progress lines\n");
+}
+
+static int parse_int(const char *opt, const char *s, long lo, long hi, long *v) {
+    char *end = NULL;
+    *v = strtol(s, &end, 10);
+    if (end == s || *end || *v < lo || *v > hi) {
+        fprintf(stderr, "hylra eval: %s %s: expected an integer in %ld..%ld\n", opt, s, lo, hi);
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_tasks(const char *list, hy_eval_opts *o) {
+    o->n_tasks = 0;
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", list);
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        hy_task_kind k;
+        if (strcmp(t, "agree") && strcmp(t, "ppl") && hy_task_parse(t, &k)) {
+            fprintf(stderr, "hylra eval: --task %s: %s\n", t, hy_last_error());
+            return -1;
+        }
+        if (o->n_tasks == HY_EVAL_MAX_TASKS) {
+            fprintf(stderr, "hylra eval: --task: at most %d tasks\n", HY_EVAL_MAX_TASKS);
+            return -1;
+        }
+        snprintf(o->tasks[o->n_tasks++], sizeof o->tasks[0], "%s", t);
+    }
+    if (!o->n_tasks) fprintf(stderr, "hylra eval: --task is empty\n");
+    return o->n_tasks ? 0 : -1;
+}
+
+int hy_cmd_eval(int argc, char **argv) {
+    static const struct option lo[] = {
+        {"model", 1, 0, 'm'},   {"plan", 1, 0, 'P'},    {"policy", 1, 0, 'p'},
+        {"fit", 1, 0, 'F'},     {"task", 1, 0, 't'},    {"ctx", 1, 0, 'n'},
+        {"docs", 1, 0, 'd'},    {"tf", 1, 0, 'T'},      {"samples", 1, 0, 's'},
+        {"depth", 1, 0, 'D'},   {"seed", 1, 0, 'S'},    {"text", 1, 0, 'x'},
+        {"sink", 1, 0, 'K'},    {"window", 1, 0, 'W'},  {"launch-us", 1, 0, 'U'},
+        {"json", 1, 0, 'j'},    {"quiet", 0, 0, 'q'},   {"help", 0, 0, 'h'},
+        {0, 0, 0, 0}};
+    hy_eval_opts o;
+    hy_eval_opts_default(&o);
+    const char *model = HY_DEFAULT_MODEL, *text = HY_DEFAULT_EVALTEXT, *json = NULL;
+    char specs[63][1100];
+    int n_specs = 0, c;
+    long v, sink = 4, window = 64;
+    double fit = 0, launch_us = 0;
+    parse_tasks("agree,ppl", &o);
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "m:qh", lo, NULL)) != -1) {
+        char *end = NULL;
+        switch (c) {
+        case 'm': model = optarg; break;
+        case 'P':
+        case 'p':
+            if (n_specs == 63) {
+                fprintf(stderr, "hylra eval: at most 63 plans/policies besides dense\n");
+                return 2;
+            }
+            snprintf(specs[n_specs++], sizeof specs[0], "%s%s", c == 'P' ? "plan:" : "", optarg);
+            break;
+        case 'F':
+            fit = strtod(optarg, &end);
+            if (end == optarg || *end || !(fit > 0 && fit <= 1)) {
+                fprintf(stderr, "hylra eval: --fit %s: expected a fraction in (0, 1]\n", optarg);
+                return 2;
+            }
+            break;
+        case 't': if (parse_tasks(optarg, &o)) return 2; break;
+        case 'n': if (parse_int("--ctx", optarg, 64, 1 << 20, &v)) return 2; o.ctx = v; break;
+        case 'd': if (parse_int("--docs", optarg, 1, 100000, &v)) return 2; o.n_docs = (int32_t)v; break;
+        case 'T': if (parse_int("--tf", optarg, 1, 1 << 20, &v)) return 2; o.tf_tokens = (int32_t)v; break;
+        case 's': if (parse_int("--samples", optarg, 1, 100000, &v)) return 2; o.n_samples = (int32_t)v; break;
+        case 'D':
+            o.depth = strtod(optarg, &end);
+            if (end == optarg || *end || !(o.depth >= 0 && o.depth <= 1)) {
+                fprintf(stderr, "hylra eval: --depth %s: expected a number in [0, 1]\n", optarg);
+                return 2;
+            }
+            break;
+        case 'S':
+            o.seed = strtoull(optarg, &end, 10);
+            if (end == optarg || *end) {
+                fprintf(stderr, "hylra eval: --seed %s: expected an unsigned integer\n", optarg);
+                return 2;
+            }
+            break;
+        case 'x': text = optarg; break;
+        case 'K': if (parse_int("--sink", optarg, 0, 1 << 20, &sink)) return 2; break;
+        case 'W': if (parse_int("--window", optarg, 0, 1 << 20, &window)) return 2; break;
+        case 'U':
+            launch_us = strtod(optarg, &end);
+            if (end == optarg || *end || !(launch_us >= 0)) {
+                fprintf(stderr, "hylra eval: --launch-us %s: expected a number >= 0\n", optarg);
+                return 2;
+            }
+            break;
+        case 'j': json = optarg; break;
+        case 'q': o.progress = false; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind != argc) {
+        usage(stderr);
+        return 2;
+    }
+    o.text_source = text;
+    hy_cli_eval_env env;
+    if (hy_cli_eval_env_open(model, text, &env)) {
+        hy_cli_eval_env_close(&env);
+        return hy_cli_die("eval");
+    }
+    o.text = env.text;
+    hy_cost_model cm;
+    hy_cli_cost_model(env.m, launch_us * 1e-6, (int32_t)sink, (int32_t)window, &cm);
+    hy_eval_method methods[64];
+    hy_plan *plans[64] = {0};
+    int nm = 1, rc = 0;
+    hy_cli_method_from_plan(NULL, "dense", "dense", NAN, &cm, o.ctx, &methods[0]);
+    for (int i = 0; i < n_specs && !rc; i++, nm++)
+        if (hy_cli_method(specs[i], env.m, &cm, o.ctx, (int32_t)sink, (int32_t)window, fit,
+                          &methods[nm], &plans[nm]))
+            rc = hy_cli_die("eval");
+    hy_eval_result *r = NULL;
+    if (!rc && hy_eval_run(env.m, env.tok, methods, nm, &o, &r)) rc = hy_cli_die("eval");
+    if (!rc && hy_eval_write_table(r, stdout)) rc = hy_cli_die("eval: table");
+    if (!rc && json && hy_eval_write_json(r, json)) rc = hy_cli_die("eval: json");
+    if (!rc && json) fprintf(stderr, "eval: wrote %s\n", json);
+    if (!rc) fprintf(stderr, "eval: %d methods, ctx %lld, %.1f s\n", nm, (long long)o.ctx, r->seconds);
+    hy_eval_result_free(r);
+    for (int i = 0; i < nm; i++)
+        hy_plan_free(plans[i]);
+    hy_cli_eval_env_close(&env);
+    return rc;
+}

@@ -1,0 +1,78 @@
+/* Shared set-up of hylra eval and hylra sweep (eval_common.h). */
+#include "eval_common.h"
+#include "commands.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+hy_status hy_cli_eval_env_open(const char *model, const char *text_path, hy_cli_eval_env *e) {
+    *e = (hy_cli_eval_env){0};
+    hy_status st = hy_gguf_open(model, &e->g);
+    if (!st) st = hy_tokenizer_from_gguf(e->g, &e->tok);
+    if (!st) st = hy_model_load(model, &e->m);
+    if (st) return hy_fail_ctx(st, "%s: ", model);
+    e->text = hy_cli_read_file(text_path, "eval text", NULL);
+    if (!e->text)
+        return hy_fail_ctx(HY_EIO, "eval text (run scripts/fetch-evaltext for the default): ");
+    return HY_OK;
+}
+
+void hy_cli_eval_env_close(hy_cli_eval_env *e) {
+    hy_model_free(e->m);
+    hy_tokenizer_free(e->tok);
+    hy_gguf_close(e->g);
+    free(e->text);
+    *e = (hy_cli_eval_env){0};
+}
+
+void hy_cli_cost_model(const hy_model *m, double launch_s, int32_t sink, int32_t window,
+                       hy_cost_model *cm) {
+    const hy_model_info *mi = hy_model_info_borrow(m);
+    hy_cost_model_init(cm, mi->head_dim, mi->n_heads, mi->n_kv_heads, NULL);
+    if (launch_s >= 0) cm->launch_s = launch_s;
+    cm->sink = sink, cm->window = window;
+}
+
+void hy_cli_method_from_plan(hy_plan *plan, const char *name, const char *group, double budget,
+                             const hy_cost_model *cm, int64_t ctx, hy_eval_method *out) {
+    *out = (hy_eval_method){.plan = plan, .budget = budget, .pred_cost_frac = NAN,
+                            .pred_loss = NAN};
+    snprintf(out->name, sizeof out->name, "%s", name);
+    snprintf(out->group, sizeof out->group, "%s", group);
+    double c = 0, d = 0;
+    if (plan && hy_plan_predict_cost(cm, plan, ctx, &c, &d) == HY_OK && d > 0)
+        out->pred_cost_frac = c / d;
+    else if (!plan)
+        out->pred_cost_frac = 1.0;
+    if (plan && strncmp(plan->solver, "policy:", 7)) out->pred_loss = plan->loss;
+}
+
+hy_status hy_cli_method(const char *spec, const hy_model *m, const hy_cost_model *cm, int64_t ctx,
+                        int32_t sink, int32_t window, double fit, hy_eval_method *out,
+                        hy_plan **plan) {
+    const hy_model_info *mi = hy_model_info_borrow(m);
+    *plan = NULL;
+    hy_policy p;
+    hy_status st = hy_policy_parse(spec, &p);
+    if (st) return st;
+    const hy_policy_shape shape = {.n_layers = mi->n_layers, .n_heads = mi->n_heads,
+                                   .n_kv_heads = mi->n_kv_heads, .head_dim = mi->head_dim,
+                                   .model_name = mi->name, .model_sha256 = mi->sha256,
+                                   .sink = sink, .window = window, .context = (int32_t)ctx};
+    if (fit > 0 && (st = hy_policy_fit(&p, &shape, cm, fit)))
+        return hy_fail_ctx(st, "policy %s at %.2f of dense: ", spec, fit);
+    if (p.kind != HY_POLICY_DENSE && (st = hy_policy_plan(&p, &shape, cm, plan)))
+        return hy_fail_ctx(st, "policy %s: ", spec);
+    char name[96];
+    hy_policy_format(&p, name, sizeof name);
+    const char *group = p.kind == HY_POLICY_DENSE      ? "dense"
+                        : p.kind == HY_POLICY_WINDOW   ? "window"
+                        : p.kind == HY_POLICY_QUEST    ? "quest"
+                        : p.kind == HY_POLICY_TIDAL    ? "tidal"
+                        : p.kind == HY_POLICY_RECYCLED ? "recycled"
+                                                       : "plan";
+    hy_cli_method_from_plan(*plan, name, group, fit > 0 ? fit : NAN, cm, ctx, out);
+    return HY_OK;
+}
