@@ -98,11 +98,14 @@ static hy_status build(glp_prob *lp, model *m, const hy_ilp_opts *o, double budg
     glp_set_obj_dir(lp, GLP_MIN);
     int total = U + U * S + nc * S;
     glp_add_cols(lp, total);
+    /* costs enter GLPK as fractions of all-dense: in seconds a unit's cost can be 1e-8, under
+     * GLPK's feasibility tolerance (1e-7), which made small problems look infeasible */
+    const double cs = pr->dense_total > 0 ? 1.0 / pr->dense_total : 1.0;
     int c = 1;
     for (int32_t v = 0; v < U; v++) {
         m->col_d[v] = c;
         glp_set_col_kind(lp, c, GLP_BV);
-        glp_set_obj_coef(lp, c, cost_objective ? pr->cost_dense[v] : 0.0);
+        glp_set_obj_coef(lp, c, cost_objective ? pr->cost_dense[v] * cs : 0.0);
         c++;
         for (int32_t s = 0; s < S; s++, c++) {
             m->col_x[v * S + s] = c;
@@ -110,7 +113,7 @@ static hy_status build(glp_prob *lp, model *m, const hy_ilp_opts *o, double budg
             if (s > 0 && pr->sensitive[v])
                 glp_set_col_bnds(lp, c, GLP_FX, 0.0, 0.0); /* full attention */
             glp_set_obj_coef(lp, c,
-                             cost_objective ? hy_problem_select_cost(pr, v, s)
+                             cost_objective ? hy_problem_select_cost(pr, v, s) * cs
                                             : pr->stride_pen[(size_t)v * S + s]);
         }
     }
@@ -121,7 +124,7 @@ static hy_status build(glp_prob *lp, model *m, const hy_ilp_opts *o, double budg
                 m->col_y[(size_t)i * S + s] = c;
                 glp_set_col_kind(lp, c, GLP_BV);
                 glp_set_obj_coef(lp, c,
-                                 cost_objective ? pr->cost_reuse[v]
+                                 cost_objective ? pr->cost_reuse[v] * cs
                                                 : pr->loss[(size_t)u * U + v] +
                                                       pr->stride_pen[(size_t)u * S + s]);
             }
@@ -156,15 +159,16 @@ static hy_status build(glp_prob *lp, model *m, const hy_ilp_opts *o, double budg
     if (isfinite(budget_s)) {
         r = glp_add_rows(lp, 1);
         glp_set_row_name(lp, r, "budget");
-        glp_set_row_bnds(lp, r, GLP_UP, 0.0, budget_s);
+        glp_set_row_bnds(lp, r, GLP_UP, 0.0, budget_s * cs);
         for (int32_t v = 0; v < U; v++) {
-            ia[++nz] = r, ja[nz] = m->col_d[v], ar[nz] = pr->cost_dense[v];
+            ia[++nz] = r, ja[nz] = m->col_d[v], ar[nz] = pr->cost_dense[v] * cs;
             for (int32_t s = 0; s < S; s++)
                 ia[++nz] = r, ja[nz] = m->col_x[v * S + s],
-                ar[nz] = hy_problem_select_cost(pr, v, s);
+                ar[nz] = hy_problem_select_cost(pr, v, s) * cs;
             for (int32_t i = m->cand_off[v]; i < m->cand_off[v + 1]; i++)
                 for (int32_t s = 0; s < S; s++)
-                    ia[++nz] = r, ja[nz] = m->col_y[(size_t)i * S + s], ar[nz] = pr->cost_reuse[v];
+                    ia[++nz] = r, ja[nz] = m->col_y[(size_t)i * S + s],
+                    ar[nz] = pr->cost_reuse[v] * cs;
         }
     }
     glp_load_matrix(lp, nz, ia, ja, ar);

@@ -42,6 +42,37 @@ HY_TEST(chain_restricted_ilp_equals_dp) {
     }
 }
 
+/* Costs of a small model at a short context are ~1e-8 s per unit, under GLPK's feasibility
+ * tolerance: the ILP must give the same answers as on the same problem in larger units (it
+ * once called every such budget infeasible). */
+HY_TEST(ilp_is_invariant_to_the_cost_unit) {
+    for (uint64_t seed = 1; seed <= 4; seed++) {
+        const int32_t L = 6;
+        hy_problem *pr = fx_chain_problem(L, 1, seed), *tiny = fx_chain_problem(L, 1, seed);
+        HY_REQUIRE(pr && tiny);
+        for (int32_t u = 0; u < L; u++) {
+            tiny->cost_dense[u] *= 1e-9, tiny->cost_select[u] *= 1e-9, tiny->cost_reuse[u] *= 1e-9;
+        }
+        tiny->dense_total *= 1e-9;
+        hy_assign a, b;
+        HY_REQUIRE(!hy_assign_alloc(L, &a) && !hy_assign_alloc(L, &b));
+        hy_ilp_opts o = opts();
+        o.chain_only = true, o.max_candidates = 0;
+        double cheap;
+        fx_brute(pr, 0, &cheap);
+        for (double B = cheap; B <= pr->dense_total; B += 3) {
+            hy_solve_info ia, ib;
+            HY_OK_OR_FAIL(hy_ilp_solve(pr, B, &o, &a, &ia));
+            HY_OK_OR_FAIL(hy_ilp_solve(tiny, B * 1e-9, &o, &b, &ib));
+            if (fabs(ia.loss - ib.loss) > 1e-5)
+                HY_FAILF("seed %llu budget %g: loss %.9g in seconds x1, %.9g in seconds x1e-9",
+                         (unsigned long long)seed, B, ia.loss, ib.loss);
+        }
+        hy_assign_free(&a), hy_assign_free(&b);
+        hy_problem_free(pr), hy_problem_free(tiny);
+    }
+}
+
 /* The chain rows matter: without them the ILP may reuse an older select layer and win. */
 HY_TEST(unrestricted_ilp_at_most_dp_on_layer_problems) {
     int strictly_better = 0;
