@@ -97,8 +97,9 @@ hy_status hy_eval_write_table(const hy_eval_result *r, FILE *f);
  * per-sample numbers. */
 hy_status hy_eval_write_json(const hy_eval_result *r, const char *path);
 
-/* Measured loss of a method for the solver check: 1 - top-1 agreement when the run has
- * `agree`, else the mean per-doc NLL increase over dense when it has `ppl`; NaN otherwise. */
+/* Measured loss of a method for the solver check: its mean KL(dense || method) when the run
+ * has `agree`, else the mean per-doc NLL increase over dense when it has `ppl`; NaN
+ * otherwise. */
 double hy_eval_measured_loss(const hy_eval_result *r, int32_t method);
 /* Spearman's rho between pred_loss and hy_eval_measured_loss over methods whose group is dp
  * or ilp (n_used set to how many); NaN when fewer than 3. */

@@ -64,17 +64,18 @@ static int32_t find_task(const hy_eval_result *r, const char *name) {
 
 double hy_eval_measured_loss(const hy_eval_result *r, int32_t method) {
     if (!r || method < 0 || method >= r->n_methods) return NAN;
+    /* KL rather than 1 - agreement: continuous, so plans that agree on every sampled step
+     * still rank by how far their distributions moved */
     int32_t t = find_task(r, "agree");
     int ppl = t < 0;
     if (ppl) t = find_task(r, "ppl");
     if (t < 0) return NAN;
     const hy_eval_task_result *k = &r->tasks[t];
-    const double *x = k->score + (size_t)method * (size_t)k->n;
+    const double *x = (ppl ? k->score : k->kl) + (size_t)method * (size_t)k->n;
     double s = 0;
     for (int32_t i = 0; i < k->n; i++)
         s += ppl ? x[i] - k->score[i] : x[i];
-    s /= k->n;
-    return ppl ? s : 1.0 - s;
+    return s / k->n;
 }
 
 double hy_eval_spearman(const hy_eval_result *r, int32_t *n_used) {

@@ -134,7 +134,7 @@ HY_TEST(cell_errors) {
 
 HY_TEST(measured_loss_and_spearman) {
     hy_eval_result *r = build(2048);
-    HY_CHECK_NEAR(hy_eval_measured_loss(r, 1), 1 - mean(agree[1]), 1e-12);
+    HY_CHECK_NEAR(hy_eval_measured_loss(r, 1), mean(kl[1]), 1e-12); /* agree present: KL */
     HY_CHECK_NEAR(hy_eval_measured_loss(r, 0), 0, 1e-12);
     HY_CHECK(isnan(hy_eval_measured_loss(r, 3)));
     hy_eval_task_result *all = r->tasks;
@@ -217,7 +217,7 @@ HY_TEST(json_parses_back_with_fields) {
     HY_CHECK_NEAR(real_at(json_array_get(ms, 1), "kv_frac"), 0.33, 1e-9);
     HY_CHECK(json_is_null(json_object_get(json_array_get(ms, 2), "pred_cost_frac")));
     HY_CHECK(json_is_null(json_object_get(json_array_get(ms, 0), "plan")));
-    HY_CHECK_NEAR(real_at(json_array_get(ms, 1), "measured_loss"), 1 - mean(agree[1]), 1e-9);
+    HY_CHECK_NEAR(real_at(json_array_get(ms, 1), "measured_loss"), mean(kl[1]), 1e-9);
     json_t *ts = json_object_get(root, "tasks");
     HY_REQUIRE(json_array_size(ts) == 3);
     json_t *ppl = json_array_get(ts, 1);
