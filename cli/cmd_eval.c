@@ -34,36 +34,6 @@ static void usage(FILE *f) {
             "  -q, --quiet         no progress lines\n");
 }
 
-static int parse_int(const char *opt, const char *s, long lo, long hi, long *v) {
-    char *end = NULL;
-    *v = strtol(s, &end, 10);
-    if (end == s || *end || *v < lo || *v > hi) {
-        fprintf(stderr, "hylra eval: %s %s: expected an integer in %ld..%ld\n", opt, s, lo, hi);
-        return -1;
-    }
-    return 0;
-}
-
-static int parse_tasks(const char *list, hy_eval_opts *o) {
-    o->n_tasks = 0;
-    char buf[512];
-    snprintf(buf, sizeof buf, "%s", list);
-    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        hy_task_kind k;
-        if (strcmp(t, "agree") && strcmp(t, "ppl") && hy_task_parse(t, &k)) {
-            fprintf(stderr, "hylra eval: --task %s: %s\n", t, hy_last_error());
-            return -1;
-        }
-        if (o->n_tasks == HY_EVAL_MAX_TASKS) {
-            fprintf(stderr, "hylra eval: --task: at most %d tasks\n", HY_EVAL_MAX_TASKS);
-            return -1;
-        }
-        snprintf(o->tasks[o->n_tasks++], sizeof o->tasks[0], "%s", t);
-    }
-    if (!o->n_tasks) fprintf(stderr, "hylra eval: --task is empty\n");
-    return o->n_tasks ? 0 : -1;
-}
-
 int hy_cmd_eval(int argc, char **argv) {
     static const struct option lo[] = {
         {"model", 1, 0, 'm'},   {"plan", 1, 0, 'P'},    {"policy", 1, 0, 'p'},
@@ -80,7 +50,7 @@ int hy_cmd_eval(int argc, char **argv) {
     int n_specs = 0, c;
     long v, sink = 4, window = 64;
     double fit = 0, launch_us = 0;
-    parse_tasks("agree,ppl", &o);
+    hy_cli_parse_tasks("eval", "agree,ppl", &o);
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:qh", lo, NULL)) != -1) {
         char *end = NULL;
@@ -101,11 +71,11 @@ int hy_cmd_eval(int argc, char **argv) {
                 return 2;
             }
             break;
-        case 't': if (parse_tasks(optarg, &o)) return 2; break;
-        case 'n': if (parse_int("--ctx", optarg, 64, 1 << 20, &v)) return 2; o.ctx = v; break;
-        case 'd': if (parse_int("--docs", optarg, 1, 100000, &v)) return 2; o.n_docs = (int32_t)v; break;
-        case 'T': if (parse_int("--tf", optarg, 1, 1 << 20, &v)) return 2; o.tf_tokens = (int32_t)v; break;
-        case 's': if (parse_int("--samples", optarg, 1, 100000, &v)) return 2; o.n_samples = (int32_t)v; break;
+        case 't': if (hy_cli_parse_tasks("eval", optarg, &o)) return 2; break;
+        case 'n': if (hy_cli_parse_int("eval", "--ctx", optarg, 64, 1 << 20, &v)) return 2; o.ctx = v; break;
+        case 'd': if (hy_cli_parse_int("eval", "--docs", optarg, 1, 100000, &v)) return 2; o.n_docs = (int32_t)v; break;
+        case 'T': if (hy_cli_parse_int("eval", "--tf", optarg, 1, 1 << 20, &v)) return 2; o.tf_tokens = (int32_t)v; break;
+        case 's': if (hy_cli_parse_int("eval", "--samples", optarg, 1, 100000, &v)) return 2; o.n_samples = (int32_t)v; break;
         case 'D':
             o.depth = strtod(optarg, &end);
             if (end == optarg || *end || !(o.depth >= 0 && o.depth <= 1)) {
@@ -121,8 +91,8 @@ int hy_cmd_eval(int argc, char **argv) {
             }
             break;
         case 'x': text = optarg; break;
-        case 'K': if (parse_int("--sink", optarg, 0, 1 << 20, &sink)) return 2; break;
-        case 'W': if (parse_int("--window", optarg, 0, 1 << 20, &window)) return 2; break;
+        case 'K': if (hy_cli_parse_int("eval", "--sink", optarg, 0, 1 << 20, &sink)) return 2; break;
+        case 'W': if (hy_cli_parse_int("eval", "--window", optarg, 0, 1 << 20, &window)) return 2; break;
         case 'U':
             launch_us = strtod(optarg, &end);
             if (end == optarg || *end || !(launch_us >= 0)) {

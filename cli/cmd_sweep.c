@@ -105,6 +105,7 @@ static int parse(int argc, char **argv, sweep_opts *o) {
         {"output", 1, 0, 'o'},   {"quiet", 0, 0, 'q'},    {"help", 0, 0, 'h'},
         {0, 0, 0, 0}};
     double v[MAX_CTX];
+    long n;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:o:qh", lo, NULL)) != -1) {
@@ -121,24 +122,27 @@ static int parse(int argc, char **argv, sweep_opts *o) {
                 return 2;
             break;
         case 'P': if (parse_policies(optarg, o)) return 2; break;
-        case 'a': {
-            o->eo.n_tasks = 0;
-            char buf[512];
-            snprintf(buf, sizeof buf, "%s", optarg);
-            for (char *sv = NULL, *t = strtok_r(buf, ",", &sv); t; t = strtok_r(NULL, ",", &sv)) {
-                if (o->eo.n_tasks == HY_EVAL_MAX_TASKS) return 2;
-                snprintf(o->eo.tasks[o->eo.n_tasks++], sizeof o->eo.tasks[0], "%s", t);
+        case 'a': if (hy_cli_parse_tasks("sweep", optarg, &o->eo)) return 2; break;
+        case 'd': if (hy_cli_parse_int("sweep", "--docs", optarg, 1, 100000, &n)) return 2; o->eo.n_docs = (int32_t)n; break;
+        case 'F': if (hy_cli_parse_int("sweep", "--tf", optarg, 1, 1 << 20, &n)) return 2; o->eo.tf_tokens = (int32_t)n; break;
+        case 'M': if (hy_cli_parse_int("sweep", "--samples", optarg, 1, 100000, &n)) return 2; o->eo.n_samples = (int32_t)n; break;
+        case 'e': if (hy_cli_parse_int("sweep", "--seed", optarg, 0, 1L << 62, &n)) return 2; o->eo.seed = (uint64_t)n; break;
+        case 'D':
+            o->eo.depth = strtod(optarg, &end);
+            if (end == optarg || *end || !(o->eo.depth >= 0 && o->eo.depth <= 1)) {
+                fprintf(stderr, "hylra sweep: --depth %s: expected a number in [0, 1]\n", optarg);
+                return 2;
             }
             break;
-        }
-        case 'd': o->eo.n_docs = (int32_t)strtol(optarg, &end, 10); break;
-        case 'F': o->eo.tf_tokens = (int32_t)strtol(optarg, &end, 10); break;
-        case 'M': o->eo.n_samples = (int32_t)strtol(optarg, &end, 10); break;
-        case 'e': o->eo.seed = strtoull(optarg, &end, 10); break;
-        case 'D': o->eo.depth = strtod(optarg, &end); break;
         case 'x': o->text = optarg; break;
-        case 'T': o->so.io.time_limit_s = strtod(optarg, &end); break;
-        case 'k': o->k_fixed = (int)strtol(optarg, &end, 10); break;
+        case 'T':
+            o->so.io.time_limit_s = strtod(optarg, &end);
+            if (end == optarg || *end || !(o->so.io.time_limit_s > 0)) {
+                fprintf(stderr, "hylra sweep: --ilp-time %s: expected seconds > 0\n", optarg);
+                return 2;
+            }
+            break;
+        case 'k': if (hy_cli_parse_int("sweep", "--k", optarg, 1, 1 << 20, &n)) return 2; o->k_fixed = (int)n; break;
         case 'o': o->out = optarg; break;
         case 'q': o->eo.progress = false; break;
         case 'h': usage(stdout); return 1;
@@ -150,10 +154,6 @@ static int parse(int argc, char **argv, sweep_opts *o) {
                 return 2;
             }
         }
-        }
-        if (end && (end == optarg || *end)) {
-            fprintf(stderr, "hylra sweep: bad number %s\n", optarg);
-            return 2;
         }
     }
     if (optind != argc - 1 || !o->out) {

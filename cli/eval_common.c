@@ -7,6 +7,36 @@
 #include <stdlib.h>
 #include <string.h>
 
+int hy_cli_parse_int(const char *cmd, const char *opt, const char *s, long lo, long hi, long *v) {
+    char *end = NULL;
+    *v = strtol(s, &end, 10);
+    if (end == s || *end || *v < lo || *v > hi) {
+        fprintf(stderr, "hylra %s: %s %s: expected an integer in %ld..%ld\n", cmd, opt, s, lo, hi);
+        return -1;
+    }
+    return 0;
+}
+
+int hy_cli_parse_tasks(const char *cmd, const char *list, hy_eval_opts *o) {
+    o->n_tasks = 0;
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", list);
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        hy_task_kind k;
+        if (strcmp(t, "agree") && strcmp(t, "ppl") && hy_task_parse(t, &k)) {
+            fprintf(stderr, "hylra %s: --task %s: %s\n", cmd, t, hy_last_error());
+            return -1;
+        }
+        if (o->n_tasks == HY_EVAL_MAX_TASKS) {
+            fprintf(stderr, "hylra %s: --task: at most %d tasks\n", cmd, HY_EVAL_MAX_TASKS);
+            return -1;
+        }
+        snprintf(o->tasks[o->n_tasks++], sizeof o->tasks[0], "%s", t);
+    }
+    if (!o->n_tasks) fprintf(stderr, "hylra %s: --task is empty\n", cmd);
+    return o->n_tasks ? 0 : -1;
+}
+
 hy_status hy_cli_eval_env_open(const char *model, const char *text_path, hy_cli_eval_env *e) {
     *e = (hy_cli_eval_env){0};
     hy_status st = hy_gguf_open(model, &e->g);

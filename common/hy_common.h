@@ -33,6 +33,10 @@ const char *hy_last_error(void);
 const char *hy_status_name(hy_status st);
 void hy_clear_error(void);
 
+/* Writes text (plus a final newline if it lacks one) to path through path.tmp and a rename,
+ * so a failed write never leaves a truncated file under the final name. */
+hy_status hy_write_text_atomic(const char *path, const char *text);
+
 /* Monotonic wall clock in seconds. */
 double hy_now(void);
 

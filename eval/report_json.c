@@ -160,19 +160,7 @@ hy_status hy_eval_write_json(const hy_eval_result *r, const char *path) {
     json_decref(root);
     if (st) return hy_fail_ctx(st, "%s", path);
     if (!text) return hy_fail(HY_ENOMEM, "%s: JSON encoding failed", path);
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        free(text);
-        return hy_fail(HY_EIO, "%s: cannot create", tmp);
-    }
-    int ok = fputs(text, f) >= 0 && fputc('\n', f) != EOF;
-    ok = (fclose(f) == 0) && ok;
+    st = hy_write_text_atomic(path, text);
     free(text);
-    if (!ok || rename(tmp, path) != 0) {
-        remove(tmp);
-        return hy_fail(HY_EIO, "%s: write failed", path);
-    }
-    return HY_OK;
+    return st;
 }

@@ -78,15 +78,9 @@ hy_status hy_costs_write(const hy_costs *c, const char *path) {
     char *text = NULL;
     hy_status st = hy_costs_to_json(c, &text);
     if (st) return st;
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        free(text);
-        return hy_fail(HY_EIO, "%s: cannot create", path);
-    }
-    int ok = fputs(text, f) >= 0 && fputc('\n', f) != EOF;
-    ok = fclose(f) == 0 && ok;
+    st = hy_write_text_atomic(path, text);
     free(text);
-    return ok ? HY_OK : hy_fail(HY_EIO, "%s: write failed", path);
+    return st;
 }
 
 /* ---------- reader ---------- */

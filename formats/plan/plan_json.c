@@ -95,23 +95,12 @@ hy_status hy_plan_to_json(const hy_plan *p, char **json) {
 }
 
 hy_status hy_plan_write(const hy_plan *p, const char *path) {
-    char *text = NULL, tmp[4096];
+    char *text = NULL;
     hy_status st = hy_plan_to_json(p, &text);
     if (st) return st;
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        free(text);
-        return hy_fail(HY_EIO, "%s: cannot create", tmp);
-    }
-    int ok = fputs(text, f) >= 0 && fputc('\n', f) != EOF;
-    ok = (fclose(f) == 0) && ok;
+    st = hy_write_text_atomic(path, text);
     free(text);
-    if (!ok || rename(tmp, path) != 0) {
-        remove(tmp);
-        return hy_fail(HY_EIO, "%s: write failed", path);
-    }
-    return HY_OK;
+    return st;
 }
 
 /* ---------- reader ---------- */
