@@ -34,7 +34,7 @@ static const struct command commands[] = {
     {"pareto", hy_cmd_pareto, "sweep budgets and emit the cost/loss frontier"},
 #endif
 #ifdef HY_HAVE_CMD_PLAN
-    {"plan", hy_cmd_plan, "inspect a plan (plan show FILE)"},
+    {"plan", hy_cmd_plan, "show a plan, or write a peer policy as one (plan show / plan policy)"},
 #endif
 #ifdef HY_HAVE_CMD_EVAL
     {"eval", hy_cmd_eval, "measure a plan's accuracy against dense attention"},

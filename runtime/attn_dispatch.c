@@ -63,7 +63,15 @@ static void run_item(void *arg, int64_t idx) {
         .pos0 = r->pos0 + s->i0,
         .scale = 1.0f / sqrtf((float)hd),
     };
-    j->status[idx] = hy_attn_modes[item_mode(c, r, j->layer, s->kv_head)](c, &it);
+    const hy_unit_mode mode = item_mode(c, r, j->layer, s->kv_head);
+    j->status[idx] = hy_attn_modes[mode](c, &it);
+    if (mode == HY_MODE_DENSE && r->decode && c->plans[r->seq]) {
+        /* a planned sequence's dense units read everything: counted like the other modes */
+        struct hy_seq_plan *sp = c->plans[r->seq];
+        const int32_t u = j->layer * mi->n_kv_heads + s->kv_head;
+        sp->kv_tokens[u] += (double)(it.pos0 + 1);
+        sp->kv_dense[u] += (double)(it.pos0 + 1);
+    }
     if (c->observer) /* profiler hook (hy_observer.h): sees what the mode attended to */
         hy_observer_run(c, it.layer, it.kv_head, it.seq, it.q, it.q_stride, it.out, it.out_stride,
                         it.n_q, it.pos0);

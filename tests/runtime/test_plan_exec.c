@@ -264,6 +264,11 @@ static void check_against_reference(hy_model *m, const hy_plan *p, const char *w
     HY_OK_OR_FAIL(hy_ctx_attn_counters(c, 0, &ac));
     HY_CHECK_EQ_INT(ac.steps, STEPS);
     HY_CHECK(ac.kv_tokens < ac.kv_tokens_dense);
+    /* every unit counts its rows, dense ones included: the denominator is all units */
+    double dense_rows = 0;
+    for (int t = 0; t < STEPS; t++)
+        dense_rows += (double)(PROMPT + t + 1) * r.n_units;
+    HY_CHECK_NEAR(ac.kv_tokens_dense, dense_rows, 0.5);
     double bad = 0, e = replay(&r, p, &bad);
     if (!(e < 1e-4)) HY_FAILF("%s: unit outputs differ from the reference by %.3g", what, e);
     if (!(bad > 1e-3)) HY_FAILF("%s: a corrupted set changes the output by only %.3g", what, bad);
@@ -287,6 +292,8 @@ HY_TEST(small_k_units_attend_to_exactly_their_sets) {
     set_unit(p, 1, 0, HY_MODE_BOUNDS, 0, 0, 1);
     set_unit(p, 2, 1, HY_MODE_BOUNDS, 0, 0, 2);
     check_against_reference(m, p, "pages of 3 with bounds units");
+    set_unit(p, 0, 0, HY_MODE_DENSE, 0, 0, 1); /* nobody reuses it */
+    check_against_reference(m, p, "pages of 3 with a dense unit");
     hy_plan_free(p);
     hy_model_free(m);
 }
