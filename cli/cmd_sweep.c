@@ -334,11 +334,18 @@ int hy_cmd_sweep(int argc, char **argv) {
         fprintf(table, "pooled: Spearman = %.3f over %d plans\n", hy_spearman(pred, meas, np), np);
         fprintf(table, "sweep wall time: %.1f s\n", hy_now() - t0);
     }
-    for (int t = 0; t < o.eo.n_tasks && !rc && n_res; t++) {
+    for (int t = 0; t <= o.eo.n_tasks && !rc && n_res; t++) {
+        /* one picture per task, and one of agree's KL (the finer measure) when agree ran */
+        const char *task = t < o.eo.n_tasks ? o.eo.tasks[t] : "kl";
+        int has_agree = 0;
+        for (int i = 0; i < o.eo.n_tasks; i++)
+            has_agree |= !strcmp(o.eo.tasks[i], "agree");
+        if (t == o.eo.n_tasks && !has_agree) break;
         char path[1200], title[256];
-        snprintf(path, sizeof path, "%s/sweep-%s.svg", o.out, o.eo.tasks[t]);
-        snprintf(title, sizeof title, "%s: accuracy vs predicted attention cost", o.eo.tasks[t]);
-        if (hy_eval_write_svg((const hy_eval_result *const *)res, n_res, o.eo.tasks[t], title, path))
+        snprintf(path, sizeof path, "%s/sweep-%s.svg", o.out, task);
+        snprintf(title, sizeof title, "%s: %s vs predicted attention cost", task,
+                 t < o.eo.n_tasks ? "accuracy" : "KL(dense || method)");
+        if (hy_eval_write_svg((const hy_eval_result *const *)res, n_res, task, title, path))
             rc = hy_cli_die("sweep: svg");
     }
     fclose(table);

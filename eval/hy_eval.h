@@ -106,7 +106,8 @@ double hy_eval_measured_loss(const hy_eval_result *r, int32_t method);
 double hy_eval_spearman(const hy_eval_result *r, int32_t *n_used);
 
 /* The sweep picture: one panel per result (context), x = predicted attention cost (fraction
- * of dense), y = the task's value (agree: top-1 agreement; ppl: ratio to dense; tasks: score)
+ * of dense), y = the task's value (agree: top-1 agreement; "kl": agree's mean KL(dense ||
+ * method); ppl: ratio to dense; tasks: score)
  * with CI whiskers, one curve per method group, dense as a horizontal reference line. */
 hy_status hy_eval_write_svg(const hy_eval_result *const *rs, int32_t n_results, const char *task,
                             const char *title, const char *path);

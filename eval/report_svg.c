@@ -29,9 +29,10 @@ static int is_dense(const hy_eval_result *r, int32_t m) {
     return m == 0 || !strcmp(r->methods[m].group, "dense");
 }
 
-/* y of a cell on the picture: ppl as the ratio to dense, the others as the value itself. */
-static hy_ci shown(hy_eval_kind kind, const hy_eval_cell *c) {
-    return kind == HY_EVAL_KIND_PPL ? c->delta : c->value;
+/* y of a cell on the picture: ppl as the ratio to dense, agree's KL when the picture is of
+ * "kl", the others as the value itself. */
+static hy_ci shown(hy_eval_kind kind, int kl, const hy_eval_cell *c) {
+    return kl ? c->kl : kind == HY_EVAL_KIND_PPL ? c->delta : c->value;
 }
 
 typedef struct {
@@ -42,7 +43,7 @@ typedef struct {
 } panel_buf;
 
 /* Fills one panel for result r: series per group present (colour = global group index). */
-static hy_status fill_panel(const hy_eval_result *r, int32_t t, groups *gs, panel_buf *b,
+static hy_status fill_panel(const hy_eval_result *r, int32_t t, int kl, groups *gs, panel_buf *b,
                             hy_svg_panel *p, int *any_measured_x) {
     int32_t nm = r->n_methods, used = 0, ns = 0;
     hy_eval_kind kind = hy_eval_task_kind(r->tasks[t].task);
@@ -67,7 +68,7 @@ static hy_status fill_panel(const hy_eval_result *r, int32_t t, groups *gs, pane
             if (is_dense(r, k) || strcmp(r->methods[k].group, r->methods[m].group)) continue;
             hy_eval_cell c;
             st = hy_eval_cell_get(r, t, k, &c);
-            hy_ci v = shown(kind, &c);
+            hy_ci v = shown(kind, kl, &c);
             b->x[used] =
                 predicted ? r->methods[k].pred_cost_frac : (r->kv_frac ? r->kv_frac[k] : NAN);
             b->y[used] = v.mean, b->lo[used] = v.lo, b->hi[used] = v.hi;
@@ -88,10 +89,12 @@ static hy_status fill_panel(const hy_eval_result *r, int32_t t, groups *gs, pane
                                     NULL};
     *p = (hy_svg_panel){.title = b->title,
                         .xlabel = "predicted attention cost (fraction of dense)",
-                        .ylabel = ylabels[kind] ? ylabels[kind] : "task score (0-1)",
+                        .ylabel = kl                ? "mean KL(dense || method), nats"
+                                  : ylabels[kind] ? ylabels[kind]
+                                                  : "task score (0-1)",
                         .series = b->ser,
                         .n_series = ns,
-                        .ref_y = kind == HY_EVAL_KIND_GEN ? dense.value.mean : 1.0,
+                        .ref_y = kl ? 0.0 : kind == HY_EVAL_KIND_GEN ? dense.value.mean : 1.0,
                         .ref_label = "dense",
                         .x0 = 0,
                         .x1 = NAN,
@@ -127,12 +130,15 @@ hy_status hy_eval_write_svg(const hy_eval_result *const *rs, int32_t n_results, 
     if (!rs || n_results <= 0 || !task || !path)
         return hy_fail(HY_EINVAL, "sweep plot: %d results, task %s, path %s: expected >= 1, set",
                        (int)n_results, task ? task : "NULL", path ? path : "NULL");
+    /* "kl" pictures the KL column of the agree task */
+    const int kl = !strcmp(task, "kl");
+    const char *find = kl ? "agree" : task;
     int32_t *tix = hy_calloc((size_t)n_results, sizeof *tix, "sweep plot tasks");
     if (!tix) return HY_ENOMEM;
     for (int32_t i = 0; i < n_results; i++) {
         tix[i] = -1;
         for (int32_t t = 0; rs[i] && rs[i]->tasks && t < rs[i]->n_tasks; t++)
-            if (!strcmp(rs[i]->tasks[t].task, task)) tix[i] = t;
+            if (!strcmp(rs[i]->tasks[t].task, find)) tix[i] = t;
         if (tix[i] < 0 || rs[i]->n_methods <= 0) {
             free(tix);
             return hy_fail(HY_ENOTFOUND, "sweep plot: result %d has no task \"%s\"", (int)i, task);
@@ -144,7 +150,7 @@ hy_status hy_eval_write_svg(const hy_eval_result *const *rs, int32_t n_results, 
     hy_status st = bufs && ps ? HY_OK : HY_ENOMEM;
     int measured = 0;
     for (int32_t i = 0; i < n_results && !st; i++)
-        st = fill_panel(rs[i], tix[i], &gs, &bufs[i], &ps[i], &measured);
+        st = fill_panel(rs[i], tix[i], kl, &gs, &bufs[i], &ps[i], &measured);
     if (!st) share_axes(ps, n_results);
     char deftitle[96];
     snprintf(deftitle, sizeof deftitle, "hylra sweep: %.16s vs predicted cost", task);

@@ -23,7 +23,7 @@ check eval_bad_policy_names_it sh -c "out=\$('$hylra' eval --ctx 256 --policy qu
 check eval_missing_plan_names_file sh -c "out=\$('$hylra' eval --ctx 256 --plan '$dir/none.json' -q 2>&1); test \$? -eq 1 && echo \"\$out\" | grep -q 'none.json'"
 check eval_ctx_above_model_exit_1 sh -c "out=\$('$hylra' eval --ctx 9000 -q 2>&1); test \$? -eq 1 && echo \"\$out\" | grep -q '8192'"
 "$bench" write "$dir/p.h5" 30 3 1 >/dev/null || { echo "FAIL write synthetic profile"; exit 1; }
-check sweep_tiny sh -c "'$hylra' sweep '$dir/p.h5' -o '$dir/sw' --ctx 512 --budgets 0.5 --docs 1 --tf 4 --task agree --ilp-time 2 --policies window:0 -q >/dev/null && grep -q 'Spearman' '$dir/sw/table.txt' && grep -q '<svg' '$dir/sw/sweep-agree.svg' && test -s '$dir/sw/ctx512.json' && ls '$dir/sw/plans' | grep -q 'ilp'"
+check sweep_tiny sh -c "'$hylra' sweep '$dir/p.h5' -o '$dir/sw' --ctx 512 --budgets 0.5 --docs 1 --tf 4 --task agree --ilp-time 2 --policies window:0 -q >/dev/null && grep -q 'Spearman' '$dir/sw/table.txt' && grep -q '<svg' '$dir/sw/sweep-agree.svg' && grep -q 'KL(dense' '$dir/sw/sweep-kl.svg' && test -s '$dir/sw/ctx512.json' && ls '$dir/sw/plans' | grep -q 'ilp'"
 check sweep_bad_budget_exit_2 sh -c "'$hylra' sweep '$dir/p.h5' -o '$dir/x' --budgets 1.5; test \$? -eq 2"
 check sweep_bad_policy_exit_2 sh -c "'$hylra' sweep '$dir/p.h5' -o '$dir/x' --policies quest:16; test \$? -eq 2"
 check sweep_needs_output_exit_2 sh -c "'$hylra' sweep '$dir/p.h5'; test \$? -eq 2"
