@@ -1,13 +1,17 @@
 /* CUDA top-k per row with sink and window merged in (topk.h): radix select without a sort.
- * A row is served by C blocks of 1024 threads: C = 8, 4 or 2 (a thread-block cluster, each
- * block a slice of the row, histograms summed through distributed shared memory) when few
- * long rows would leave the chip idle, C = 1 otherwise. Scores become order-preserving
- * 32-bit keys; up to three histogram passes (11, 11, 10 bits, shared-memory atomics, 8
- * independent 16-byte loads per thread in flight) narrow down the k-th largest key, stopping
- * early once its bucket is taken whole; the scans that find the bucket also count what each
- * block takes, and one last pass writes the indices in ascending order, 16 scores per thread
- * per tile (ties: the lowest indices of the threshold key). Bound: instruction issue on the
- * SMs that hold the row (ncu: ~64% issue-busy there) and the barriers between passes. */
+ * A row is served by C blocks of 1024 threads: a thread-block cluster (histograms summed
+ * through distributed shared memory) of C = 8, 4, 3 or 2 when few long rows would leave the
+ * chip idle, C = 1 otherwise. Scores become order-preserving 32-bit keys. When a block's slice
+ * of the row fits in shared memory (<= 192 KB: the 32 x 128K case at C = 3 or 4) it is read
+ * from global memory once, as keys, together with the row's min and max key; the radix passes
+ * then start below the bits that min and max share (concentrated scores such as attention
+ * probabilities would otherwise spend a pass on the exponent) and run over shared memory.
+ * Otherwise up to three passes (11, 11, 10 bits) read the row from global memory. Each pass
+ * is a shared-memory histogram whose scan finds the bucket of the k-th largest key and counts
+ * what each block takes, stopping early once that bucket is taken whole; one last pass writes
+ * the indices in ascending order, 16 scores per thread per tile (ties: the lowest indices of
+ * the threshold key). Bound (ncu, 32 x 128K): no single phase; the row read ~27% of the stall
+ * samples, histogram passes ~22%, cluster barriers and scans ~20%, the writing pass ~25%. */
 #include <cooperative_groups.h>
 #include <math.h>
 #include <stdint.h>
@@ -19,11 +23,13 @@
 #define TOPK_THREADS 1024
 namespace cg = cooperative_groups;
 #define TOPK_UNROLL 8
+/* dynamic shared memory for a block's slice of keys (the SM total is 228 KB) */
+#define TOPK_SMEM_MAX (192 * 1024)
 
-/* Larger float -> larger key; NaN -> 0 (below everything); -0 and +0 equal. */
-__device__ __forceinline__ uint32_t topk_key(float x) {
-    if (isnan(x)) return 0u;
-    uint32_t u = x == 0.f ? 0u : __float_as_uint(x);
+/* Larger float -> larger key; NaN -> 0 (below everything); -0 and +0 equal. Takes the bits. */
+__device__ __forceinline__ uint32_t topk_key(uint32_t u) {
+    if ((u & 0x7fffffffu) > 0x7f800000u) return 0u;
+    if ((u << 1) == 0u) u = 0u;
     return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
 }
 
@@ -59,13 +65,19 @@ __device__ __forceinline__ int64_t topk_outside(int64_t a, int64_t b, int64_t lo
     return (b - a) - (in > 0 ? in : 0);
 }
 
-template <int C>
+__device__ __forceinline__ void topk_cluster_sync() {
+    cg::this_cluster().sync();
+}
+
+/* SM: the block's slice lives in dynamic shared memory as keys (quad qa + i at sm_keys[i]). */
+template <int C, bool SM>
 __global__ void __launch_bounds__(TOPK_THREADS)
     topk_kernel(int32_t *idx, int32_t *count, int64_t idx_stride, const float *x, int64_t x_stride,
                 const int32_t *n, int rows_per_n, int k, int sink, int window) {
+    extern __shared__ uint4 sm_keys[];
     __shared__ int hist[2048];
     __shared__ int sm_warp[32];
-    __shared__ uint32_t sm_prefix, sm_mask;
+    __shared__ uint32_t sm_prefix, sm_mask, sm_mm[2];
     __shared__ int sm_kk, sm_done, sm_above, sm_eq, sm_base;
     __shared__ int sm_tot[2]; /* this block's taken and threshold-equal counts */
     const int rank = C > 1 ? (int)cg::this_cluster().block_rank() : 0;
@@ -74,49 +86,117 @@ __global__ void __launch_bounds__(TOPK_THREADS)
     const int64_t nr = n[r / rows_per_n];
     const int64_t lo = sink < nr ? sink : nr;
     const int64_t hi = nr - window > lo ? nr - window : lo;
-    const float4 *x4 = reinterpret_cast<const float4 *>(x + r * x_stride);
+    const uint4 *x4 = reinterpret_cast<const uint4 *>(x + r * x_stride);
     int32_t *out = idx + r * idx_stride;
     const bool all = hi - lo <= k;
+    const bool sel = !all && k > 0; /* a threshold must be found */
     /* this block's slice of the row, in quads of 4 scores */
     const int64_t nq = (nr + 3) / 4, per = (nq + C - 1) / C;
     const int64_t qa = (int64_t)rank * per < nq ? (int64_t)rank * per : nq;
     const int64_t qb = qa + per < nq ? qa + per : nq;
     const int64_t ta = qa * 4 < nr ? qa * 4 : nr, tb = qb * 4 < nr ? qb * 4 : nr;
+    /* the scores this block counts: [r0, r1) = its slice within the middle; 32-bit
+     * positions (n <= 2^30) and one unsigned compare per score keep the issue down */
+    const int r0 = (int)(ta > lo ? ta : lo), r1 = (int)(tb < hi ? tb : hi);
+    const unsigned span = r1 > r0 ? (unsigned)(r1 - r0) : 0u;
+    const int q0 = r0 / 4, q1 = (r1 + 3) / 4;
 
     uint32_t prefix = 0u, mask = 0u;
-    int kk = k, done = all || k == 0, above = 0, eq_local = 0;
+    int R = 32; /* bits of the key still undecided: the low R */
+    int kk = k, done = !sel, above = 0, eq_local = (int)span;
     if (k == 0) prefix = mask = 0xffffffffu, kk = 0; /* no key reaches this: none taken */
-    for (int pass = 0; pass < 3 && !done; pass++) {
-        const int shift = pass == 0 ? 21 : (pass == 1 ? 10 : 0), nb = pass == 2 ? 1024 : 2048;
-        for (int i = tid; i < nb; i += TOPK_THREADS)
-            hist[i] = 0;
-        __syncthreads();
-        /* the scores this block counts: [r0, r1) = its slice within the middle; 32-bit
-         * positions (n <= 2^30) and one unsigned compare per score keep the issue down */
-        const int r0 = (int)(ta > lo ? ta : lo), r1 = (int)(tb < hi ? tb : hi);
-        const unsigned span = r1 > r0 ? (unsigned)(r1 - r0) : 0u;
-        const int q0 = r0 / 4, q1 = (r1 + 3) / 4;
-        for (int qb0 = q0; qb0 < q1; qb0 += TOPK_THREADS * TOPK_UNROLL) {
-            float4 f[TOPK_UNROLL];
+    if (SM && sel) {
+        /* one read of the slice: keys to shared memory, min and max over the middle */
+        if (tid == 0) sm_mm[0] = 0xffffffffu, sm_mm[1] = 0u;
+        uint32_t mn = 0xffffffffu, mx = 0u;
+        const int nl = (int)(qb - qa);
+        const bool inner = r0 == ta && (int64_t)r1 == qb * 4; /* no per-score middle check */
+        for (int i0 = 0; i0 < nl; i0 += TOPK_THREADS * TOPK_UNROLL) {
+            uint4 f[TOPK_UNROLL];
 #pragma unroll
             for (int u = 0; u < TOPK_UNROLL; u++) {
-                const int q = qb0 + tid + u * TOPK_THREADS;
-                f[u] = q < q1 ? __ldg(x4 + q) : make_float4(0.f, 0.f, 0.f, 0.f);
+                const int i = i0 + tid + u * TOPK_THREADS;
+                f[u] = i < nl ? __ldg(x4 + qa + i) : make_uint4(0u, 0u, 0u, 0u);
             }
 #pragma unroll
             for (int u = 0; u < TOPK_UNROLL; u++) {
-                const int q = qb0 + tid + u * TOPK_THREADS;
-                const float fv[4] = {f[u].x, f[u].y, f[u].z, f[u].w};
+                const int i = i0 + tid + u * TOPK_THREADS;
+                if (i >= nl) continue;
+                const int t = (int)(qa + i) * 4;
+                uint32_t kv[4] = {topk_key(f[u].x), topk_key(f[u].y), topk_key(f[u].z),
+                                  topk_key(f[u].w)};
+#pragma unroll
+                for (int j = 0; j < 4; j++)
+                    if (inner || (unsigned)(t + j - r0) < span)
+                        mn = min(mn, kv[j]), mx = max(mx, kv[j]);
+                sm_keys[i] = make_uint4(kv[0], kv[1], kv[2], kv[3]);
+            }
+        }
+        mn = __reduce_min_sync(0xffffffffu, mn);
+        mx = __reduce_max_sync(0xffffffffu, mx);
+        __syncthreads(); /* sm_mm initialised */
+        if ((tid & 31) == 0) atomicMin(&sm_mm[0], mn), atomicMax(&sm_mm[1], mx);
+        if (C > 1)
+            topk_cluster_sync();
+        else
+            __syncthreads();
+        mn = 0xffffffffu, mx = 0u;
+        if (C > 1) {
+            cg::cluster_group cl = cg::this_cluster();
+            for (int j = 0; j < C; j++) {
+                const uint32_t *rm = cl.map_shared_rank(sm_mm, j);
+                mn = min(mn, rm[0]), mx = max(mx, rm[1]);
+            }
+            /* sm_mm is never rewritten and every block passes the cluster barriers below
+             * before it exits, so these remote reads need no barrier of their own */
+        } else {
+            mn = sm_mm[0], mx = sm_mm[1];
+        }
+        R = mn == mx ? 0 : 32 - __clz((int)(mn ^ mx));
+        mask = R >= 32 ? 0u : 0xffffffffu << R;
+        prefix = mx & mask;
+        if (R == 0) done = 1; /* one key value in the middle: the eq rule takes the first k */
+    }
+    for (; R > 0 && !done;) {
+        const int w = R < 11 ? R : 11, shift = R - w, nb = 1 << w;
+        for (int i = tid; i < nb; i += TOPK_THREADS)
+            hist[i] = 0;
+        __syncthreads();
+        if (SM) {
+            const bool inner = r0 == ta && (int64_t)r1 == qb * 4;
+#pragma unroll 4
+            for (int qq = q0 + tid; qq < q1; qq += TOPK_THREADS) {
+                const uint4 v = sm_keys[qq - qa];
+                const uint32_t kv[4] = {v.x, v.y, v.z, v.w};
 #pragma unroll
                 for (int j = 0; j < 4; j++) {
-                    if ((unsigned)(q * 4 + j - r0) >= span) continue;
-                    const uint32_t key = topk_key(fv[j]);
-                    if ((key & mask) == prefix) atomicAdd(&hist[(key >> shift) & (nb - 1)], 1);
+                    if (!inner && (unsigned)(qq * 4 + j - r0) >= span) continue;
+                    if ((kv[j] & mask) == prefix) atomicAdd(&hist[(kv[j] >> shift) & (nb - 1)], 1);
+                }
+            }
+        } else {
+            for (int qb0 = q0; qb0 < q1; qb0 += TOPK_THREADS * TOPK_UNROLL) {
+                uint4 f[TOPK_UNROLL];
+#pragma unroll
+                for (int u = 0; u < TOPK_UNROLL; u++) {
+                    const int q = qb0 + tid + u * TOPK_THREADS;
+                    f[u] = q < q1 ? __ldg(x4 + q) : make_uint4(0u, 0u, 0u, 0u);
+                }
+#pragma unroll
+                for (int u = 0; u < TOPK_UNROLL; u++) {
+                    const int q = qb0 + tid + u * TOPK_THREADS;
+                    const uint32_t fv[4] = {f[u].x, f[u].y, f[u].z, f[u].w};
+#pragma unroll
+                    for (int j = 0; j < 4; j++) {
+                        if ((unsigned)(q * 4 + j - r0) >= span) continue;
+                        const uint32_t key = topk_key(fv[j]);
+                        if ((key & mask) == prefix) atomicAdd(&hist[(key >> shift) & (nb - 1)], 1);
+                    }
                 }
             }
         }
         if (C > 1)
-            cg::this_cluster().sync(); /* every block's histogram is complete */
+            topk_cluster_sync(); /* every block's histogram is complete */
         else
             __syncthreads();
         /* thread i owns bins nb-1-2i and nb-2-2i: sums them over the cluster, then a scan
@@ -153,13 +233,14 @@ __global__ void __launch_bounds__(TOPK_THREADS)
         prefix = sm_prefix, mask = sm_mask, kk = sm_kk, done = sm_done;
         above += sm_above;
         eq_local = sm_eq;
+        R = shift;
         __syncthreads();
     }
     /* what this block takes: its sink/window tokens, the middle ones above the threshold
      * bucket, and (cluster-wide) the first kk of those equal to it */
     if (tid == 0) {
         sm_tot[0] = (int)(all ? tb - ta : topk_outside(ta, tb, lo, hi) + above);
-        sm_tot[1] = all ? 0 : eq_local;
+        sm_tot[1] = sel ? eq_local : 0;
     }
     int take_before = 0, eq_before = 0, take_all = 0, eq_all = 0;
     if (C > 1) {
@@ -180,28 +261,32 @@ __global__ void __launch_bounds__(TOPK_THREADS)
     if (tid == 0) sm_base = take_before + min(eq_before, kk);
     int eq_base = eq_before;
     __syncthreads();
-    /* tiles of 4 consecutive quads (16 scores) per thread; all four loads issued first */
-    for (int64_t q0 = qa; q0 < qb; q0 += (int64_t)TOPK_THREADS * 4) {
-        const int64_t qt = q0 + (int64_t)tid * 4;
-        float4 f[4];
+    /* tiles of 4 consecutive quads (16 scores) per thread; all four loads issued first;
+     * 32-bit positions (n <= 2^30) */
+    const int ia = (int)qa, ib = (int)qb, ilo = (int)lo, inr = (int)nr;
+    const unsigned mid = (unsigned)(hi - lo);
+    for (int qt0 = ia; qt0 < ib; qt0 += TOPK_THREADS * 4) {
+        const int qt = qt0 + tid * 4;
+        uint4 f[4];
 #pragma unroll
         for (int u = 0; u < 4; u++) {
-            const int64_t q = qt + u;
-            f[u] = make_float4(0.f, 0.f, 0.f, 0.f);
-            if (q < qb && !all && q * 4 + 3 >= lo && q * 4 < hi) f[u] = __ldg(x4 + q);
+            const int q = qt + u;
+            f[u] = make_uint4(0u, 0u, 0u, 0u);
+            if (sel && q < ib && (unsigned)(q * 4 + 3 - ilo) < mid + 3u)
+                f[u] = SM ? sm_keys[q - ia] : __ldg(x4 + q);
         }
         int take = 0, eq = 0; /* 16 bits each */
 #pragma unroll
         for (int u = 0; u < 4; u++) {
-            const float fv[4] = {f[u].x, f[u].y, f[u].z, f[u].w};
+            const uint32_t fv[4] = {f[u].x, f[u].y, f[u].z, f[u].w};
 #pragma unroll
             for (int j = 0; j < 4; j++) {
-                const int64_t t = (qt + u) * 4 + j;
-                if (qt + u >= qb || t >= nr) continue;
-                if (all || t < lo || t >= hi) {
+                const int t = (qt + u) * 4 + j;
+                if (qt + u >= ib || t >= inr) continue;
+                if (all || (unsigned)(t - ilo) >= mid) {
                     take |= 1 << (u * 4 + j);
-                } else {
-                    const uint32_t mk = topk_key(fv[j]) & mask;
+                } else if (sel) {
+                    const uint32_t mk = (SM ? fv[j] : topk_key(fv[j])) & mask;
                     if (mk > prefix)
                         take |= 1 << (u * 4 + j);
                     else if (mk == prefix)
@@ -215,11 +300,12 @@ __global__ void __launch_bounds__(TOPK_THREADS)
         int eq_bef = eq_base + (incl >> 16) - n_eq;
         const int base = sm_base;
         int pos = base + take_bef + min(eq_bef, kk) - min(eq_base, kk);
-        for (int j = 0; j < 16; j++) {
+        for (unsigned m = (unsigned)(take | eq); m; m &= m - 1u) { /* the set bits only */
+            const int j = __ffs((int)m) - 1;
             if (take >> j & 1) {
-                out[pos++] = (int32_t)(qt * 4 + j);
-            } else if (eq >> j & 1) {
-                if (eq_bef < kk) out[pos++] = (int32_t)(qt * 4 + j);
+                out[pos++] = qt * 4 + j;
+            } else {
+                if (eq_bef < kk) out[pos++] = qt * 4 + j;
                 eq_bef++;
             }
         }
@@ -236,35 +322,64 @@ __global__ void __launch_bounds__(TOPK_THREADS)
 }
 
 static void topk_cluster_cfg(cudaLaunchConfig_t *cfg, cudaLaunchAttribute *attr, int C,
-                             int64_t rows, cudaStream_t st) {
+                             int64_t rows, size_t smem, cudaStream_t st) {
     *cfg = cudaLaunchConfig_t{};
     attr[0].id = cudaLaunchAttributeClusterDimension;
     attr[0].val.clusterDim.x = (unsigned)C, attr[0].val.clusterDim.y = 1;
     attr[0].val.clusterDim.z = 1;
     cfg->gridDim = dim3((unsigned)C, (unsigned)rows);
     cfg->blockDim = dim3(TOPK_THREADS);
+    cfg->dynamicSmemBytes = smem;
     cfg->stream = st;
     cfg->attrs = attr;
     cfg->numAttrs = 1;
 }
 
-/* How many clusters of c blocks the chip holds at once (cached per c). */
-static hy_status topk_max_clusters(int c, int64_t rows, cudaStream_t st, int *fit) {
-    static int cache[9];
-    if (!cache[c]) {
+/* The kernel for C blocks per row, slice in shared memory or not; the shared-memory variants
+ * are allowed TOPK_SMEM_MAX bytes of dynamic shared memory (once). */
+static hy_status topk_pick(int C, bool sm, const void **fn) {
+    static bool ready[9];
+    const void *f = NULL;
+#define TOPK_PICK(CC)                                                                              \
+    if (C == CC) f = sm ? (const void *)topk_kernel<CC, true> : (const void *)topk_kernel<CC, false>
+    TOPK_PICK(1);
+    TOPK_PICK(2);
+    TOPK_PICK(3);
+    TOPK_PICK(4);
+    TOPK_PICK(8);
+#undef TOPK_PICK
+    if (!f) return hy_fail(HY_EINVAL, "topk CUDA: %d blocks per row, expected 1, 2, 3, 4 or 8", C);
+    if (sm && !ready[C]) {
+        HY_CUDA_CHECK(
+            cudaFuncSetAttribute(f, cudaFuncAttributeMaxDynamicSharedMemorySize, TOPK_SMEM_MAX));
+        ready[C] = true;
+    }
+    *fn = f;
+    return HY_OK;
+}
+
+/* Dynamic shared memory for C blocks per row: the slice's bytes, or 0 when it does not fit. */
+static size_t topk_smem(int C, int64_t max_n) {
+    const int64_t per = ((max_n + 3) / 4 + C - 1) / C;
+    return per > 0 && per * 16 <= TOPK_SMEM_MAX ? (size_t)(per * 16) : 0;
+}
+
+/* How many clusters of c blocks the chip holds at once (cached per c and variant). */
+static hy_status topk_max_clusters(int c, size_t smem, int64_t rows, cudaStream_t st, int *fit) {
+    static int cache[9][2];
+    const int v_sm = smem > 0;
+    if (!cache[c][v_sm]) {
+        const void *f = NULL;
+        hy_status e = topk_pick(c, v_sm, &f);
+        if (e) return e;
         cudaLaunchConfig_t cfg;
         cudaLaunchAttribute attr[1];
-        topk_cluster_cfg(&cfg, attr, c, rows, st);
+        topk_cluster_cfg(&cfg, attr, c, rows, v_sm ? TOPK_SMEM_MAX : 0, st);
         int v = 0;
-        if (c == 8)
-            HY_CUDA_CHECK(cudaOccupancyMaxActiveClusters(&v, topk_kernel<8>, &cfg));
-        else if (c == 4)
-            HY_CUDA_CHECK(cudaOccupancyMaxActiveClusters(&v, topk_kernel<4>, &cfg));
-        else
-            HY_CUDA_CHECK(cudaOccupancyMaxActiveClusters(&v, topk_kernel<2>, &cfg));
-        cache[c] = v > 0 ? v : -1;
+        HY_CUDA_CHECK(cudaOccupancyMaxActiveClusters(&v, f, &cfg));
+        cache[c][v_sm] = v > 0 ? v : -1;
     }
-    *fit = cache[c];
+    *fit = cache[c][v_sm];
     return HY_OK;
 }
 
@@ -276,9 +391,8 @@ extern "C" hy_status hy_cuda_topk_rows_f32(int32_t *idx, int32_t *count, int64_t
                                          max_n, k, sink, window, 0, stream);
 }
 
-extern "C" hy_status hy_cuda_topk_rows_f32_cluster(int32_t *idx, int32_t *count,
-                                                   int64_t idx_stride, const float *x,
-                                                   int64_t x_stride, int64_t rows,
+extern "C" hy_status hy_cuda_topk_rows_f32_cluster(int32_t *idx, int32_t *count, int64_t idx_stride,
+                                                   const float *x, int64_t x_stride, int64_t rows,
                                                    const int32_t *n, int rows_per_n, int64_t max_n,
                                                    int k, int sink, int window, int cluster,
                                                    void *stream) {
@@ -310,38 +424,32 @@ extern "C" hy_status hy_cuda_topk_rows_f32_cluster(int32_t *idx, int32_t *count,
         HY_CUDA_CHECK(cudaDeviceGetAttribute(&sm_count, cudaDevAttrMultiProcessorCount, dev));
     }
     cudaStream_t st = (cudaStream_t)stream;
-    /* few long rows: a cluster of C blocks per row, the largest C in {8, 4, 2} that keeps
-     * one block per SM and whose clusters all fit at once (asked of the driver); measured
-     * on the H100, a cluster's synchronisation costs more than it saves below ~64K scores
-     * per row, and two 1024-thread blocks per SM (32 rows x 8) ran 3x slower than 8 rows */
+    /* few long rows: a cluster of C blocks per row, the largest C in {8, 4, 3, 2} that keeps
+     * one block per SM and whose clusters all fit at once (asked of the driver; a second wave
+     * doubles the time, and the GPCs of an H100 may hold fewer than 32 clusters of 4, hence
+     * 3); measured on the H100, a cluster's synchronisation costs more than it saves below
+     * ~64K scores per row */
     int C = cluster;
     if (C == 0 && max_n >= 65536) {
-        for (int c = 8; c >= 2 && !C; c /= 2) {
+        const int cs[4] = {8, 4, 3, 2};
+        for (int i = 0; i < 4 && !C; i++) {
             int fit = 0;
-            const hy_status e = topk_max_clusters(c, rows, st, &fit);
+            const hy_status e = topk_max_clusters(cs[i], topk_smem(cs[i], max_n), rows, st, &fit);
             if (e) return e;
-            if (rows * c <= sm_count && rows <= fit) C = c;
+            if (rows * cs[i] <= sm_count && rows <= fit) C = cs[i];
         }
     }
     if (C == 0) C = 1;
-    if (C > 1) {
-        cudaLaunchConfig_t cfg;
-        cudaLaunchAttribute attr[1];
-        topk_cluster_cfg(&cfg, attr, C, rows, st);
-#define TOPK_LAUNCH(CC)                                                                            \
-    HY_CUDA_CHECK(cudaLaunchKernelEx(&cfg, topk_kernel<CC>, idx, count, idx_stride, x, x_stride,   \
-                                     n, rows_per_n, k, sink, window))
-        if (C == 8)
-            TOPK_LAUNCH(8);
-        else if (C == 4)
-            TOPK_LAUNCH(4);
-        else
-            TOPK_LAUNCH(2);
-#undef TOPK_LAUNCH
-    } else {
-        topk_kernel<1><<<dim3(1, (unsigned)rows), TOPK_THREADS, 0, st>>>(
-            idx, count, idx_stride, x, x_stride, n, rows_per_n, k, sink, window);
-    }
+    const size_t smem = topk_smem(C, max_n);
+    const void *fn = NULL;
+    hy_status e = topk_pick(C, smem > 0, &fn);
+    if (e) return e;
+    cudaLaunchConfig_t cfg;
+    cudaLaunchAttribute attr[1];
+    topk_cluster_cfg(&cfg, attr, C, rows, smem, st);
+    if (C == 1) cfg.numAttrs = 0; /* a plain launch */
+    void *args[] = {&idx, &count, &idx_stride, &x, &x_stride, &n, &rows_per_n, &k, &sink, &window};
+    HY_CUDA_CHECK(cudaLaunchKernelExC(&cfg, fn, args));
     HY_CUDA_LAUNCH("topk_kernel");
     return HY_OK;
 }
