@@ -42,10 +42,10 @@ hy_status hy_cli_eval_env_open(const char *model, const char *text_path, hy_cli_
     hy_status st = hy_gguf_open(model, &e->g);
     if (!st) st = hy_tokenizer_from_gguf(e->g, &e->tok);
     if (!st) st = hy_model_load(model, &e->m);
-    if (st) return hy_fail_ctx(st, "%s: ", model);
+    if (st) return hy_fail_ctx(st, "%s", model);
     e->text = hy_cli_read_file(text_path, "eval text", NULL);
     if (!e->text)
-        return hy_fail_ctx(HY_EIO, "eval text (run scripts/fetch-evaltext for the default): ");
+        return hy_fail_ctx(HY_EIO, "eval text (run scripts/fetch-evaltext for the default)");
     return HY_OK;
 }
 
@@ -92,9 +92,9 @@ hy_status hy_cli_method(const char *spec, const hy_model *m, const hy_cost_model
                                    .model_name = mi->name, .model_sha256 = mi->sha256,
                                    .sink = sink, .window = window, .context = (int32_t)ctx};
     if (fit > 0 && (st = hy_policy_fit(&p, &shape, cm, fit)))
-        return hy_fail_ctx(st, "policy %s at %.2f of dense: ", spec, fit);
+        return hy_fail_ctx(st, "policy %s at %.2f of dense", spec, fit);
     if (p.kind != HY_POLICY_DENSE && (st = hy_policy_plan(&p, &shape, cm, plan)))
-        return hy_fail_ctx(st, "policy %s: ", spec);
+        return st; /* its message names the policy */
     char name[96];
     hy_policy_format(&p, name, sizeof name);
     const char *group = p.kind == HY_POLICY_DENSE      ? "dense"

@@ -42,17 +42,22 @@ static hy_status check_args(const hy_model *m, const hy_eval_method *methods, in
     for (int32_t t = 0; t < o->n_tasks; t++) {
         hy_task_kind k;
         if (!is_lm_task(o->tasks[t]) && hy_task_parse(o->tasks[t], &k))
-            return hy_fail_ctx(HY_EINVAL, "eval: task %d: ", t);
+            return hy_fail_ctx(HY_EINVAL, "eval: task %d", t);
     }
     for (int32_t i = 0; i < nm; i++) {
         if (!methods[i].plan) continue;
         hy_status st = hy_plan_check_model(methods[i].plan, mi->sha256, mi->n_layers, mi->n_heads,
                                            mi->n_kv_heads, mi->head_dim);
         if (!st) st = hy_plan_check_context(methods[i].plan, o->ctx);
-        if (st) return hy_fail_ctx(st, "eval: method %s: ", methods[i].name);
+        if (st) return hy_fail_ctx(st, "eval: method %s", methods[i].name);
     }
-    if (o->tf_tokens < 1 || o->tf_tokens >= o->ctx / 2)
-        return hy_fail(HY_ERANGE, "eval: tf_tokens %d, expected 1..ctx/2 - 1", o->tf_tokens);
+    int lm = 0;
+    for (int32_t t = 0; t < o->n_tasks; t++)
+        lm |= is_lm_task(o->tasks[t]);
+    if (lm && (o->tf_tokens < 1 || o->tf_tokens >= o->ctx / 2))
+        return hy_fail(HY_ERANGE, "eval: %d teacher-forced steps (--tf) at ctx %lld, expected "
+                       "1..%lld (under half the context)", o->tf_tokens, (long long)o->ctx,
+                       (long long)(o->ctx / 2 - 1));
     if (o->n_docs < 1 || o->n_samples < 1)
         return hy_fail(HY_ERANGE, "eval: n_docs %d, n_samples %d, expected >= 1", o->n_docs,
                        o->n_samples);
@@ -136,7 +141,7 @@ hy_status hy_eval_run(const hy_model *m, const hy_tokenizer *tok, const hy_eval_
     }
     for (int32_t i = 1; i < nm && !st; i++) {
         st = hy_ctx_set_plan(s.c, i, methods[i].plan);
-        if (st) st = hy_fail_ctx(st, "eval: method %s: ", methods[i].name);
+        if (st) st = hy_fail_ctx(st, "eval: method %s", methods[i].name);
     }
     /* agree and ppl share one teacher-forced pass */
     int32_t i_agree = -1, i_ppl = -1;

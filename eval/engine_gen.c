@@ -116,7 +116,7 @@ hy_status hy_eval_gen(hy_eval_state *s, hy_task_kind kind, hy_eval_task_result *
             r->score[m * r->n + i] = hy_task_score(&ts, text);
             r->output[m * r->n + i] = text;
         }
-        if (st) st = hy_fail_ctx(st, "eval: task %s sample %d: ", hy_task_name(kind), i);
+        if (st) st = hy_fail_ctx(st, "eval: task %s sample %d", hy_task_name(kind), i);
         free(ids), free(gen);
         hy_task_sample_free(&ts);
     }

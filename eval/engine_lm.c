@@ -40,7 +40,7 @@ hy_status hy_eval_lm(hy_eval_state *s, hy_eval_task_result *agree, hy_eval_task_
     hy_token *ids = NULL;
     int64_t n_ids = 0;
     hy_status st = hy_tokenizer_encode(s->tok, o->text, strlen(o->text), 0, &ids, &n_ids);
-    if (st) return hy_fail_ctx(st, "eval: tokenizing the text: ");
+    if (st) return hy_fail_ctx(st, "eval: tokenizing the text");
     const int64_t n_win = n_ids / win;
     if (n_win < o->n_docs) {
         free(ids);

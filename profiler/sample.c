@@ -14,7 +14,7 @@ hy_status hy_profile_sample(hy_ctx *c, hy_capture *cap, const int32_t *tokens, i
     st = hy_ctx_set_observer(c, &ob);
     if (!st) st = hy_forward(c, 0, tokens, ctx, NULL, 0);
     hy_ctx_set_observer(c, NULL);
-    if (st) return hy_fail_ctx(st, "profile sample: forward of %d tokens: ", ctx);
+    if (st) return hy_fail_ctx(st, "profile sample: forward of %d tokens", ctx);
     const double t1 = hy_now();
     st = hy_profile_fold(p, cap, o);
     if (seconds) seconds[0] = t1 - t0, seconds[1] = hy_now() - t1;

@@ -63,7 +63,7 @@ hy_status hy_ctx_create(const hy_model *m, int64_t n_ctx, int n_seq, hy_ctx **ou
     if (!c->seq_len || !c->k_cache || !c->v_cache || !c->x || !c->h || !c->qkv || !c->att ||
         !c->gu || !c->pos || !c->runs || !c->rows || !c->plans) {
         hy_ctx_free(c);
-        return hy_fail_ctx(HY_ENOMEM, "hy_ctx_create(n_ctx = %lld, n_seq = %d): ", (long long)n_ctx,
+        return hy_fail_ctx(HY_ENOMEM, "hy_ctx_create(n_ctx = %lld, n_seq = %d)", (long long)n_ctx,
                            n_seq);
     }
     const char *env = getenv("HY_THREADS");

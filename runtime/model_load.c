@@ -26,7 +26,7 @@ static hy_status get_u32(const loader *L, const char *field, int *out, int requi
         *out = dflt;
         return HY_OK;
     }
-    if (st != HY_OK) return hy_fail_ctx(st, "%s: hyperparameter %s: ", L->path, key);
+    if (st != HY_OK) return hy_fail_ctx(st, "%s: hyperparameter %s", L->path, key);
     if (v == 0 || v > (1u << 30))
         return hy_fail(HY_EFORMAT, "%s: hyperparameter %s = %u, expected 1..2^30", L->path, key, v);
     *out = (int)v;
@@ -42,7 +42,7 @@ static hy_status get_f32(const loader *L, const char *field, float *out, int req
         *out = dflt;
         return HY_OK;
     }
-    if (st != HY_OK) return hy_fail_ctx(st, "%s: hyperparameter %s: ", L->path, key);
+    if (st != HY_OK) return hy_fail_ctx(st, "%s: hyperparameter %s", L->path, key);
     return HY_OK;
 }
 
@@ -129,7 +129,7 @@ static hy_status read_hparams(const loader *L, hy_model_info *mi) {
 static hy_status find_checked(const loader *L, const char *name, int64_t ne0, int64_t ne1,
                               const hy_gguf_tensor **out) {
     hy_status st = hy_gguf_find_tensor(L->g, name, out);
-    if (st != HY_OK) return hy_fail_ctx(st, "%s: ", L->path);
+    if (st != HY_OK) return hy_fail_ctx(st, "%s", L->path);
     const hy_gguf_tensor *t = *out;
     int64_t want[HY_GGUF_MAX_DIMS] = {ne0, ne1 ? ne1 : 1, 1, 1};
     int ok = 1;
@@ -162,7 +162,7 @@ static hy_status load_into(const loader *L, const char *name, int64_t ne0, int64
     hy_status st = find_checked(L, name, ne0, ne1, &t);
     if (st != HY_OK) return st;
     st = hy_gguf_tensor_to_f32(t, dst);
-    if (st != HY_OK) return hy_fail_ctx(st, "%s: tensor %s: ", L->path, name);
+    if (st != HY_OK) return hy_fail_ctx(st, "%s: tensor %s", L->path, name);
     return HY_OK;
 }
 
@@ -203,7 +203,7 @@ static hy_status load_layer(const loader *L, const hy_model_info *mi, int l, hy_
 static hy_status read_vocab(const loader *L, hy_model_info *mi) {
     const hy_gguf_tensor *t;
     hy_status st = hy_gguf_find_tensor(L->g, "token_embd.weight", &t);
-    if (st != HY_OK) return hy_fail_ctx(st, "%s: ", L->path);
+    if (st != HY_OK) return hy_fail_ctx(st, "%s", L->path);
     if (t->n_dims != 2 || t->ne[0] != mi->d_model || t->ne[1] < 1 || t->ne[1] > (1 << 30))
         return hy_fail(HY_EMISMATCH,
                        "%s: tensor token_embd.weight has %u dims [%lld, %lld], "
@@ -231,7 +231,7 @@ static hy_status load_all(loader *L, hy_model *m) {
     hy_model_info *mi = &m->info;
     hy_gguf_str s;
     hy_status st = hy_gguf_get_str(L->g, "general.architecture", &s);
-    if (st != HY_OK) return hy_fail_ctx(st, "%s: ", L->path);
+    if (st != HY_OK) return hy_fail_ctx(st, "%s", L->path);
     if (s.len >= sizeof mi->arch) s.len = sizeof mi->arch - 1;
     memcpy(mi->arch, s.ptr, s.len);
     if (strcmp(mi->arch, "llama") != 0)
@@ -273,7 +273,7 @@ hy_status hy_model_load(const char *path, hy_model **out) {
     if (st == HY_OK) st = load_all(&L, m);
     if (st == HY_OK) {
         st = hy_sha256_file(path, m->info.sha256);
-        if (st != HY_OK) hy_fail_ctx(st, "%s: hashing the model file: ", path);
+        if (st != HY_OK) hy_fail_ctx(st, "%s: hashing the model file", path);
     }
     hy_gguf_close(L.g);
     if (st != HY_OK) {

@@ -49,7 +49,7 @@ static hy_status check_plan(const hy_ctx *c, const hy_plan *p) {
         st = hy_plan_check_model(p, mi->sha256, mi->n_layers, mi->n_heads, mi->n_kv_heads,
                                  mi->head_dim);
     if (!st) st = hy_plan_check_context(p, c->n_ctx);
-    if (st) return hy_fail_ctx(st, "hy_ctx_set_plan: ");
+    if (st) return hy_fail_ctx(st, "hy_ctx_set_plan");
     const int P = p->granularity == HY_GRAN_PAGE ? p->page_size : 1;
     if ((p->k + P - 1) / P > HY_TOPK_MAX_K)
         return hy_fail(HY_ERANGE, "hy_ctx_set_plan: k %d keeps %d %s per unit, the top-k limit is %d",
