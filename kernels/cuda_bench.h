@@ -23,7 +23,7 @@ typedef struct {
 
 hy_status hy_cuda_bench_kernels(const hy_bench_kernels_opts *o);
 
-/* hy_cuda_topk_rows_f32 (topk.h) with the blocks per row forced: cluster 1, 2, 4 or 8, or 0
+/* hy_cuda_topk_rows_f32 (topk.h) with the blocks per row forced: cluster 1, 2, 3, 4 or 8, or 0
  * for the automatic choice. For the benchmark's probes of that choice. */
 hy_status hy_cuda_topk_rows_f32_cluster(int32_t *idx, int32_t *count, int64_t idx_stride,
                                         const float *x, int64_t x_stride, int64_t rows,

@@ -412,9 +412,10 @@ extern "C" hy_status hy_cuda_topk_rows_f32_cluster(int32_t *idx, int32_t *count,
                        (long long)x_stride, (long long)max_n);
     if (rows > 65535)
         return hy_fail(HY_ERANGE, "topk CUDA: %lld rows, at most 65535", (long long)rows);
-    if (cluster != 0 && cluster != 1 && cluster != 2 && cluster != 4 && cluster != 8)
+    if (cluster != 0 && cluster != 1 && cluster != 2 && cluster != 3 && cluster != 4 &&
+        cluster != 8)
         return hy_fail(HY_EINVAL,
-                       "topk CUDA: %d blocks per row, expected 0 (automatic), 1, 2, 4 or 8",
+                       "topk CUDA: %d blocks per row, expected 0 (automatic), 1, 2, 3, 4 or 8",
                        cluster);
     if (rows == 0) return HY_OK;
     static int sm_count = 0;
