@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <glob.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 static void usage(FILE *f) {
     fprintf(f,
             "usage: hylra sweep PROFILE.h5 -o DIR [options]\n"
+            "       hylra sweep --replot DIR   (Spearman and pictures again from DIR/ctx*.json)\n"
             "  -m, --model PATH     GGUF model (default " HY_DEFAULT_MODEL ")\n"
             "  --ctx LIST           contexts (default 2048,4096,8192)\n"
             "  --budgets LIST       attention cost fractions of dense (default 0.2,0.3,0.5)\n"
@@ -273,7 +275,73 @@ static hy_status run_context(const sweep_opts *o, const hy_cli_eval_env *env, in
     return st;
 }
 
+/* The solver check (Spearman of predicted vs measured loss per context and pooled) to f, and
+ * one picture per task of the first result (plus agree's KL) into dir. */
+static int summarise(hy_eval_result *const *res, int n_res, const char *dir, FILE *f) {
+    double pred[512], meas[512];
+    int np = 0;
+    for (int i = 0; i < n_res; i++) {
+        int32_t n_used = 0;
+        const double rho = hy_eval_spearman(res[i], &n_used);
+        fprintf(f, "\nctx %lld: Spearman(predicted loss, measured loss) = %.3f over %d solver "
+                "plans\n", (long long)res[i]->ctx, rho, n_used);
+        for (int m = 0; m < res[i]->n_methods && np < 512; m++)
+            if (!strcmp(res[i]->methods[m].group, "dp") || !strcmp(res[i]->methods[m].group, "ilp")) {
+                const double p = res[i]->methods[m].pred_loss, q = hy_eval_measured_loss(res[i], m);
+                if (isfinite(p) && isfinite(q)) pred[np] = p, meas[np++] = q;
+            }
+    }
+    fprintf(f, "pooled: Spearman = %.3f over %d plans\n", hy_spearman(pred, meas, np), np);
+    const hy_eval_result *r0 = res[0];
+    int has_agree = 0;
+    for (int t = 0; t < r0->n_tasks; t++)
+        has_agree |= !strcmp(r0->tasks[t].task, "agree");
+    for (int t = 0; t < r0->n_tasks + has_agree; t++) {
+        /* one picture per task, and one of agree's KL (the finer measure) when agree ran */
+        const char *task = t < r0->n_tasks ? r0->tasks[t].task : "kl";
+        char path[1200], title[256];
+        snprintf(path, sizeof path, "%s/sweep-%s.svg", dir, task);
+        snprintf(title, sizeof title, "%s: %s vs predicted attention cost", task,
+                 t < r0->n_tasks ? "accuracy" : "KL(dense || method)");
+        if (hy_eval_write_svg((const hy_eval_result *const *)res, n_res, task, title, path))
+            return hy_cli_die("sweep: svg");
+    }
+    return 0;
+}
+
+static int ctx_of(const char *path) {
+    const char *b = strrchr(path, '/');
+    return atoi((b ? b + 1 : path) + 3);
+}
+static int by_ctx(const void *a, const void *b) {
+    return ctx_of(*(const char *const *)a) - ctx_of(*(const char *const *)b);
+}
+
+/* --replot DIR: the solver check and the pictures again from DIR/ctx*.json. */
+static int replot(const char *dir) {
+    char pat[1100];
+    snprintf(pat, sizeof pat, "%s/ctx*.json", dir);
+    glob_t g;
+    if (glob(pat, 0, NULL, &g) || g.gl_pathc == 0) {
+        fprintf(stderr, "hylra sweep: --replot %s: no ctx*.json there\n", dir);
+        return 1;
+    }
+    qsort(g.gl_pathv, g.gl_pathc, sizeof *g.gl_pathv, by_ctx);
+    hy_eval_result *res[MAX_CTX] = {0};
+    int n = 0, rc = 0;
+    for (size_t i = 0; i < g.gl_pathc && n < MAX_CTX && !rc; i++)
+        if (hy_eval_read_json(g.gl_pathv[i], &res[n++])) rc = hy_cli_die("sweep --replot");
+    if (!rc) rc = summarise(res, n, dir, stdout);
+    if (!rc) fprintf(stderr, "sweep: redrew %s/sweep-*.svg from %d results\n", dir, n);
+    for (int i = 0; i < n; i++)
+        hy_eval_result_free(res[i]);
+    globfree(&g);
+    return rc;
+}
+
 int hy_cmd_sweep(int argc, char **argv) {
+    for (int i = 1; i + 1 < argc; i++)
+        if (!strcmp(argv[i], "--replot")) return argc == 3 ? replot(argv[i + 1]) : 2;
     sweep_opts o = {.n_ctx = 3, .ctx = {2048, 4096, 8192}, .n_budgets = 3,
                     .budget = {0.2, 0.3, 0.5}, .model = HY_DEFAULT_MODEL,
                     .text = HY_DEFAULT_EVALTEXT, .so = {.steps = 1000, .launch_s = -1}};
@@ -316,38 +384,8 @@ int hy_cmd_sweep(int argc, char **argv) {
     rc = 0;
     for (int i = 0; i < o.n_ctx && !rc; i++, n_res++)
         if (run_context(&o, &env, o.ctx[i], &res[i], table)) rc = hy_cli_die("sweep");
-    /* Spearman of predicted vs measured loss, per context and pooled */
-    double pred[512], meas[512];
-    int np = 0;
-    for (int i = 0; i < n_res && !rc && res[i]; i++) {
-        int32_t n_used = 0;
-        const double rho = hy_eval_spearman(res[i], &n_used);
-        fprintf(table, "\nctx %lld: Spearman(predicted loss, measured loss) = %.3f over %d solver "
-                "plans\n", (long long)res[i]->ctx, rho, n_used);
-        for (int m = 0; m < res[i]->n_methods && np < 512; m++)
-            if (!strcmp(res[i]->methods[m].group, "dp") || !strcmp(res[i]->methods[m].group, "ilp")) {
-                const double p = res[i]->methods[m].pred_loss, q = hy_eval_measured_loss(res[i], m);
-                if (isfinite(p) && isfinite(q)) pred[np] = p, meas[np++] = q;
-            }
-    }
-    if (!rc) {
-        fprintf(table, "pooled: Spearman = %.3f over %d plans\n", hy_spearman(pred, meas, np), np);
-        fprintf(table, "sweep wall time: %.1f s\n", hy_now() - t0);
-    }
-    for (int t = 0; t <= o.eo.n_tasks && !rc && n_res; t++) {
-        /* one picture per task, and one of agree's KL (the finer measure) when agree ran */
-        const char *task = t < o.eo.n_tasks ? o.eo.tasks[t] : "kl";
-        int has_agree = 0;
-        for (int i = 0; i < o.eo.n_tasks; i++)
-            has_agree |= !strcmp(o.eo.tasks[i], "agree");
-        if (t == o.eo.n_tasks && !has_agree) break;
-        char path[1200], title[256];
-        snprintf(path, sizeof path, "%s/sweep-%s.svg", o.out, task);
-        snprintf(title, sizeof title, "%s: %s vs predicted attention cost", task,
-                 t < o.eo.n_tasks ? "accuracy" : "KL(dense || method)");
-        if (hy_eval_write_svg((const hy_eval_result *const *)res, n_res, task, title, path))
-            rc = hy_cli_die("sweep: svg");
-    }
+    if (!rc) rc = summarise(res, n_res, o.out, table);
+    if (!rc) fprintf(table, "sweep wall time: %.1f s\n", hy_now() - t0);
     fclose(table);
     if (!rc) {
         /* the table file is the summary; echo it */

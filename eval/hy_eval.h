@@ -105,6 +105,10 @@ double hy_eval_measured_loss(const hy_eval_result *r, int32_t method);
  * or ilp (n_used set to how many); NaN when fewer than 3. */
 double hy_eval_spearman(const hy_eval_result *r, int32_t *n_used);
 
+/* report_read.c: a result back from report JSON (plans not restored, generated outputs not
+ * read); errors name the file and the field. */
+hy_status hy_eval_read_json(const char *path, hy_eval_result **out);
+
 /* The sweep picture: one panel per result (context), x = predicted attention cost (fraction
  * of dense), y = the task's value (agree: top-1 agreement; "kl": agree's mean KL(dense ||
  * method); ppl: ratio to dense; tasks: score)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/eval: hylra eval and hylra sweep from the command line on the real model at small
 # sizes: a run with a policy writes the table and JSON; a tiny sweep over a synthetic profile
-# of SmolLM2's shape writes its table, JSON, SVG and plans; the errors a user sees (bad
+# of SmolLM2's shape writes its table, JSON, SVG and plans, and --replot redraws them; the errors a user sees (bad
 # option values exit 2, a bad policy spec or a missing plan file exit 1 naming it).
 # Args: HYLRA BENCH_SOLVER. Prints PASS/FAIL per case like the C harness.
 set -u
@@ -24,6 +24,8 @@ check eval_missing_plan_names_file sh -c "out=\$('$hylra' eval --ctx 256 --plan 
 check eval_ctx_above_model_exit_1 sh -c "out=\$('$hylra' eval --ctx 9000 -q 2>&1); test \$? -eq 1 && echo \"\$out\" | grep -q '8192'"
 "$bench" write "$dir/p.h5" 30 3 1 >/dev/null || { echo "FAIL write synthetic profile"; exit 1; }
 check sweep_tiny sh -c "'$hylra' sweep '$dir/p.h5' -o '$dir/sw' --ctx 512 --budgets 0.5 --docs 1 --tf 4 --task agree --ilp-time 2 --policies window:0 -q >/dev/null && grep -q 'Spearman' '$dir/sw/table.txt' && grep -q '<svg' '$dir/sw/sweep-agree.svg' && grep -q 'KL(dense' '$dir/sw/sweep-kl.svg' && test -s '$dir/sw/ctx512.json' && ls '$dir/sw/plans' | grep -q 'ilp'"
+check sweep_replot_redraws sh -c "rm '$dir/sw/sweep-kl.svg' && '$hylra' sweep --replot '$dir/sw' | grep -q 'pooled: Spearman' && grep -q 'KL(dense' '$dir/sw/sweep-kl.svg'"
+check sweep_replot_empty_dir_exit_1 sh -c "mkdir -p '$dir/empty' && '$hylra' sweep --replot '$dir/empty'; test \$? -eq 1"
 check sweep_bad_budget_exit_2 sh -c "'$hylra' sweep '$dir/p.h5' -o '$dir/x' --budgets 1.5; test \$? -eq 2"
 check sweep_bad_policy_exit_2 sh -c "'$hylra' sweep '$dir/p.h5' -o '$dir/x' --policies quest:16; test \$? -eq 2"
 check sweep_needs_output_exit_2 sh -c "'$hylra' sweep '$dir/p.h5'; test \$? -eq 2"

@@ -196,6 +196,39 @@ static double real_at(json_t *root, const char *path) {
     return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
+HY_TEST(json_reads_back_to_the_same_cells) {
+    hy_eval_result *r = build(4096), *back = NULL;
+    const char *path = temp_path("json");
+    HY_OK_OR_FAIL(hy_eval_write_json(r, path));
+    HY_OK_OR_FAIL(hy_eval_read_json(path, &back));
+    HY_CHECK_EQ_INT(back->ctx, 4096);
+    HY_CHECK_EQ_INT(back->n_methods, r->n_methods);
+    HY_CHECK_EQ_INT(back->n_tasks, r->n_tasks);
+    for (int32_t t = 0; t < r->n_tasks; t++)
+        for (int32_t m = 0; m < r->n_methods; m++) {
+            hy_eval_cell a, b;
+            HY_OK_OR_FAIL(hy_eval_cell_get(r, t, m, &a));
+            HY_OK_OR_FAIL(hy_eval_cell_get(back, t, m, &b));
+            HY_CHECK_NEAR(a.value.mean, b.value.mean, 1e-9);
+            HY_CHECK_NEAR(a.delta.lo, b.delta.lo, 1e-9);
+            HY_CHECK_NEAR(a.kl.mean, b.kl.mean, 1e-9);
+        }
+    for (int32_t m = 0; m < r->n_methods; m++) {
+        HY_CHECK(!strcmp(back->methods[m].name, r->methods[m].name));
+        HY_CHECK_NEAR(hy_eval_measured_loss(back, m), hy_eval_measured_loss(r, m), 1e-9);
+    }
+    hy_eval_result_free(back);
+    /* a damaged file is refused naming the field */
+    FILE *f = fopen(path, "w");
+    fputs("{\"format\": \"hylra-eval\", \"version\": 1, \"options\": {\"ctx\": 8}, "
+          "\"methods\": [{\"name\": \"dense\"}], \"tasks\": [{}]}", f);
+    fclose(f);
+    HY_CHECK(hy_eval_read_json(path, &back) == HY_EFORMAT);
+    HY_CHECK(strstr(hy_last_error(), "methods[0].group") != NULL);
+    remove(path);
+    destroy(r);
+}
+
 HY_TEST(json_parses_back_with_fields) {
     hy_eval_result *r = build(4096);
     const char *path = temp_path("json");
