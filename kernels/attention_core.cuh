@@ -1,29 +1,37 @@
 /* The split-KV decode attention core shared by attention_decode.cu and attention_sparse.cu.
  * A block owns one unit (sequence, KV head) and one chunk of its token list (all tokens for
  * a dense unit, the gathered set for a sparse one) and serves the whole GQA group, so each
- * K/V row is read once per step. Each lane copies its 16-byte pieces of K and V rows into a
- * private 4-stage shared-memory ring with cp.async (so ~3 stages of loads stay in flight
- * while it computes, without holding registers), keeps an online softmax per token-lane,
- * merges lanes by shuffles and warps through shared memory; the last block of a unit to
- * finish (atomic ticket) merges the splits in parallel: no second launch.
+ * K/V row is read once per step. Each warp streams its own 16-token tiles of K and V into a
+ * private 3-stage shared-memory ring with cp.async (no block barriers in the loop) and runs
+ * both products on the tensor cores (mma.sync m16n8k16): the group's heads are rows 0..7
+ * of the A operand and rows 8..15 carry the low halves of q and p (x = hi + lo, both 16-bit),
+ * so q.k and p.v keep ~16 mantissa bits at no extra MMA cost. The previous SIMT core spent
+ * ~130 warp instructions per token (16 lanes per row each redoing the softmax); this one
+ * spends ~12, which is what a decode step needs to stream at the copy rate. The last block
+ * of a unit to finish (atomic ticket) merges the splits in parallel: no second launch.
  * Bound: bytes of K and V read; everything else is small. */
 #ifndef HY_KERNELS_ATTENTION_CORE_CUH
 #define HY_KERNELS_ATTENTION_CORE_CUH
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
-#include <cuda_pipeline.h>
 #include <math.h>
 #include <stdint.h>
 
 #include "attention_decode.h"
 #include "cuda_check.h"
 
-#define HY_ATTN_WARPS 8
-#define HY_ATTN_UNROLL 2
-#define HY_ATTN_STAGES 4
+#define HY_ATTN_WARPS 4
+#define HY_ATTN_TILE 16 /* tokens per warp step: the k extent of one p.v MMA */
+#define HY_ATTN_STAGES 3
+#define HY_ATTN_ROWS 8 /* group rows of an MMA: G <= 8 */
 #define HY_ATTN_MAX_SPLITS 128
-/* dynamic shared memory of the cp.async ring: [stage][u][k|v][thread] 16-byte slots */
-#define HY_ATTN_RING_BYTES (HY_ATTN_STAGES * HY_ATTN_UNROLL * 2 * HY_ATTN_WARPS * 32 * 16)
+#define HY_ATTN_MERGE_PARTS 8
+#ifndef HY_ATTN_MERGE_DEPTH
+#define HY_ATTN_MERGE_DEPTH 32
+#endif
+/* dynamic shared memory: [warp][stage][k|v][TILE][D] 16-bit elements; after the loop the
+ * same bytes hold the warp and split merges' scratch */
+#define HY_ATTN_RING_BYTES(D) (HY_ATTN_WARPS * HY_ATTN_STAGES * 2 * HY_ATTN_TILE * (D) * 2)
 
 struct hy_cuda_attn_ws {
     hy_attn_shape shape;
@@ -61,43 +69,87 @@ struct hy_core_args {
     unsigned *tickets;
 };
 
-__device__ __forceinline__ void hy_load8(const __nv_bfloat16 *p, float f[8], uint4 u) {
-    const uint32_t w[4] = {u.x, u.y, u.z, u.w};
-#pragma unroll
-    for (int i = 0; i < 4; i++) {
-        f[2 * i] = __uint_as_float(w[i] << 16);
-        f[2 * i + 1] = __uint_as_float(w[i] & 0xffff0000u);
+/* The 16-bit type's conversions and its MMA. */
+template <typename T> struct hy_mma;
+template <> struct hy_mma<__nv_bfloat16> {
+    static __device__ __forceinline__ float round(float x) {
+        return __bfloat162float(__float2bfloat16_rn(x));
     }
+    static __device__ __forceinline__ uint32_t pack(float lo, float hi) {
+        __nv_bfloat162 h = __floats2bfloat162_rn(lo, hi);
+        return *reinterpret_cast<uint32_t *>(&h);
+    }
+    static __device__ __forceinline__ void mma(float c[4], const uint32_t a[4], uint32_t b0,
+                                               uint32_t b1) {
+        asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
+                     "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+                     : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+    }
+};
+template <> struct hy_mma<__half> {
+    static __device__ __forceinline__ float round(float x) {
+        return __half2float(__float2half_rn(x));
+    }
+    static __device__ __forceinline__ uint32_t pack(float lo, float hi) {
+        __half2 h = __floats2half2_rn(lo, hi);
+        return *reinterpret_cast<uint32_t *>(&h);
+    }
+    static __device__ __forceinline__ void mma(float c[4], const uint32_t a[4], uint32_t b0,
+                                               uint32_t b1) {
+        asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 "
+                     "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+                     : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+    }
+};
+
+__device__ __forceinline__ void hy_ldsm_x4(uint32_t r[4], uint32_t addr) {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(addr));
 }
-__device__ __forceinline__ void hy_load8(const __half *p, float f[8], uint4 u) {
-    const uint32_t w[4] = {u.x, u.y, u.z, u.w};
-#pragma unroll
-    for (int i = 0; i < 4; i++) {
-        __half2 h2 = *reinterpret_cast<const __half2 *>(&w[i]);
-        float2 f2 = __half22float2(h2);
-        f[2 * i] = f2.x;
-        f[2 * i + 1] = f2.y;
-    }
+__device__ __forceinline__ void hy_ldsm_x4_trans(uint32_t r[4], uint32_t addr) {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(addr));
+}
+/* 16-byte copy to shared memory; src_bytes 0 writes zeros without reading (a row past the
+ * end must be zero, not stale: p = 0 times a NaN left in the ring would poison the sum) */
+__device__ __forceinline__ void hy_cp16(uint32_t dst, const void *src, int src_bytes) {
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src),
+                 "r"(src_bytes));
+}
+__device__ __forceinline__ void hy_cp_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+template <int N> __device__ __forceinline__ void hy_cp_wait() {
+    asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
 }
 
-/* T: KV element type; D: head dim; GM: register capacity for the group (G <= GM). */
-template <typename T, int D, int GM, int MODE>
+/* T: KV element type; D: head dim. Rows of the ring are 2*D bytes; 16-byte chunk c of row r
+ * sits at chunk c ^ (r & 7), so the 8 rows an ldmatrix reads fall in 8 different bank
+ * groups. */
+template <typename T, int D, int MODE>
 __global__ void __launch_bounds__(HY_ATTN_WARPS * 32) hy_attn_core_kernel(const hy_core_args a) {
-    constexpr int LPT = D / 8;    /* lanes per token row (16 bytes each) */
-    constexpr int TPW = 32 / LPT; /* token-lanes per warp */
-    constexpr int TL = HY_ATTN_WARPS * TPW;
-    constexpr int U = HY_ATTN_UNROLL;
-    __shared__ float sm_acc[HY_ATTN_WARPS][GM][D];
-    __shared__ float sm_m[HY_ATTN_WARPS][GM], sm_l[HY_ATTN_WARPS][GM];
-    __shared__ float sm_w[GM][HY_ATTN_MAX_SPLITS];
-    __shared__ float sm_L[GM];
+    using M = hy_mma<T>;
+    constexpr int NW = HY_ATTN_WARPS, TILE = HY_ATTN_TILE, S = HY_ATTN_STAGES;
+    constexpr int ROW = 2 * D;         /* bytes per K/V row */
+    constexpr int CPR = D / 8;         /* 16-byte chunks per row */
+    constexpr int RPI = 32 / CPR;      /* rows one warp-wide copy covers */
+    constexpr int TILE_B = TILE * ROW; /* bytes of one K (or V) tile */
+    constexpr int KS = D / 16;         /* k-slices of q.k */
+    constexpr int GR = HY_ATTN_ROWS;
+    __shared__ float sm_m[NW][GR], sm_l[NW][GR];
+    __shared__ float sm_w[GR][HY_ATTN_MAX_SPLITS];
+    __shared__ float sm_L[GR];
+    __shared__ int32_t sm_tok[NW][S][TILE];
     __shared__ int sm_last;
+    extern __shared__ __align__(128) unsigned char hy_ring[];
 
     const int split = blockIdx.x, unit = blockIdx.y;
     const int b = unit / a.n_kv, g = unit - b * a.n_kv;
     const int G = a.G;
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
-    const int sub = lane % LPT, tl = warp * TPW + lane / LPT;
+    const int qr = lane >> 2, qc = lane & 3; /* MMA fragment row (head) and column pair */
     const int64_t len = a.lens[b];
     const bool indexed = MODE == HY_CORE_INDEXED && ((a.sparse_mask >> g) & 1ull);
     int64_t n_iter = len;
@@ -117,150 +169,166 @@ __global__ void __launch_bounds__(HY_ATTN_WARPS * 32) hy_attn_core_kernel(const 
 
     /* Position p of this unit's token list -> token index, or -1 (past the end, or an
      * index outside the sequence: skipped, never read). */
-    auto token_at = [&](int64_t p) -> int64_t {
+    auto token_at = [&](int64_t p) -> int32_t {
+        if (!indexed) return p < end ? (int32_t)p : -1;
+        /* the index load depends only on the arguments, so it is in flight together with
+         * those of lens and count instead of after them (a dependent load off the chain;
+         * the gain measured within the run-to-run spread, docs/kernels.md) */
+        const int64_t pg = p / a.page;
+        const int32_t raw = pg < a.idx_stride && p < start + a.chunk ? __ldg(ix + pg) : -1;
         if (p >= end) return -1;
-        if (!indexed) return p;
-        const int64_t e = a.page == 1 ? ix[p] : (int64_t)ix[p / a.page] * a.page + p % a.page;
-        return (e >= 0 && e < len) ? e : -1;
+        const int64_t e = a.page == 1 ? raw : (int64_t)raw * a.page + p % a.page;
+        return (e >= 0 && e < len) ? (int32_t)e : -1;
     };
-    extern __shared__ uint4 ring[];
-    const int NT = HY_ATTN_WARPS * 32;
-    auto slot = [&](int stage, int u, int kv) -> uint4 * {
-        return ring + ((stage * U + u) * 2 + kv) * NT + tid;
-    };
-    /* each thread fills and reads only its own slots: cp.async waits, no block barriers */
-    auto issue = [&](int64_t p0, int stage) {
+    const uint32_t ring0 =
+        (uint32_t)__cvta_generic_to_shared(hy_ring) + (uint32_t)(warp * S * 2 * TILE_B);
+    auto kaddr = [&](int stage) -> uint32_t { return ring0 + (uint32_t)(stage * 2 * TILE_B); };
+    /* this lane's token of the tile at list position p0 (lanes < TILE), or -1 */
+    auto tile_token = [&](int64_t p0) -> int32_t { return lane < TILE ? token_at(p0 + lane) : -1; };
+    /* copies a tile whose tokens the lanes < TILE hold into a stage */
+    auto issue = [&](int32_t mine, int stage) {
+        if (lane < TILE) sm_tok[warp][stage][lane] = mine;
+        if (__any_sync(0xffffffffu, mine >= 0)) {
+            const uint32_t kd = kaddr(stage), vd = kd + TILE_B;
+            const int cc = lane % CPR;
 #pragma unroll
-        for (int u = 0; u < U; u++) {
-            const int64_t t = token_at(p0 + tl + (int64_t)u * TL);
-            if (t >= 0) {
-                __pipeline_memcpy_async(slot(stage, u, 0),
-                                        reinterpret_cast<const uint4 *>(kb + t * D) + sub, 16);
-                __pipeline_memcpy_async(slot(stage, u, 1),
-                                        reinterpret_cast<const uint4 *>(vb + t * D) + sub, 16);
+            for (int j = 0; j < TILE / RPI; j++) {
+                const int r = lane / CPR + RPI * j;
+                const int32_t t = __shfl_sync(0xffffffffu, mine, r);
+                const uint32_t off = (uint32_t)(r * ROW + ((cc ^ (r & 7)) << 4));
+                const int64_t e = t >= 0 ? (int64_t)t * D + cc * 8 : 0;
+                hy_cp16(kd + off, kb + e, t >= 0 ? 16 : 0);
+                hy_cp16(vd + off, vb + e, t >= 0 ? 16 : 0);
             }
         }
-        __pipeline_commit();
+        hy_cp_commit();
     };
-    const int64_t step = (int64_t)TL * U;
+    const int64_t step = (int64_t)NW * TILE;
     const int64_t n_steps = end > start ? (end - start + step - 1) / step : 0;
+    auto tile_p0 = [&](int64_t it) { return start + (it * NW + warp) * TILE; };
+    /* the first S tiles' tokens are looked up together, so their index loads overlap;
+     * later ones one iteration ahead of their copies, off the critical path */
+    int32_t first[S];
 #pragma unroll
-    for (int st = 0; st < HY_ATTN_STAGES - 1; st++)
-        issue(start + st * step, st);
-    /* q after the first K/V copies are on their way: its load latency hides under theirs
-     * instead of adding to the chain every block starts with */
-    float qf[GM][8], acc[GM][8], m[GM], l[GM];
+    for (int st = 0; st < S; st++)
+        first[st] = tile_token(tile_p0(st));
 #pragma unroll
-    for (int h = 0; h < GM; h++) {
-        m[h] = -INFINITY;
-        l[h] = 0.f;
+    for (int st = 0; st < S - 1; st++)
+        issue(first[st], st);
+    int32_t next = first[S - 1];
+
+    /* q as A fragments, hi in rows 0..7 and lo in rows 8..15, pre-scaled into log2 units;
+     * loaded after the first copies so its latency hides under theirs */
+    uint32_t qa[KS][4];
 #pragma unroll
-        for (int i = 0; i < 8; i++) {
-            acc[h][i] = 0.f;
-            qf[h][i] = h < G ? __ldg(a.q + (int64_t)(head0 + h) * D + sub * 8 + i) * a.qscale : 0.f;
+    for (int ks = 0; ks < KS; ks++) {
+        float x[4] = {0.f, 0.f, 0.f, 0.f};
+        if (qr < G) {
+            const float *qp = a.q + (int64_t)(head0 + qr) * D + ks * 16 + 2 * qc;
+            const float2 x0 = __ldg(reinterpret_cast<const float2 *>(qp));
+            const float2 x1 = __ldg(reinterpret_cast<const float2 *>(qp + 8));
+            x[0] = x0.x * a.qscale, x[1] = x0.y * a.qscale;
+            x[2] = x1.x * a.qscale, x[3] = x1.y * a.qscale;
         }
+        float h[4], l[4];
+#pragma unroll
+        for (int i = 0; i < 4; i++)
+            h[i] = M::round(x[i]), l[i] = x[i] - h[i];
+        qa[ks][0] = M::pack(h[0], h[1]);
+        qa[ks][1] = M::pack(l[0], l[1]);
+        qa[ks][2] = M::pack(h[2], h[3]);
+        qa[ks][3] = M::pack(l[2], l[3]);
     }
-    /* the trip count is the same for every lane: the shuffles below need whole warps */
+    float o[D / 8][4];
+#pragma unroll
+    for (int j = 0; j < D / 8; j++)
+        o[j][0] = o[j][1] = o[j][2] = o[j][3] = 0.f;
+    float m = -INFINITY, l = 0.f; /* this thread's row (head qr); m agrees across the quad */
+
+    /* ldmatrix row addresses: lane feeds row (lane & 7) of matrix lane >> 3 */
+    const int krow = ((lane >> 4) << 3) + (lane & 7), khalf = (lane >> 3) & 1;
+    const int vrow = (((lane >> 3) & 1) << 3) + (lane & 7), vhalf = lane >> 4;
+
+    /* the trip count is the same for every lane of a warp: MMAs and shuffles need it */
     for (int64_t it = 0; it < n_steps; it++) {
-        issue(start + (it + HY_ATTN_STAGES - 1) * step,
-              (int)((it + HY_ATTN_STAGES - 1) % HY_ATTN_STAGES));
-        __pipeline_wait_prior(HY_ATTN_STAGES - 1);
-        const int stage = (int)(it % HY_ATTN_STAGES);
-        const int64_t p0 = start + it * step;
-        /* scores of the U tokens first (every lane takes part in the shuffles), then one
-         * softmax rescale for the group: fewer exp2 and multiplies per token */
-        float sc[U][GM], vf[U][8];
-        int64_t tk[U];
+        __syncwarp(); /* every lane is done reading the stage the next copy overwrites */
+        issue(next, (int)((it + S - 1) % S));
+        next = tile_token(tile_p0(it + S));
+        hy_cp_wait<S - 1>();
+        __syncwarp(); /* the other lanes' copies are visible */
+        const int stage = (int)(it % S);
+        const int32_t *tk = sm_tok[warp][stage];
+        if (!__any_sync(0xffffffffu, lane < TILE && tk[lane] >= 0)) continue;
+        const uint32_t kd = kaddr(stage), vd = kd + TILE_B;
+        float s0[4] = {0.f, 0.f, 0.f, 0.f}, s1[4] = {0.f, 0.f, 0.f, 0.f};
 #pragma unroll
-        for (int u = 0; u < U; u++) {
-            const int64_t t = token_at(p0 + tl + (int64_t)u * TL);
-            tk[u] = t;
-            float kf[8];
-            const uint4 kr = t >= 0 ? *slot(stage, u, 0) : make_uint4(0, 0, 0, 0);
-            const uint4 vr = t >= 0 ? *slot(stage, u, 1) : make_uint4(0, 0, 0, 0);
-            hy_load8(kb, kf, kr);
-            hy_load8(vb, vf[u], vr);
-#pragma unroll
-            for (int h = 0; h < GM; h++) {
-                float d0 = 0.f;
-#pragma unroll
-                for (int i = 0; i < 8; i++)
-                    d0 = fmaf(qf[h][i], kf[i], d0);
-#pragma unroll
-                for (int o = LPT / 2; o > 0; o >>= 1)
-                    d0 += __shfl_xor_sync(0xffffffffu, d0, o, LPT);
-                sc[u][h] = t >= 0 ? d0 : -INFINITY;
-            }
-            if (MODE == HY_CORE_DENSE_SCORES && sub < G && t >= 0) {
-                /* the butterfly left every lane the full sums: lane sub stores head sub,
-                 * one store per lane instead of G in a row from lane 0 */
-                float mine = sc[u][0];
-#pragma unroll
-                for (int h = 1; h < GM; h++)
-                    mine = sub == h ? sc[u][h] : mine;
-                a.logits[(int64_t)(head0 + sub) * a.max_tokens + t] = mine;
-            }
+        for (int ks = 0; ks < KS; ks++) {
+            uint32_t bk[4];
+            const int ch = 2 * ks + khalf;
+            hy_ldsm_x4(bk, kd + (uint32_t)(krow * ROW + ((ch ^ (krow & 7)) << 4)));
+            M::mma(s0, qa[ks], bk[0], bk[1]);
+            M::mma(s1, qa[ks], bk[2], bk[3]);
         }
-        bool any = false;
+        /* this thread's scores: head qr, tokens 2qc, 2qc+1, 8+2qc, 9+2qc of the tile */
+        const int32_t t0 = tk[2 * qc], t1 = tk[2 * qc + 1], t2 = tk[8 + 2 * qc],
+                      t3 = tk[9 + 2 * qc];
+        float x[4] = {s0[0] + s0[2], s0[1] + s0[3], s1[0] + s1[2], s1[1] + s1[3]};
+        x[0] = t0 >= 0 ? x[0] : -INFINITY;
+        x[1] = t1 >= 0 ? x[1] : -INFINITY;
+        x[2] = t2 >= 0 ? x[2] : -INFINITY;
+        x[3] = t3 >= 0 ? x[3] : -INFINITY;
+        if (MODE == HY_CORE_DENSE_SCORES && qr < G) {
+            float *lg = a.logits + (int64_t)(head0 + qr) * a.max_tokens;
+            if (t0 >= 0) lg[t0] = x[0];
+            if (t1 >= 0) lg[t1] = x[1];
+            if (t2 >= 0) lg[t2] = x[2];
+            if (t3 >= 0) lg[t3] = x[3];
+        }
+        float mx = fmaxf(fmaxf(x[0], x[1]), fmaxf(x[2], x[3]));
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+        /* finite: the tile has a valid token, and rows past G score 0 there */
+        if (__any_sync(0xffffffffu, mx > m)) {
+            const float mn = fmaxf(m, mx);
+            const float corr = exp2f(m - mn); /* 0 on the first tile */
+            m = mn;
+            l *= corr;
 #pragma unroll
-        for (int u = 0; u < U; u++)
-            any |= tk[u] >= 0;
-        if (!any) continue; /* no shuffles below: divergence is fine */
+            for (int j = 0; j < D / 8; j++)
+                o[j][0] *= corr, o[j][1] *= corr, o[j][2] *= corr, o[j][3] *= corr;
+        }
+        float p[4], ph[4];
 #pragma unroll
-        for (int h = 0; h < GM; h++) {
-            if (h >= G) continue;
-            float mx = sc[0][h];
+        for (int i = 0; i < 4; i++) {
+            p[i] = exp2f(x[i] - m);
+            ph[i] = M::round(p[i]);
+        }
+        l += (p[0] + p[1]) + (p[2] + p[3]);
+        const uint32_t pa[4] = {M::pack(ph[0], ph[1]), M::pack(p[0] - ph[0], p[1] - ph[1]),
+                                M::pack(ph[2], ph[3]), M::pack(p[2] - ph[2], p[3] - ph[3])};
 #pragma unroll
-            for (int u = 1; u < U; u++)
-                mx = fmaxf(mx, sc[u][h]);
-            const float mn = fmaxf(m[h], mx); /* finite: one token at least is valid */
-            const float corr = exp2f(m[h] - mn);
-            float pr[U], psum = 0.f;
-#pragma unroll
-            for (int u = 0; u < U; u++)
-                psum += (pr[u] = exp2f(sc[u][h] - mn));
-            m[h] = mn;
-            l[h] = l[h] * corr + psum;
-#pragma unroll
-            for (int i = 0; i < 8; i++) {
-                float x = acc[h][i] * corr;
-#pragma unroll
-                for (int u = 0; u < U; u++)
-                    x = fmaf(pr[u], vf[u][i], x);
-                acc[h][i] = x;
-            }
+        for (int jn = 0; jn < D / 16; jn++) {
+            uint32_t bv[4];
+            const int ch = 2 * jn + vhalf;
+            hy_ldsm_x4_trans(bv, vd + (uint32_t)(vrow * ROW + ((ch ^ (vrow & 7)) << 4)));
+            M::mma(o[2 * jn], pa, bv[0], bv[1]);
+            M::mma(o[2 * jn + 1], pa, bv[2], bv[3]);
         }
     }
-    __pipeline_wait_prior(0);
-    /* merge the token-lanes of a warp (lanes sub, sub+LPT, ...) */
+    hy_cp_wait<0>();
+    l += __shfl_xor_sync(0xffffffffu, l, 1);
+    l += __shfl_xor_sync(0xffffffffu, l, 2);
+    __syncthreads(); /* every warp is done with its ring: the bytes become merge scratch */
+    float *sm_acc = reinterpret_cast<float *>(hy_ring); /* [NW][GR][D] */
+    if (qr < G) {
 #pragma unroll
-    for (int o = LPT; o < 32; o <<= 1) {
-#pragma unroll
-        for (int h = 0; h < GM; h++) {
-            const float mo = __shfl_xor_sync(0xffffffffu, m[h], o);
-            const float lo = __shfl_xor_sync(0xffffffffu, l[h], o);
-            const float mn = fmaxf(m[h], mo);
-            const float c0 = mn == -INFINITY ? 0.f : exp2f(m[h] - mn);
-            const float c1 = mn == -INFINITY ? 0.f : exp2f(mo - mn);
-            l[h] = l[h] * c0 + lo * c1;
-#pragma unroll
-            for (int i = 0; i < 8; i++) {
-                const float ao = __shfl_xor_sync(0xffffffffu, acc[h][i], o);
-                acc[h][i] = acc[h][i] * c0 + ao * c1;
-            }
-            m[h] = mn;
+        for (int j = 0; j < D / 8; j++) {
+            float2 v2 = make_float2(o[j][0] + o[j][2], o[j][1] + o[j][3]);
+            *reinterpret_cast<float2 *>(&sm_acc[(warp * GR + qr) * D + 8 * j + 2 * qc]) = v2;
         }
-    }
-    if (lane < LPT) {
-#pragma unroll
-        for (int h = 0; h < GM; h++) {
-#pragma unroll
-            for (int i = 0; i < 8; i++)
-                sm_acc[warp][h][sub * 8 + i] = acc[h][i];
-            if (lane == 0) {
-                sm_m[warp][h] = m[h];
-                sm_l[warp][h] = l[h];
-            }
+        if (qc == 0) {
+            sm_m[warp][qr] = m;
+            sm_l[warp][qr] = l;
         }
     }
     __syncthreads();
@@ -268,43 +336,50 @@ __global__ void __launch_bounds__(HY_ATTN_WARPS * 32) hy_attn_core_kernel(const 
     const int64_t pbase = (int64_t)head0; /* split partial rows are per head */
     for (int e = tid; e < G * D; e += blockDim.x) {
         const int h = e / D, dim = e - h * D;
-        float M = -INFINITY;
-        for (int w = 0; w < HY_ATTN_WARPS; w++)
-            M = fmaxf(M, sm_m[w][h]);
+        float Mx = -INFINITY;
+        for (int w = 0; w < NW; w++)
+            Mx = fmaxf(Mx, sm_m[w][h]);
         float L = 0.f, A = 0.f;
-        for (int w = 0; w < HY_ATTN_WARPS; w++) {
-            const float c = M == -INFINITY ? 0.f : exp2f(sm_m[w][h] - M);
+        for (int w = 0; w < NW; w++) {
+            const float c = Mx == -INFINITY ? 0.f : exp2f(sm_m[w][h] - Mx);
             L += sm_l[w][h] * c;
-            A += sm_acc[w][h][dim] * c;
+            A += sm_acc[(w * GR + h) * D + dim] * c;
         }
         if (a.nsplit == 1) {
             a.out[(pbase + h) * D + dim] = L > 0.f ? A / L : 0.f;
             if (MODE == HY_CORE_DENSE_SCORES && dim == 0) {
-                a.final_ml[(pbase + h) * 2] = M;
+                a.final_ml[(pbase + h) * 2] = Mx;
                 a.final_ml[(pbase + h) * 2 + 1] = L;
             }
         } else {
             a.part_acc[((pbase + h) * HY_ATTN_MAX_SPLITS + split) * D + dim] = A;
             if (dim == 0) {
-                a.part_ml[((pbase + h) * HY_ATTN_MAX_SPLITS + split) * 2] = M;
+                a.part_ml[((pbase + h) * HY_ATTN_MAX_SPLITS + split) * 2] = Mx;
                 a.part_ml[((pbase + h) * HY_ATTN_MAX_SPLITS + split) * 2 + 1] = L;
             }
         }
     }
     if (a.nsplit == 1) return;
-    /* the last block of this unit to arrive merges the splits */
-    __threadfence();
+    /* the last block of this unit to arrive merges the splits. The barrier orders the
+     * block's partial stores before thread 0's acq_rel ticket (release is cumulative), and
+     * the winner's acquire plus the barrier order its reads after every other block's
+     * stores: one gpu-scope fence per block instead of one per thread. */
     __syncthreads();
-    if (tid == 0) sm_last = atomicAdd(&a.tickets[unit], 1u) == (unsigned)(a.nsplit - 1);
+    if (tid == 0) {
+        unsigned old;
+        asm volatile("atom.acq_rel.gpu.global.add.u32 %0, [%1], 1;\n"
+                     : "=r"(old)
+                     : "l"(a.tickets + unit)
+                     : "memory");
+        sm_last = old == (unsigned)(a.nsplit - 1);
+    }
     __syncthreads();
     if (!sm_last) return;
-    __threadfence();
     /* warp h weighs head h's splits: lanes over splits, max and sum by shuffles (a serial
      * loop over 32+ splits in one thread cost ~1.5 us of the fixed part) */
-    if (warp < G) {
-        const int h = warp;
+    for (int h = warp; h < G; h += NW) {
         constexpr int SPL = (HY_ATTN_MAX_SPLITS + 31) / 32;
-        float mv[SPL], lv[SPL], M = -INFINITY;
+        float mv[SPL], lv[SPL], Mx = -INFINITY;
 #pragma unroll
         for (int j = 0; j < SPL; j++) {
             const int sp = lane + 32 * j;
@@ -313,26 +388,26 @@ __global__ void __launch_bounds__(HY_ATTN_WARPS * 32) hy_attn_core_kernel(const 
                 ml = __ldcg(reinterpret_cast<const float2 *>(
                     &a.part_ml[((pbase + h) * HY_ATTN_MAX_SPLITS + sp) * 2]));
             mv[j] = ml.x, lv[j] = ml.y;
-            M = fmaxf(M, ml.x);
+            Mx = fmaxf(Mx, ml.x);
         }
 #pragma unroll
-        for (int o = 16; o > 0; o >>= 1)
-            M = fmaxf(M, __shfl_xor_sync(0xffffffffu, M, o));
+        for (int o2 = 16; o2 > 0; o2 >>= 1)
+            Mx = fmaxf(Mx, __shfl_xor_sync(0xffffffffu, Mx, o2));
         float L = 0.f;
 #pragma unroll
         for (int j = 0; j < SPL; j++) {
             const int sp = lane + 32 * j;
-            const float c = M == -INFINITY ? 0.f : exp2f(mv[j] - M);
+            const float c = Mx == -INFINITY ? 0.f : exp2f(mv[j] - Mx);
             L = fmaf(c, lv[j], L);
             if (sp < a.nsplit) sm_w[h][sp] = c;
         }
 #pragma unroll
-        for (int o = 16; o > 0; o >>= 1)
-            L += __shfl_xor_sync(0xffffffffu, L, o);
+        for (int o2 = 16; o2 > 0; o2 >>= 1)
+            L += __shfl_xor_sync(0xffffffffu, L, o2);
         if (lane == 0) {
             sm_L[h] = L;
             if (MODE == HY_CORE_DENSE_SCORES) {
-                a.final_ml[(pbase + h) * 2] = M;
+                a.final_ml[(pbase + h) * 2] = Mx;
                 a.final_ml[(pbase + h) * 2 + 1] = L;
             }
         }
@@ -341,41 +416,44 @@ __global__ void __launch_bounds__(HY_ATTN_WARPS * 32) hy_attn_core_kernel(const 
     {
         /* (h, 4 dims) outputs, each summed over the splits by `parts` threads in parallel */
         const int n_out = G * D / 4;
-        const int parts =
-            (int)blockDim.x / n_out < 1 ? 1 : min((int)blockDim.x / n_out, HY_ATTN_WARPS);
-        float *scratch = &sm_acc[0][0][0]; /* [parts][GM * D] */
+        const int parts = (int)blockDim.x / n_out < 1
+                              ? 1
+                              : min((int)blockDim.x / n_out, HY_ATTN_MERGE_PARTS);
+        float *scratch = sm_acc; /* [parts][GR * D], inside the ring's bytes */
         for (int e = tid; e < n_out * parts; e += blockDim.x) {
-            const int o = e % n_out, part = e / n_out;
-            const int h = o / (D / 4), d4 = o - h * (D / 4);
+            const int o2 = e % n_out, part = e / n_out;
+            const int h = o2 / (D / 4), d4 = o2 - h * (D / 4);
             const float4 *pa = reinterpret_cast<const float4 *>(
                                    a.part_acc + (pbase + h) * HY_ATTN_MAX_SPLITS * D) +
                                d4;
             float4 A = make_float4(0.f, 0.f, 0.f, 0.f);
-            /* 8 independent L2 loads in flight per round, not a dependent chain */
-            for (int sp0 = part; sp0 < a.nsplit; sp0 += 8 * parts) {
-                float4 x[8];
+            /* HY_ATTN_MERGE_DEPTH independent L2 loads in flight per round: with 128 threads
+             * a thread sums all of a unit's ~33 splits, and each round is an L2 round trip
+             * on the critical path of every launch */
+            for (int sp0 = part; sp0 < a.nsplit; sp0 += HY_ATTN_MERGE_DEPTH * parts) {
+                float4 xs[HY_ATTN_MERGE_DEPTH];
 #pragma unroll
-                for (int j = 0; j < 8; j++) {
+                for (int j = 0; j < HY_ATTN_MERGE_DEPTH; j++) {
                     const int sp = sp0 + j * parts;
-                    x[j] = sp < a.nsplit ? __ldcg(pa + (int64_t)sp * (D / 4))
-                                         : make_float4(0.f, 0.f, 0.f, 0.f);
+                    xs[j] = sp < a.nsplit ? __ldcg(pa + (int64_t)sp * (D / 4))
+                                          : make_float4(0.f, 0.f, 0.f, 0.f);
                 }
 #pragma unroll
-                for (int j = 0; j < 8; j++) {
+                for (int j = 0; j < HY_ATTN_MERGE_DEPTH; j++) {
                     const int sp = sp0 + j * parts;
                     const float w = sp < a.nsplit ? sm_w[h][sp] : 0.f;
-                    A.x = fmaf(w, x[j].x, A.x), A.y = fmaf(w, x[j].y, A.y);
-                    A.z = fmaf(w, x[j].z, A.z), A.w = fmaf(w, x[j].w, A.w);
+                    A.x = fmaf(w, xs[j].x, A.x), A.y = fmaf(w, xs[j].y, A.y);
+                    A.z = fmaf(w, xs[j].z, A.z), A.w = fmaf(w, xs[j].w, A.w);
                 }
             }
-            reinterpret_cast<float4 *>(scratch + part * GM * D)[o] = A;
+            reinterpret_cast<float4 *>(scratch + part * GR * D)[o2] = A;
         }
         __syncthreads();
         for (int e = tid; e < G * D; e += blockDim.x) {
             const int h = e / D;
             float A = 0.f;
             for (int part = 0; part < parts; part++)
-                A += scratch[part * GM * D + e];
+                A += scratch[part * GR * D + e];
             a.out[(pbase + h) * D + (e - h * D)] = sm_L[h] > 0.f ? A / sm_L[h] : 0.f;
         }
     }
@@ -383,10 +461,10 @@ __global__ void __launch_bounds__(HY_ATTN_WARPS * 32) hy_attn_core_kernel(const 
 }
 
 /* Picks the split count: as many blocks as the chip holds at once (one full wave, from the
- * occupancy of this very kernel), at least one unrolled step of tokens per block. */
-static inline void hy_attn_pick_splits(int slots, int units, int64_t n_iter_max, int d, int *nsplit,
+ * occupancy of this very kernel), at least one block step of tokens per block. */
+static inline void hy_attn_pick_splits(int slots, int units, int64_t n_iter_max, int *nsplit,
                                        int64_t *chunk) {
-    const int64_t step = (int64_t)HY_ATTN_WARPS * (32 / (d / 8)) * HY_ATTN_UNROLL;
+    const int64_t step = (int64_t)HY_ATTN_WARPS * HY_ATTN_TILE;
     int64_t ns = slots / units;
     if (ns > HY_ATTN_MAX_SPLITS) ns = HY_ATTN_MAX_SPLITS;
     if (ns < 1) ns = 1;
@@ -399,66 +477,43 @@ static inline void hy_attn_pick_splits(int slots, int units, int64_t n_iter_max,
     *chunk = c;
 }
 
-template <typename T, int D, int GM, int MODE>
+template <typename T, int D, int MODE>
 static hy_status hy_attn_core_run(hy_core_args a, int units, int64_t n_iter, int sm_count,
                                   cudaStream_t st) {
+    constexpr int ring = HY_ATTN_RING_BYTES(D);
     static int per_sm = 0; /* > 48 KB of dynamic shared memory needs opting in, once */
     if (!per_sm) {
-        HY_CUDA_CHECK(cudaFuncSetAttribute(hy_attn_core_kernel<T, D, GM, MODE>,
-                                           cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                           HY_ATTN_RING_BYTES));
+        HY_CUDA_CHECK(cudaFuncSetAttribute(hy_attn_core_kernel<T, D, MODE>,
+                                           cudaFuncAttributeMaxDynamicSharedMemorySize, ring));
         HY_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(
-            &per_sm, hy_attn_core_kernel<T, D, GM, MODE>, HY_ATTN_WARPS * 32, HY_ATTN_RING_BYTES));
+            &per_sm, hy_attn_core_kernel<T, D, MODE>, HY_ATTN_WARPS * 32, ring));
         if (per_sm < 1)
             return hy_fail(HY_EDEVICE, "attention CUDA: kernel cannot run (occupancy 0)");
     }
-    hy_attn_pick_splits(per_sm * sm_count, units, n_iter, D, &a.nsplit, &a.chunk);
+    hy_attn_pick_splits(per_sm * sm_count, units, n_iter, &a.nsplit, &a.chunk);
     dim3 grid((unsigned)a.nsplit, (unsigned)units), block(HY_ATTN_WARPS * 32);
-    hy_attn_core_kernel<T, D, GM, MODE><<<grid, block, HY_ATTN_RING_BYTES, st>>>(a);
+    hy_attn_core_kernel<T, D, MODE><<<grid, block, ring, st>>>(a);
     HY_CUDA_LAUNCH("hy_attn_core_kernel");
     return HY_OK;
 }
 
-/* Dispatch on KV type, head dim and group size; splits are chosen per kernel. */
+/* Dispatch on KV type and head dim (any group of up to 8 heads fits the MMA rows); splits
+ * are chosen per kernel. */
 template <int MODE>
 static hy_status hy_attn_core_launch(hy_core_args &a, hy_kv_dtype dt, int d, int units,
                                      int64_t n_iter, int sm_count, cudaStream_t st) {
-#define HY_CORE_CASE(T, D, GM)                                                                     \
-    return hy_attn_core_run<T, D, GM, MODE>(a, units, n_iter, sm_count, st)
-    if (a.G > 8) return hy_fail(HY_EUNSUPPORTED, "attention CUDA: GQA group %d > 8", a.G);
-    const bool small = a.G <= 4;
-    if (dt == HY_KV_BF16) {
-        if (d == 128) {
-            if (small)
-                HY_CORE_CASE(__nv_bfloat16, 128, 4);
-            else
-                HY_CORE_CASE(__nv_bfloat16, 128, 8);
-        }
-        if (d == 64) {
-            if (small)
-                HY_CORE_CASE(__nv_bfloat16, 64, 4);
-            else
-                HY_CORE_CASE(__nv_bfloat16, 64, 8);
-        }
-    } else if (dt == HY_KV_F16) {
-        if (d == 128) {
-            if (small)
-                HY_CORE_CASE(__half, 128, 4);
-            else
-                HY_CORE_CASE(__half, 128, 8);
-        }
-        if (d == 64) {
-            if (small)
-                HY_CORE_CASE(__half, 64, 4);
-            else
-                HY_CORE_CASE(__half, 64, 8);
-        }
-    } else {
-        return hy_fail(HY_EUNSUPPORTED, "attention CUDA: KV dtype %d, expected f16 (1) or bf16 (2)",
-                       (int)dt);
-    }
-#undef HY_CORE_CASE
-    return hy_fail(HY_EUNSUPPORTED, "attention CUDA: head_dim %d, expected 64 or 128", d);
+    if (a.G > HY_ATTN_ROWS)
+        return hy_fail(HY_EUNSUPPORTED, "attention CUDA: GQA group %d > %d", a.G, HY_ATTN_ROWS);
+    if (d != 64 && d != 128)
+        return hy_fail(HY_EUNSUPPORTED, "attention CUDA: head_dim %d, expected 64 or 128", d);
+    if (dt == HY_KV_BF16)
+        return d == 128 ? hy_attn_core_run<__nv_bfloat16, 128, MODE>(a, units, n_iter, sm_count, st)
+                        : hy_attn_core_run<__nv_bfloat16, 64, MODE>(a, units, n_iter, sm_count, st);
+    if (dt == HY_KV_F16)
+        return d == 128 ? hy_attn_core_run<__half, 128, MODE>(a, units, n_iter, sm_count, st)
+                        : hy_attn_core_run<__half, 64, MODE>(a, units, n_iter, sm_count, st);
+    return hy_fail(HY_EUNSUPPORTED, "attention CUDA: KV dtype %d, expected f16 (1) or bf16 (2)",
+                   (int)dt);
 }
 
 /* Fills the fields of a that come from the shape and the workspace. */

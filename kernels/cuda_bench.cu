@@ -339,6 +339,19 @@ extern "C" hy_status hy_cuda_bench_kernels(const hy_bench_kernels_opts *o) {
                 }
                 p.cluster = 0;
             }
+            /* probe: top-k of B=1's 8 rows below 64K with the blocks per row forced */
+            if (!s && B == 1 && n < 65536) {
+                p.k = 2048, p.topk_rows = 8;
+                for (int c = 1; c <= 8 && !s; c *= 2) {
+                    char nm[16];
+                    double t = 0;
+                    snprintf(nm, sizeof nm, "topkc%d", c);
+                    p.cluster = c;
+                    if (!(s = bench_time(op_topk, &p, st, &t)))
+                        row(f, nm, 1, n, 2048, t, 4.0 * 8 * n, copy_bw, 0, NULL, NULL);
+                }
+                p.cluster = 0;
+            }
             bp_free(&p);
         }
     }
