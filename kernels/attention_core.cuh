@@ -278,11 +278,22 @@ __global__ void __launch_bounds__(HY_ATTN_WARPS * 32) hy_attn_core_kernel(const 
         x[2] = t2 >= 0 ? x[2] : -INFINITY;
         x[3] = t3 >= 0 ? x[3] : -INFINITY;
         if (MODE == HY_CORE_DENSE_SCORES && qr < G) {
+            /* tokens here are consecutive and t0 is even (chunks are multiples of 64): with
+             * even rows, 8-byte stores, so the 4 lanes of a row fill whole 32-byte sectors
+             * per instruction instead of every other word of them */
             float *lg = a.logits + (int64_t)(head0 + qr) * a.max_tokens;
-            if (t0 >= 0) lg[t0] = x[0];
-            if (t1 >= 0) lg[t1] = x[1];
-            if (t2 >= 0) lg[t2] = x[2];
-            if (t3 >= 0) lg[t3] = x[3];
+            if ((a.max_tokens & 1) == 0 && t1 >= 0)
+                *reinterpret_cast<float2 *>(lg + t0) = make_float2(x[0], x[1]);
+            else {
+                if (t0 >= 0) lg[t0] = x[0];
+                if (t1 >= 0) lg[t1] = x[1];
+            }
+            if ((a.max_tokens & 1) == 0 && t3 >= 0)
+                *reinterpret_cast<float2 *>(lg + t2) = make_float2(x[2], x[3]);
+            else {
+                if (t2 >= 0) lg[t2] = x[2];
+                if (t3 >= 0) lg[t3] = x[3];
+            }
         }
         float mx = fmaxf(fmaxf(x[0], x[1]), fmaxf(x[2], x[3]));
         mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
