@@ -236,6 +236,23 @@ static void row(FILE *f, const char *op, int B, int64_t n, int k, double sec, do
                                         (json_int_t)n, "k", k, "seconds", sec, "GBps", gbs));
 }
 
+/* Top-k of the point's rows at its k with C = 1, 2, 4, 8 blocks per row forced: table rows
+ * "<prefix>C" (probes of the automatic choice, not in costs.json). */
+static hy_status probe_clusters(FILE *f, bench_point *p, const char *prefix, int B_shown,
+                                double copy_bw, cudaStream_t st) {
+    hy_status s = HY_OK;
+    for (int c = 1; c <= 8 && !s; c *= 2) {
+        char nm[16];
+        double t = 0;
+        snprintf(nm, sizeof nm, "%s%d", prefix, c);
+        p->cluster = c;
+        if (!(s = bench_time(op_topk, p, st, &t)))
+            row(f, nm, B_shown, p->n, p->k, t, 4.0 * p->topk_rows * p->n, copy_bw, 0, NULL, NULL);
+    }
+    p->cluster = 0;
+    return s;
+}
+
 extern "C" hy_status hy_cuda_bench_kernels(const hy_bench_kernels_opts *o) {
     char name[256];
     int sms = 0;
@@ -330,27 +347,12 @@ extern "C" hy_status hy_cuda_bench_kernels(const hy_bench_kernels_opts *o) {
                     row(f, "topk32", 4, n, 2048, t, 4.0 * 32 * n, copy_bw,
                         torch_lookup(torch, "topk32", 4, n, 2048), NULL, NULL);
                 /* probe: the same with the blocks per row forced (op name topk32cC) */
-                for (int c = 1; c <= 8 && !s; c *= 2) {
-                    char nm[16];
-                    snprintf(nm, sizeof nm, "topk32c%d", c);
-                    p.cluster = c;
-                    if (!(s = bench_time(op_topk, &p, st, &t)))
-                        row(f, nm, 4, n, 2048, t, 4.0 * 32 * n, copy_bw, 0, NULL, NULL);
-                }
-                p.cluster = 0;
+                if (!s) s = probe_clusters(f, &p, "topk32c", 4, copy_bw, st);
             }
             /* probe: top-k of B=1's 8 rows below 64K with the blocks per row forced */
             if (!s && B == 1 && n < 65536) {
                 p.k = 2048, p.topk_rows = 8;
-                for (int c = 1; c <= 8 && !s; c *= 2) {
-                    char nm[16];
-                    double t = 0;
-                    snprintf(nm, sizeof nm, "topkc%d", c);
-                    p.cluster = c;
-                    if (!(s = bench_time(op_topk, &p, st, &t)))
-                        row(f, nm, 1, n, 2048, t, 4.0 * 8 * n, copy_bw, 0, NULL, NULL);
-                }
-                p.cluster = 0;
+                s = probe_clusters(f, &p, "topkc", 1, copy_bw, st);
             }
             bp_free(&p);
         }
