@@ -26,9 +26,7 @@
 #define HY_ATTN_ROWS 8 /* group rows of an MMA: G <= 8 */
 #define HY_ATTN_MAX_SPLITS 128
 #define HY_ATTN_MERGE_PARTS 8
-#ifndef HY_ATTN_MERGE_DEPTH
-#define HY_ATTN_MERGE_DEPTH 32
-#endif
+#define HY_ATTN_MERGE_DEPTH 32 /* L2 loads in flight per thread in the split merge */
 /* dynamic shared memory: [warp][stage][k|v][TILE][D] 16-bit elements; after the loop the
  * same bytes hold the warp and split merges' scratch */
 #define HY_ATTN_RING_BYTES(D) (HY_ATTN_WARPS * HY_ATTN_STAGES * 2 * HY_ATTN_TILE * (D) * 2)
