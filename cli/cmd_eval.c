@@ -31,6 +31,7 @@ static void usage(FILE *f) {
             "  --sink N, --window N  tokens every sparse set keeps (default 4, 64)\n"
             "  --launch-us X       launch overhead in the cost model (default 0: KV bytes only)\n"
             "  --json FILE         write the results as JSON\n"
+            "  --device D          cpu (default) or cuda: where every method runs\n"
             "  -q, --quiet         no progress lines\n");
 }
 
@@ -41,7 +42,7 @@ int hy_cmd_eval(int argc, char **argv) {
         {"docs", 1, 0, 'd'},    {"tf", 1, 0, 'T'},      {"samples", 1, 0, 's'},
         {"depth", 1, 0, 'D'},   {"seed", 1, 0, 'S'},    {"text", 1, 0, 'x'},
         {"sink", 1, 0, 'K'},    {"window", 1, 0, 'W'},  {"launch-us", 1, 0, 'U'},
-        {"json", 1, 0, 'j'},    {"quiet", 0, 0, 'q'},   {"help", 0, 0, 'h'},
+        {"json", 1, 0, 'j'},    {"device", 1, 0, 'V'},    {"quiet", 0, 0, 'q'},   {"help", 0, 0, 'h'},
         {0, 0, 0, 0}};
     hy_eval_opts o;
     hy_eval_opts_default(&o);
@@ -101,6 +102,12 @@ int hy_cmd_eval(int argc, char **argv) {
             }
             break;
         case 'j': json = optarg; break;
+        case 'V':
+            if (hy_device_parse(optarg, &o.device)) {
+                fprintf(stderr, "hylra eval: %s\n", hy_last_error());
+                return 2;
+            }
+            break;
         case 'q': o.progress = false; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;

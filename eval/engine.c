@@ -137,7 +137,7 @@ hy_status hy_eval_run(const hy_model *m, const hy_tokenizer *tok, const hy_eval_
         memcpy(r->methods, methods, (size_t)nm * sizeof *methods);
         for (int32_t i = 0; i < nm; i++)
             s.seqs[i] = i;
-        st = hy_ctx_create(m, o->ctx, nm, &s.c);
+        st = hy_ctx_create_on(m, o->device, o->ctx, nm, &s.c);
     }
     for (int32_t i = 1; i < nm && !st; i++) {
         st = hy_ctx_set_plan(s.c, i, methods[i].plan);

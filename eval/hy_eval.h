@@ -42,6 +42,7 @@ typedef struct {
     int32_t n_tasks;
     char tasks[HY_EVAL_MAX_TASKS][16]; /* "agree", "ppl", or hy_task_name() names */
     bool progress;       /* progress lines (samples, tok/s, ETA) on stderr */
+    hy_device device;    /* where the methods run (HY_DEVICE_CPU by default) */
 } hy_eval_opts;
 
 void hy_eval_opts_default(hy_eval_opts *o); /* ctx 2048, 4 docs x 64 steps, 4 samples, seed 0 */

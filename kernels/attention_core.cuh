@@ -9,6 +9,7 @@
  * ~130 warp instructions per token (16 lanes per row each redoing the softmax); this one
  * spends ~12, which is what a decode step needs to stream at the copy rate. The last block
  * of a unit to finish (atomic ticket) merges the splits in parallel: no second launch.
+ * Units in SKIP mode (a mask bit) return at entry, so another launch may own their rows.
  * Bound: bytes of K and V read; everything else is small. */
 #ifndef HY_KERNELS_ATTENTION_CORE_CUH
 #define HY_KERNELS_ATTENTION_CORE_CUH
@@ -59,6 +60,8 @@ struct hy_core_args {
     int64_t idx_stride;
     int page; /* 1 for tokens */
     unsigned long long sparse_mask;
+    /* units (bit g: KV head g of every sequence) whose blocks return at once: SKIP mode */
+    unsigned long long skip_mask;
     /* scores */
     float *logits;
     int64_t max_tokens;
@@ -145,6 +148,9 @@ __global__ void __launch_bounds__(HY_ATTN_WARPS * 32) hy_attn_core_kernel(const 
 
     const int split = blockIdx.x, unit = blockIdx.y;
     const int b = unit / a.n_kv, g = unit - b * a.n_kv;
+    /* a skipped unit reads and writes nothing, its ticket included (it stays 0): one uniform
+     * branch; skip_mask is nonzero only with at most 64 KV heads (the callers check) */
+    if (a.skip_mask != 0ull && ((a.skip_mask >> g) & 1ull)) return;
     const int G = a.G;
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
     const int qr = lane >> 2, qc = lane & 3; /* MMA fragment row (head) and column pair */
@@ -499,7 +505,11 @@ static hy_status hy_attn_core_run(hy_core_args a, int units, int64_t n_iter, int
         if (per_sm < 1)
             return hy_fail(HY_EDEVICE, "attention CUDA: kernel cannot run (occupancy 0)");
     }
-    hy_attn_pick_splits(per_sm * sm_count, units, n_iter, &a.nsplit, &a.chunk);
+    /* splits for the units that run: a skipped unit's blocks exit at entry, so sizing the
+     * wave by all units would leave the machine (units - active) / units idle */
+    const int active =
+        a.skip_mask ? units / a.n_kv * (a.n_kv - __builtin_popcountll(a.skip_mask)) : units;
+    hy_attn_pick_splits(per_sm * sm_count, active > 0 ? active : 1, n_iter, &a.nsplit, &a.chunk);
     dim3 grid((unsigned)a.nsplit, (unsigned)units), block(HY_ATTN_WARPS * 32);
     hy_attn_core_kernel<T, D, MODE><<<grid, block, ring, st>>>(a);
     HY_CUDA_LAUNCH("hy_attn_core_kernel");

@@ -1,6 +1,7 @@
 /* CPU reference for dense decode attention (attention_decode.h): fp32, one query head at a
- * time, scores -> softmax -> weighted sum of V, in the order of the math. Accumulates in
- * double so it can serve as the yardstick for the CUDA kernels. */
+ * time, scores -> softmax -> weighted sum of V, in the order of the math, skipping the units
+ * whose mode is SKIP. Accumulates in double so it can serve as the yardstick for the CUDA
+ * kernels. */
 #include "attention_decode.h"
 
 #include <math.h>
@@ -30,9 +31,20 @@ hy_status hy_attn_shape_check(const hy_attn_shape *s, const int32_t *lens) {
 hy_status hy_attn_decode_f32(float *out, float *scores, int64_t score_stride, const float *q,
                              const float *k, const float *v, const int32_t *lens,
                              const hy_attn_shape *s) {
+    return hy_attn_decode_units_f32(out, scores, score_stride, q, k, v, lens, s, NULL);
+}
+
+hy_status hy_attn_decode_units_f32(float *out, float *scores, int64_t score_stride, const float *q,
+                                   const float *k, const float *v, const int32_t *lens,
+                                   const hy_attn_shape *s, const uint8_t *modes) {
     hy_status st = hy_attn_shape_check(s, lens);
     if (st) return st;
     if (!out || !q || !k || !v) return hy_fail(HY_EINVAL, "attention decode: NULL buffer");
+    for (int g = 0; modes && g < s->n_kv_heads; g++)
+        if (modes[g] != HY_UNIT_DENSE && modes[g] != HY_UNIT_SKIP)
+            return hy_fail(HY_EINVAL,
+                           "attention decode: modes[%d] = %d, expected %d (dense) or %d (skip)", g,
+                           modes[g], HY_UNIT_DENSE, HY_UNIT_SKIP);
     const int d = s->head_dim, group = s->n_heads / s->n_kv_heads;
     int64_t max_len = 0;
     for (int b = 0; b < s->batch; b++)
@@ -50,6 +62,7 @@ hy_status hy_attn_decode_f32(float *out, float *scores, int64_t score_stride, co
     for (int b = 0; b < s->batch; b++) {
         const int64_t n = lens[b];
         for (int g = 0; g < s->n_kv_heads; g++) {
+            if (modes && modes[g] == HY_UNIT_SKIP) continue; /* another call serves it */
             const float *kg = k + b * s->seq_stride + (int64_t)g * s->kv_cap * d;
             const float *vg = v + b * s->seq_stride + (int64_t)g * s->kv_cap * d;
             float *sc = scores ? scores + ((int64_t)b * s->n_kv_heads + g) * score_stride : NULL;

@@ -1,7 +1,8 @@
 /* CUDA dense decode attention (attention_decode.h): split-KV flash-decoding through the core
- * in attention_core.cuh, plus the scores pass of the select path. The core writes each
- * head's log2-scaled logits; once the merged max and sum are known, one light kernel turns
- * them into per-KV-head probability sums (reads G floats, writes one, per token). */
+ * in attention_core.cuh, plus the scores pass of the select path; units in SKIP mode are a
+ * mask both kernels test at entry. The core writes each head's log2-scaled logits; once the
+ * merged max and sum are known, one light kernel turns them into per-KV-head probability sums
+ * (reads G floats, writes one, per token). */
 #include "attention_core.cuh"
 
 extern "C" hy_status hy_cuda_attn_ws_create(hy_cuda_attn_ws **out, const hy_attn_shape *s,
@@ -59,8 +60,10 @@ extern "C" void hy_cuda_attn_ws_free(hy_cuda_attn_ws *ws) {
 template <bool VEC>
 __global__ void hy_scores_kernel(float *scores, int64_t score_stride, const float *logits,
                                  int64_t max_tokens, const float *final_ml, const int32_t *lens,
-                                 int n_kv, int G) {
+                                 int n_kv, int G, unsigned long long skip_mask) {
     const int unit = blockIdx.y;
+    /* a skipped unit has no logits this launch and keeps its score row */
+    if (skip_mask != 0ull && ((skip_mask >> (unit % n_kv)) & 1ull)) return;
     const int64_t len = lens[unit / n_kv];
     constexpr int W = VEC ? 4 : 1;
     const int64_t t = ((int64_t)blockIdx.x * blockDim.x + threadIdx.x) * W;
@@ -92,6 +95,15 @@ extern "C" hy_status hy_cuda_attn_decode(float *out, float *scores, int64_t scor
                                          hy_kv_dtype dt, const int32_t *lens, int64_t max_len,
                                          const hy_attn_shape *s, hy_cuda_attn_ws *ws,
                                          void *stream) {
+    return hy_cuda_attn_decode_units(out, scores, score_stride, q, k, v, dt, lens, max_len, s, NULL,
+                                     ws, stream);
+}
+
+extern "C" hy_status hy_cuda_attn_decode_units(float *out, float *scores, int64_t score_stride,
+                                               const float *q, const void *k, const void *v,
+                                               hy_kv_dtype dt, const int32_t *lens, int64_t max_len,
+                                               const hy_attn_shape *s, const uint8_t *modes,
+                                               hy_cuda_attn_ws *ws, void *stream) {
     hy_core_args a;
     hy_status st = hy_attn_core_args_init(&a, out, q, k, v, lens, s, ws);
     if (st) return st;
@@ -105,6 +117,25 @@ extern "C" hy_status hy_cuda_attn_decode(float *out, float *scores, int64_t scor
                        "attention decode CUDA: scores asked but workspace has no "
                        "logits or score_stride %lld < max_len %lld",
                        (long long)score_stride, (long long)max_len);
+    if (modes) {
+        if (s->n_kv_heads > 64)
+            return hy_fail(HY_EUNSUPPORTED,
+                           "attention decode CUDA: %d KV heads with unit modes, at most 64",
+                           s->n_kv_heads);
+        int any_dense = 0;
+        for (int g = 0; g < s->n_kv_heads; g++) {
+            if (modes[g] == HY_UNIT_SKIP)
+                a.skip_mask |= 1ull << g;
+            else if (modes[g] == HY_UNIT_DENSE)
+                any_dense = 1;
+            else
+                return hy_fail(HY_EINVAL,
+                               "attention decode CUDA: modes[%d] = %d, expected %d (dense) or "
+                               "%d (skip)",
+                               g, modes[g], HY_UNIT_DENSE, HY_UNIT_SKIP);
+        }
+        if (!any_dense) return HY_OK; /* every unit is served elsewhere */
+    }
     const int units = s->batch * s->n_kv_heads;
     cudaStream_t cs = (cudaStream_t)stream;
     if (!scores)
@@ -118,12 +149,12 @@ extern "C" hy_status hy_cuda_attn_decode(float *out, float *scores, int64_t scor
         dim3 grid((unsigned)((max_len + 1023) / 1024), (unsigned)units);
         hy_scores_kernel<true><<<grid, 256, 0, cs>>>(scores, score_stride, ws->logits,
                                                      ws->max_tokens, ws->final_ml, lens,
-                                                     s->n_kv_heads, a.G);
+                                                     s->n_kv_heads, a.G, a.skip_mask);
     } else {
         dim3 grid((unsigned)((max_len + 255) / 256), (unsigned)units);
         hy_scores_kernel<false><<<grid, 256, 0, cs>>>(scores, score_stride, ws->logits,
                                                       ws->max_tokens, ws->final_ml, lens,
-                                                      s->n_kv_heads, a.G);
+                                                      s->n_kv_heads, a.G, a.skip_mask);
     }
     HY_CUDA_LAUNCH("hy_scores_kernel");
     return HY_OK;

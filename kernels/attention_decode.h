@@ -14,6 +14,11 @@ extern "C" {
 
 typedef enum { HY_KV_F32 = 0, HY_KV_F16 = 1, HY_KV_BF16 = 2 } hy_kv_dtype;
 
+/* What a unit (sequence, KV head) does in a decode or sparse attention call. DENSE attends to
+ * all lens[b] tokens, SPARSE (attention_sparse.h only) to its index set; SKIP is not computed
+ * at all: its out rows (and score rows) are left untouched, for units another launch serves. */
+typedef enum { HY_UNIT_DENSE = 0, HY_UNIT_SPARSE = 1, HY_UNIT_SKIP = 2 } hy_kernel_unit_mode;
+
 /* Shapes shared by decode and sparse attention.
  *   q, out  [batch][n_heads][head_dim]; query head h reads KV head h / (n_heads / n_kv_heads)
  *   k, v    sequence b starts at b * seq_stride elements; inside, [n_kv_heads][kv_cap][head_dim]
@@ -34,6 +39,13 @@ hy_status hy_attn_decode_f32(float *out, float *scores, int64_t score_stride, co
                              const float *k, const float *v, const int32_t *lens,
                              const hy_attn_shape *s);
 
+/* hy_attn_decode_f32 with a mode per KV head: modes[g] (host, n_kv_heads entries) is
+ * HY_UNIT_DENSE or HY_UNIT_SKIP for every sequence; NULL = all dense. Skipped units write
+ * neither out nor scores. hy_attn_decode_f32 is the modes == NULL case. */
+hy_status hy_attn_decode_units_f32(float *out, float *scores, int64_t score_stride, const float *q,
+                                   const float *k, const float *v, const int32_t *lens,
+                                   const hy_attn_shape *s, const uint8_t *modes);
+
 /* CUDA. One workspace serves decode and sparse calls up to max_tokens tokens (or gathered
  * tokens) per unit; created once per shape, reused every step (it owns split partials,
  * per-unit counters that each launch leaves zeroed, and the logits that scores need). */
@@ -48,6 +60,13 @@ hy_status hy_cuda_attn_decode(float *out, float *scores, int64_t score_stride, c
                               const void *k, const void *v, hy_kv_dtype dt, const int32_t *lens,
                               int64_t max_len, const hy_attn_shape *s, hy_cuda_attn_ws *ws,
                               void *stream);
+/* With modes as hy_attn_decode_units_f32 (host array; NULL = all dense, which is
+ * hy_cuda_attn_decode). The blocks of a skipped unit return at once, before touching the
+ * workspace; a call whose units all skip launches nothing. With modes, at most 64 KV heads. */
+hy_status hy_cuda_attn_decode_units(float *out, float *scores, int64_t score_stride, const float *q,
+                                    const void *k, const void *v, hy_kv_dtype dt,
+                                    const int32_t *lens, int64_t max_len, const hy_attn_shape *s,
+                                    const uint8_t *modes, hy_cuda_attn_ws *ws, void *stream);
 
 #ifdef __cplusplus
 }

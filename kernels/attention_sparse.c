@@ -1,6 +1,6 @@
 /* CPU reference for sparse (gather) decode attention with per-unit modes
- * (attention_sparse.h): for each (sequence, KV head) build the list of tokens the unit
- * attends to, then the same softmax-weighted sum as dense decode, in double. */
+ * (attention_sparse.h): for each (sequence, KV head) not skipped, build the list of tokens
+ * the unit attends to, then the same softmax-weighted sum as dense decode, in double. */
 #include "attention_sparse.h"
 
 #include <math.h>
@@ -33,6 +33,12 @@ hy_status hy_attn_sparse_f32(float *out, const float *q, const float *k, const f
         return hy_fail(HY_EINVAL, "attention sparse: NULL buffer");
     if (set->gran == HY_GRAN_PAGE && set->page_size < 1)
         return hy_fail(HY_EINVAL, "attention sparse: page_size %d, expected >= 1", set->page_size);
+    for (int g = 0; g < s->n_kv_heads; g++)
+        if (modes[g] != HY_UNIT_DENSE && modes[g] != HY_UNIT_SPARSE && modes[g] != HY_UNIT_SKIP)
+            return hy_fail(HY_EINVAL,
+                           "attention sparse: modes[%d] = %d, expected %d (dense), %d (sparse) or "
+                           "%d (skip)",
+                           g, modes[g], HY_UNIT_DENSE, HY_UNIT_SPARSE, HY_UNIT_SKIP);
     const int d = s->head_dim, group = s->n_heads / s->n_kv_heads;
     int64_t max_len = 0;
     for (int b = 0; b < s->batch; b++)
@@ -50,6 +56,7 @@ hy_status hy_attn_sparse_f32(float *out, const float *q, const float *k, const f
         for (int g = 0; g < s->n_kv_heads && !st; g++) {
             const int64_t row = (int64_t)b * s->n_kv_heads + g;
             int64_t n = 0, bad = 0;
+            if (modes[g] == HY_UNIT_SKIP) continue; /* out rows untouched, set not read */
             if (modes[g] == HY_UNIT_DENSE) {
                 for (n = 0; n < lens[b]; n++)
                     tok[n] = n;

@@ -1,8 +1,9 @@
 /* CUDA sparse decode attention over index sets with mixed unit modes in one launch
  * (attention_sparse.h). The same split-KV core as dense decode; a block of a sparse unit
  * maps its chunk positions through the index set (token, or page * P + offset) before the
- * 16-byte row loads, so one gather of K/V serves the whole GQA group. Bound: the gathered
- * rows, count * page * 2 * head_dim * sizeof(kv) per unit. */
+ * 16-byte row loads, so one gather of K/V serves the whole GQA group; a skipped unit's
+ * blocks return at entry. Bound: the gathered rows, count * page * 2 * head_dim * sizeof(kv)
+ * per unit. */
 #include "attention_core.cuh"
 #include "attention_sparse.h"
 
@@ -25,16 +26,20 @@ extern "C" hy_status hy_cuda_attn_sparse(float *out, const float *q, const void 
                        "attention sparse CUDA: page_size %d, max_count %lld, "
                        "stride %lld",
                        P, (long long)max_count, (long long)set->stride);
-    unsigned long long mask = 0;
+    unsigned long long mask = 0, skip = 0;
     int any_dense = 0;
     for (int g = 0; g < s->n_kv_heads; g++) {
         if (modes[g] == HY_UNIT_SPARSE)
             mask |= 1ull << g;
         else if (modes[g] == HY_UNIT_DENSE)
             any_dense = 1;
+        else if (modes[g] == HY_UNIT_SKIP)
+            skip |= 1ull << g;
         else
-            return hy_fail(HY_EINVAL, "attention sparse CUDA: modes[%d] = %d, expected 0 or 1", g,
-                           modes[g]);
+            return hy_fail(HY_EINVAL,
+                           "attention sparse CUDA: modes[%d] = %d, expected %d (dense), %d "
+                           "(sparse) or %d (skip)",
+                           g, modes[g], HY_UNIT_DENSE, HY_UNIT_SPARSE, HY_UNIT_SKIP);
     }
     const int64_t gathered = max_count * P;
     const int64_t n_iter = any_dense && max_len > gathered ? max_len : gathered;
@@ -49,6 +54,8 @@ extern "C" hy_status hy_cuda_attn_sparse(float *out, const float *q, const void 
     a.idx_stride = set->stride;
     a.page = P;
     a.sparse_mask = mask;
+    a.skip_mask = skip;
+    if (!any_dense && !mask) return HY_OK; /* every unit is skipped */
     const int units = s->batch * s->n_kv_heads;
     return hy_attn_core_launch<HY_CORE_INDEXED>(a, dt, s->head_dim, units, n_iter > 0 ? n_iter : 1,
                                                 ws->sm_count, (cudaStream_t)stream);

@@ -1,8 +1,8 @@
 /* Sparse decode attention over index sets, one launch per layer whose units (KV heads) have
  * mixed modes: a DENSE unit attends to all lens[b] tokens, a SPARSE unit only to the tokens
- * of its set (token or page granularity, indexset.h). The query heads of a KV head's group
- * share its set. CPU reference in attention_sparse.c; CUDA gather + split-KV in
- * attention_sparse.cu (the same core kernel as dense decode, with an index lookup). */
+ * of its set (token or page granularity, indexset.h), a SKIP unit is left alone. The query
+ * heads of a KV head's group share its set. CPU reference in attention_sparse.c; CUDA gather +
+ * split-KV in attention_sparse.cu (the same core kernel as dense decode, with an index lookup). */
 #ifndef HY_KERNELS_ATTENTION_SPARSE_H
 #define HY_KERNELS_ATTENTION_SPARSE_H
 #include <stdint.h>
@@ -14,10 +14,10 @@ extern "C" {
 #endif
 #include "hy_common.h"
 
-typedef enum { HY_UNIT_DENSE = 0, HY_UNIT_SPARSE = 1 } hy_kernel_unit_mode;
-
-/* modes[g] (host, n_kv_heads entries) is the mode of KV head g for every sequence. Indices
- * must be < lens[b] (pages: page * page_size < lens[b]); the CPU reference returns HY_ERANGE
+/* modes[g] (host, n_kv_heads entries) is the mode of KV head g for every sequence
+ * (hy_kernel_unit_mode, attention_decode.h: DENSE, SPARSE, or SKIP, which leaves the unit's
+ * out rows untouched and reads nothing of its set; other values are HY_EINVAL). Indices must
+ * be < lens[b] (pages: page * page_size < lens[b]); the CPU reference returns HY_ERANGE
  * otherwise, the CUDA kernel skips such entries (it never reads outside the cache). A sparse
  * unit with count 0 writes zeros. */
 hy_status hy_attn_sparse_f32(float *out, const float *q, const float *k, const float *v,

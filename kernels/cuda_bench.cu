@@ -253,6 +253,27 @@ static hy_status probe_clusters(FILE *f, bench_point *p, const char *prefix, int
     return s;
 }
 
+extern "C" hy_status hy_cuda_copy_bandwidth(double *cudamemcpy_GBps, double *kernel_GBps) {
+    cudaStream_t st;
+    HY_CUDA_CHECK(cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking));
+    copy_ctx cc = {NULL, NULL, 1ull << 30};
+    double t_copy = 0, t_copyk = 0;
+    hy_status s = HY_OK;
+    cudaError_t e = cudaMalloc(&cc.dst, cc.bytes);
+    if (e == cudaSuccess) e = cudaMalloc(&cc.src, cc.bytes);
+    if (e == cudaSuccess) e = cudaMemset(cc.src, 1, cc.bytes);
+    if (e != cudaSuccess)
+        s = hy_fail(HY_EDEVICE, "copy bandwidth probe: %s", cudaGetErrorString(e));
+    if (!s) s = bench_time(op_copy, &cc, st, &t_copy);
+    if (!s) s = bench_time(op_copy_kernel, &cc, st, &t_copyk);
+    cudaFree(cc.dst), cudaFree(cc.src);
+    cudaStreamDestroy(st);
+    if (s) return s;
+    *cudamemcpy_GBps = 2.0 * cc.bytes / t_copy / 1e9;
+    *kernel_GBps = 2.0 * cc.bytes / t_copyk / 1e9;
+    return HY_OK;
+}
+
 extern "C" hy_status hy_cuda_bench_kernels(const hy_bench_kernels_opts *o) {
     char name[256];
     int sms = 0;
@@ -269,22 +290,14 @@ extern "C" hy_status hy_cuda_bench_kernels(const hy_bench_kernels_opts *o) {
     cudaStream_t st;
     HY_CUDA_CHECK(cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking));
     /* copy bandwidth: 1 GiB device to device, bytes read + written */
-    copy_ctx cc = {NULL, NULL, 1ull << 30};
-    HY_CUDA_CHECK(cudaMalloc(&cc.dst, cc.bytes));
-    HY_CUDA_CHECK(cudaMalloc(&cc.src, cc.bytes));
-    HY_CUDA_CHECK(cudaMemset(cc.src, 1, cc.bytes));
-    double t_copy = 0, t_copyk = 0, t_empty = 0;
-    s = bench_time(op_copy, &cc, st, &t_copy);
-    if (!s) s = bench_time(op_copy_kernel, &cc, st, &t_copyk);
-    cudaFree(cc.dst), cudaFree(cc.src);
-    if (s) return s;
+    double bw_memcpy = 0, bw_kernel = 0, t_empty = 0;
+    if ((s = hy_cuda_copy_bandwidth(&bw_memcpy, &bw_kernel))) return s;
     fprintf(f,
             "copy: cudaMemcpyAsync %.1f GB/s, 16-byte copy kernel %.1f GB/s (the faster is the "
             "reference)\n",
-            2.0 * cc.bytes / t_copy / 1e9, 2.0 * cc.bytes / t_copyk / 1e9);
-    if (t_copyk < t_copy) t_copy = t_copyk;
+            bw_memcpy, bw_kernel);
     if ((s = bench_time(op_empty, NULL, st, &t_empty))) return s;
-    double copy_bw = 2.0 * cc.bytes / t_copy / 1e9;
+    double copy_bw = bw_memcpy > bw_kernel ? bw_memcpy : bw_kernel;
     const double torch_copy =
         torch ? json_number_value(json_object_get(torch, "copy_bandwidth_GBps")) : 0;
     if (torch_copy > copy_bw) { /* the best copy seen in this run is the reference */

@@ -23,6 +23,11 @@ typedef struct {
 
 hy_status hy_cuda_bench_kernels(const hy_bench_kernels_opts *o);
 
+/* Device-to-device copy bandwidth (1 GiB, bytes read + written, median of graph replays)
+ * through cudaMemcpyAsync and through a 16-byte copy kernel: the ceiling a memory-bound
+ * step is held against (hylra bench kernels and bench decode). */
+hy_status hy_cuda_copy_bandwidth(double *cudamemcpy_GBps, double *kernel_GBps);
+
 /* hy_cuda_topk_rows_f32 (topk.h) with the blocks per row forced: cluster 1, 2, 3, 4 or 8, or 0
  * for the automatic choice. For the benchmark's probes of that choice. */
 hy_status hy_cuda_topk_rows_f32_cluster(int32_t *idx, int32_t *count, int64_t idx_stride,

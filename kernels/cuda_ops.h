@@ -19,6 +19,9 @@ hy_status hy_cuda_swiglu_f32(float *out, const float *gate, const float *up, int
                              void *stream);
 hy_status hy_cuda_embedding_f32(float *out, const float *table, int64_t d, const int32_t *ids,
                                 int64_t n_tok, void *stream);
+/* bf16 table (embedding.h's hy_embedding_bf16 contract) */
+hy_status hy_cuda_embedding_bf16(float *out, const uint16_t *table, int64_t d, const int32_t *ids,
+                                 int64_t n_tok, void *stream);
 hy_status hy_cuda_argmax_rows_f32(int32_t *out, const float *x, int64_t rows, int64_t n,
                                   void *stream);
 /* Causal prefill, flash-style tiles; k, v of dtype kv_dtype (0 f32, 1 f16, 2 bf16, as

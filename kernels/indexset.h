@@ -1,7 +1,8 @@
 /* Index sets: the top-k token (or page) indices a select unit publishes and reuse units
  * attend to, one list per (sequence, KV head). Also the page scoring that turns token scores
- * into page scores (a page of P tokens scores the max of its tokens). CPU in indexset.c,
- * CUDA in indexset.cu. */
+ * into page scores (a page of P tokens scores the max of its tokens), and the merge of a stored
+ * set with the sink and the current window that every sparse unit attends to. CPU in
+ * indexset.c, CUDA in indexset.cu. */
 #ifndef HY_KERNELS_INDEXSET_H
 #define HY_KERNELS_INDEXSET_H
 #include <stdint.h>
@@ -31,6 +32,39 @@ hy_status hy_page_max_f32(float *pages, int64_t page_stride, const float *x, int
 hy_status hy_cuda_page_max_f32(float *pages, int64_t page_stride, const float *x, int64_t x_stride,
                                int64_t rows, const int32_t *n, int rows_per_n, int64_t max_n,
                                int page_size, void *stream);
+
+/* Token or page units of a sequence of n tokens, and the merged set a sparse unit attends to:
+ * [0, sink) ∪ stored ∪ window, in units of P tokens (P = 1 for tokens), ascending, distinct.
+ * stored is ascending (entries below the sink are skipped; the first entry at or after the
+ * window's first unit ends it). out must hold n_stored + ceil(sink/P) + ceil(window/P) + 1
+ * entries. Returns the count. */
+int64_t hy_set_merge(int32_t *out, const int32_t *stored, int64_t n_stored, int64_t n, int P,
+                     int sink, int window);
+
+/* hy_set_merge over many rows (every sparse unit of a batch in one call). Row r (< rows) of a
+ * sequence of n_r = lens[r / rows_per_n] tokens: out row r = hy_set_merge(stored, n_r, P, sink,
+ * window) where stored = store + slot * store_stride with store_n[slot] entries for
+ * slot = slots[r] (slots[r] == -1: no stored set, the result is the sink and window only;
+ * slots[r] <= -2: the row is skipped, out row, count and rows_read untouched, so one launch
+ * can serve the rows of several roles; store_n[slot] < 0 counts as 0). Writes out_idx[r * out_stride ...] and out_count[r].
+ * rows_read (may be NULL): rows_read[r / rows_per_n] += tokens the merged set covers (pages
+ * clipped to n_r), the runtime's counter of K/V rows attended. P = page size (1 for tokens).
+ * Every row's merge must fit in out_stride entries: store_stride + ceil(sink/P) +
+ * ceil(window/P) + 1 always does; a caller that knows its stored sets are shorter may pass
+ * less. The CPU version checks every row (lens >= 0, store_n[slot] <= store_stride, the merge
+ * fits) before writing anything and returns HY_ERANGE naming the row. The CUDA version (every
+ * array in device memory) counts a negative length as 0, clips store_n to store_stride, and
+ * marks a row whose merge would not fit with out_count[r] = -1, writing none of its entries
+ * and adding nothing to rows_read. Slots must lie within the store (not checkable). */
+hy_status hy_set_merge_rows(int32_t *out_idx, int32_t *out_count, int64_t out_stride,
+                            const int32_t *store, const int32_t *store_n, int64_t store_stride,
+                            const int32_t *slots, int64_t rows, const int32_t *lens, int rows_per_n,
+                            int P, int sink, int window, int64_t *rows_read);
+hy_status hy_cuda_set_merge_rows(int32_t *out_idx, int32_t *out_count, int64_t out_stride,
+                                 const int32_t *store, const int32_t *store_n, int64_t store_stride,
+                                 const int32_t *slots, int64_t rows, const int32_t *lens,
+                                 int rows_per_n, int P, int sink, int window, int64_t *rows_read,
+                                 void *stream);
 
 #ifdef __cplusplus
 }

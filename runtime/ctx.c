@@ -5,6 +5,9 @@
 #include "matmul.h"
 #include "plan_exec.h"
 #include "runtime_internal.h"
+#ifdef HY_HAVE_CUDA
+#include "gpu_internal.h"
+#endif
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -83,6 +86,9 @@ hy_status hy_ctx_create(const hy_model *m, int64_t n_ctx, int n_seq, hy_ctx **ou
 
 void hy_ctx_free(hy_ctx *c) {
     if (!c) return;
+#ifdef HY_HAVE_CUDA
+    hy_gpu_ctx_free(c);
+#endif
     hy_pool_free(c->pool);
     free(c->seq_len), free(c->k_cache), free(c->v_cache);
     free(c->x), free(c->h), free(c->qkv), free(c->att), free(c->gu);
@@ -101,10 +107,16 @@ int64_t hy_ctx_seq_len(const hy_ctx *c, int seq) {
 
 void hy_ctx_seq_reset(hy_ctx *c, int seq) {
     if (!c || seq < 0 || seq >= c->n_seq) return;
+#ifdef HY_HAVE_CUDA
+    if (c->gpu) {
+        hy_gpu_seq_reset(c, seq); /* fails only with the device itself; the next call reports it */
+        return;
+    }
+#endif
     c->seq_len[seq] = 0;
     hy_seq_plan_reset(c->plans[seq]);
 }
 
 int hy_ctx_threads(const hy_ctx *c) {
-    return c ? hy_pool_threads(c->pool) : 0;
+    return c && c->pool ? hy_pool_threads(c->pool) : 0;
 }

@@ -11,6 +11,9 @@
 #include "rmsnorm.h"
 #include "rope.h"
 #include "runtime_internal.h"
+#ifdef HY_HAVE_CUDA
+#include "gpu_internal.h"
+#endif
 #include "swiglu.h"
 
 #include <stdlib.h>
@@ -110,6 +113,9 @@ static hy_status check_append(const hy_ctx *c, int seq, const int32_t *tokens, i
  * positions whose logits are written, in order, to logits. */
 static hy_status append(hy_ctx *c, int seq, const int32_t *tokens, int64_t n_tok,
                         const int64_t *rows, int64_t n_rows, float *logits) {
+#ifdef HY_HAVE_CUDA
+    if (c->gpu) return hy_gpu_append(c, seq, tokens, n_tok, rows, n_rows, logits);
+#endif
     const hy_model_info *mi = &c->m->info;
     int64_t next = 0; /* first entry of rows not yet produced */
     for (int64_t t0 = 0; t0 < n_tok; t0 += c->n_batch) {
@@ -194,6 +200,9 @@ hy_status hy_forward_batch(hy_ctx *c, const int *seqs, const int32_t *tokens, in
     }
     hy_status st = check_tokens(c, tokens, n_seq, "hy_forward_batch");
     if (st != HY_OK) return st;
+#ifdef HY_HAVE_CUDA
+    if (c->gpu) return hy_gpu_forward_batch(c, seqs, tokens, n_seq, logits);
+#endif
     hy_embedding_f32(c->x, c->m->tok_embd, c->m->info.d_model, tokens, n_seq);
     for (int s = 0; s < n_seq; s++) {
         const int64_t p = c->seq_len[seqs[s]];

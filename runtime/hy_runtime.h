@@ -60,6 +60,44 @@ hy_status hy_forward_rows(hy_ctx *c, int seq, const int32_t *tokens, int64_t n_t
 hy_status hy_forward_batch(hy_ctx *c, const int *seqs, const int32_t *tokens, int n_seq,
                            float *logits);
 
+/* ---------- devices (docs/runtime.md, "CUDA backend") ---------- */
+/* Where a context runs. CUDA contexts keep bf16 weights (a device copy made from the fp32
+ * model at the first CUDA context), a bf16 KV cache and run each decode step as one CUDA
+ * graph; hylra built without CUDA refuses them with HY_EUNSUPPORTED. */
+typedef enum { HY_DEVICE_CPU = 0, HY_DEVICE_CUDA = 1 } hy_device;
+/* "cpu" or "cuda"; anything else is HY_EINVAL naming what was given. */
+hy_status hy_device_parse(const char *name, hy_device *out);
+const char *hy_device_name(hy_device d);
+
+/* Synthetic models with real shapes for throughput work at sizes no package ships:
+ * "llama3-8b", "qwen2.5-7b", "mistral-7b", "tiny". Weights are drawn on the GPU from seed
+ * (uniform, 1/sqrt(fan-in)), so such a model runs in CUDA contexts only. NULL-terminated. */
+extern const char *const hy_model_shapes[];
+hy_status hy_model_synthetic(const char *shape, uint64_t seed, hy_model **out);
+/* Bytes of weights one decode step reads on the device (bf16 projections and output
+ * matrix, fp32 norms; embedding rows are negligible and not counted). */
+double hy_model_step_weight_bytes(const hy_model *m);
+
+/* A context on a device. hy_ctx_create is hy_ctx_create_on(..., HY_DEVICE_CPU, ...). The
+ * same functions drive both backends; CUDA contexts refuse plans they cannot run yet
+ * (page granularity, bounds units, query-drift refresh) with HY_EUNSUPPORTED. */
+hy_status hy_ctx_create_on(const hy_model *m, hy_device dev, int64_t n_ctx, int n_seq,
+                           hy_ctx **out);
+hy_device hy_ctx_device(const hy_ctx *c);
+/* For throughput measurements only: sequence seq holds n tokens of seeded random K/V (no
+ * forward pass; a decode step costs the same whatever the values). CUDA contexts only. */
+hy_status hy_ctx_seq_fill_random(hy_ctx *c, int seq, int64_t n, uint64_t seed);
+/* Greedy decode of n_steps tokens for sequences 0..n_seq-1 in lockstep: tokens[s] is the
+ * next input of sequence s; out (may be NULL) receives [n_steps][n_seq] chosen tokens. On a
+ * CUDA context the steps are graph replays with the argmax fed back on the device and no
+ * host synchronisation until the end. */
+hy_status hy_decode_greedy(hy_ctx *c, int n_seq, const int32_t *tokens, int n_steps,
+                           int32_t *out);
+/* Times n_steps decode steps of sequences 0..n_seq-1 on a CUDA context with only the
+ * attention part of each step (the same graphs' attention launches, nothing else), in
+ * seconds per step; the sequences' lengths and sets are left as they were. */
+hy_status hy_ctx_time_attention(hy_ctx *c, int n_seq, int n_steps, double *seconds);
+
 /* ---------- plan execution (plan_exec.c, attn_mode_*.c; docs/runtime.md) ---------- */
 /* Attaches a copy of plan to sequence seq: from its next decode step (a forward of one token)
  * each unit runs its plan mode; prefill and multi-token forwards stay dense. NULL detaches

@@ -5,6 +5,9 @@
 #include "hy_gguf.h"
 #include "rope.h"
 #include "runtime_internal.h"
+#ifdef HY_HAVE_CUDA
+#include "gpu_internal.h"
+#endif
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -286,6 +289,9 @@ hy_status hy_model_load(const char *path, hy_model **out) {
 
 void hy_model_free(hy_model *m) {
     if (!m) return;
+#ifdef HY_HAVE_CUDA
+    hy_gpu_model_free(m->gpu);
+#endif
     if (m->layers)
         for (int l = 0; l < m->info.n_layers; l++) {
             hy_layer_weights *w = &m->layers[l];

@@ -1,7 +1,11 @@
 /* Plan execution state (plan_exec.h): attaching a plan to a sequence (with the checks that
- * keep a wrong plan from giving a wrong result), copying a sequence's cache to another, the
- * merged sink + stored + window sets every sparse unit attends to, and the counters. */
+ * keep a wrong plan from giving a wrong result), copying a sequence's cache to another, and the
+ * counters. The merged sink + stored + window set of a sparse unit is kernels/indexset.h's
+ * hy_set_merge (shared with the CUDA runtime's batched merge). */
 #include "plan_exec.h"
+#ifdef HY_HAVE_CUDA
+#include "gpu_internal.h"
+#endif
 #include "topk.h"
 
 #include <math.h>
@@ -98,6 +102,12 @@ hy_status hy_ctx_set_plan(hy_ctx *c, int seq, const hy_plan *plan) {
     if (!c) return hy_fail(HY_EINVAL, "hy_ctx_set_plan: context is NULL");
     if (seq < 0 || seq >= c->n_seq)
         return hy_fail(HY_ERANGE, "hy_ctx_set_plan: seq = %d, expected 0..%d", seq, c->n_seq - 1);
+#ifdef HY_HAVE_CUDA
+    if (c->gpu) {
+        if (plan) HY_TRY(check_plan(c, plan));
+        return hy_gpu_set_plan(c, seq, plan);
+    }
+#endif
     hy_seq_plan *sp = NULL;
     if (plan) {
         hy_status st = check_plan(c, plan);
@@ -115,6 +125,9 @@ hy_status hy_ctx_seq_copy(hy_ctx *c, int dst, int src) {
         return hy_fail(HY_ERANGE, "hy_ctx_seq_copy: dst %d, src %d, expected 0..%d", dst, src,
                        c->n_seq - 1);
     if (dst == src) return HY_OK;
+#ifdef HY_HAVE_CUDA
+    if (c->gpu) return hy_gpu_seq_copy(c, dst, src);
+#endif
     const hy_model_info *mi = &c->m->info;
     const int64_t n = c->seq_len[src], hd = mi->head_dim;
     /* only the filled rows of each unit's [n_ctx][hd] block */
@@ -137,6 +150,9 @@ hy_status hy_ctx_attn_counters(const hy_ctx *c, int seq, hy_attn_counters *out) 
         return hy_fail(HY_ERANGE, "hy_ctx_attn_counters: seq = %d, expected 0..%d", seq,
                        c->n_seq - 1);
     *out = (hy_attn_counters){0};
+#ifdef HY_HAVE_CUDA
+    if (c->gpu) return hy_gpu_attn_counters(c, seq, out);
+#endif
     const hy_seq_plan *sp = c->plans[seq];
     if (!sp) return HY_OK;
     out->steps = sp->step;
@@ -147,32 +163,6 @@ hy_status hy_ctx_attn_counters(const hy_ctx *c, int seq, hy_attn_counters *out) 
         out->kv_tokens_dense += sp->kv_dense[u];
     }
     return HY_OK;
-}
-
-int64_t hy_set_merge(int32_t *out, const int32_t *stored, int64_t n_stored, int64_t n, int P,
-                     int sink, int window) {
-    const int64_t units = (n + P - 1) / P;
-    int64_t sink_u = ((int64_t)sink + P - 1) / P;
-    if (sink_u > units) sink_u = units;
-    int64_t win_u = units; /* first unit overlapping the window [n - window, n) */
-    if (window > 0) win_u = (n - window > 0 ? n - window : 0) / P;
-    int64_t m = 0;
-    if (sink_u >= win_u) { /* sink and window meet: every unit */
-        for (int64_t t = 0; t < units; t++)
-            out[m++] = (int32_t)t;
-        return m;
-    }
-    for (int64_t t = 0; t < sink_u; t++)
-        out[m++] = (int32_t)t;
-    for (int64_t i = 0; i < n_stored; i++) {
-        const int64_t t = stored[i];
-        if (t < sink_u) continue;
-        if (t >= win_u) break;
-        if (m == 0 || out[m - 1] < t) out[m++] = (int32_t)t;
-    }
-    for (int64_t t = win_u; t < units; t++)
-        out[m++] = (int32_t)t;
-    return m;
 }
 
 int hy_seq_plan_should_select(const hy_seq_plan *sp, int32_t u, const float *q, int n_heads,

@@ -7,6 +7,7 @@
 #define HY_RUNTIME_PLAN_EXEC_H
 
 #include "attn_mode.h"
+#include "indexset.h" /* hy_set_merge */
 
 typedef struct hy_seq_plan {
     hy_plan *plan;
@@ -43,12 +44,6 @@ void hy_seq_plan_selected(hy_seq_plan *sp, int32_t u, const float *q, int32_t n_
 /* Top-k of one row of token or page scores into unit u's set, with the sink and window in
  * the same units (pages overlapping them). n is the sequence length in tokens. */
 hy_status hy_seq_plan_topk(hy_seq_plan *sp, int32_t u, const float *scores, int64_t n);
-
-/* Token or page units of a sequence of n tokens, and the merged set a sparse unit attends to:
- * [0, sink) ∪ stored ∪ window, in units of P tokens (P = 1 for tokens), ascending, distinct.
- * out must hold n_stored + ceil(sink/P) + ceil(window/P) + 1 entries. Returns the count. */
-int64_t hy_set_merge(int32_t *out, const int32_t *stored, int64_t n_stored, int64_t n, int P,
-                     int sink, int window);
 
 /* attn_rows.c: one query per head of a g-head group over n K/V rows (contiguous [n][hd]):
  * out[g][hd]; psum[n] (may be NULL) = sum over the heads of the post-softmax probabilities.

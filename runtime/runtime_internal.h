@@ -23,7 +23,9 @@ struct hy_model {
     float *tok_embd;    /* [n_vocab][d_model] */
     float *output_norm; /* [d_model] */
     float *output;      /* [n_vocab][d_model]; == tok_embd when tied */
-    hy_layer_weights *layers;
+    hy_layer_weights *layers; /* NULL for synthetic models (weights on the GPU only) */
+    int synthetic;            /* hy_model_synthetic: no host weights */
+    struct hy_gpu_model *gpu; /* bf16 device copy (CUDA backend), made at the first CUDA context */
 };
 
 /* A run: consecutive batch tokens of one sequence at consecutive positions (a prefill
@@ -59,6 +61,9 @@ struct hy_ctx {
     int own_gemm_threads;
     /* attached attention observer (hy_observer.h); NULL, the common case, costs one check */
     struct hy_observer *observer;
+    /* CUDA backend (gpu_internal.h): non-NULL for a CUDA context, whose cache and scratch
+     * live there; the fields above except m, n_ctx, n_seq and seq_len are then unused */
+    struct hy_gpu_ctx *gpu;
 };
 
 /* observer.c: hands the queries of one attention work item that fall in the observer's

@@ -9,12 +9,15 @@
 #include "attention_decode.h"
 #include "attention_prefill.h"
 #include "attention_sparse.h"
+#include "bf16_ops.h"
 #include "cuda_bench.h"
 #include "cuda_check.h"
 #include "cuda_ops.h"
 #include "embedding.h"
+#include "fill.h"
 #include "hy_test.h"
 #include "indexset.h"
+#include "qkv_store.h"
 #include "rmsnorm.h"
 #include "rope.h"
 #include "swiglu.h"
@@ -323,6 +326,18 @@ static void check_sparse(int B, int H, int KV, int D, hy_kv_dtype dt, const int3
                                       max_count, ws, NULL));
     CU(cudaDeviceSynchronize());
     CU(cudaMemcpy(got, od, nq * 4, cudaMemcpyDeviceToHost));
+    /* a skipped unit's rows keep the poison; then both sides drop out of the comparison */
+    int untouched = 1;
+    for (size_t i = 0; i < nq; i++) {
+        const int h = (int)(i / (size_t)D % (size_t)H);
+        if (modes[h / (H / KV)] != HY_UNIT_SKIP) continue;
+        uint32_t bits;
+        memcpy(&bits, &got[i], 4);
+        untouched &= bits == 0xffffffffu;
+        got[i] = ref[i] = 0.0f;
+    }
+    if (!untouched)
+        HY_FAILF("sparse B%d H%d KV%d: a skipped unit's out rows were written", B, H, KV);
     int nan;
     double e = rel_err(got, ref, nq, &nan);
     if (nan || !(e < 1e-4))
@@ -343,6 +358,114 @@ HY_TEST(gpu_sparse_matches_cpu) {
     check_sparse(2, 32, 8, 128, HY_KV_BF16, l2, 64, HY_GRAN_PAGE, 16, mixed8);
     check_sparse(3, 9, 3, 64, HY_KV_F16, l3, 33, HY_GRAN_TOKEN, 1, mixed3);
     check_sparse(3, 9, 3, 64, HY_KV_BF16, l3, 5, HY_GRAN_PAGE, 7, mixed3);
+}
+
+/* DENSE, SPARSE and SKIP units in one launch: skipped units' rows keep their poison. */
+HY_TEST(gpu_sparse_skip_units_match_cpu) {
+    const uint8_t m8[8] = {1, 2, 0, 1, 2, 1, 0, 2}, only_sparse[8] = {2, 2, 1, 2, 2, 2, 2, 2};
+    const uint8_t m3[3] = {2, 1, 0};
+    const int32_t l2[2] = {5000, 777}, l3[3] = {301, 64, 1};
+    check_sparse(2, 32, 8, 128, HY_KV_BF16, l2, 512, HY_GRAN_TOKEN, 1, m8);
+    check_sparse(2, 32, 8, 128, HY_KV_F16, l2, 64, HY_GRAN_PAGE, 16, m8);
+    check_sparse(2, 32, 8, 128, HY_KV_BF16, l2, 256, HY_GRAN_TOKEN, 1, only_sparse);
+    check_sparse(3, 9, 3, 64, HY_KV_BF16, l3, 33, HY_GRAN_TOKEN, 1, m3);
+}
+
+/* Dense decode with per-unit modes (and scores): skipped units write neither out nor scores
+ * rows and leave their tickets at 0, so a later plain launch on the same workspace is right. */
+HY_TEST(gpu_decode_skip_units_match_cpu) {
+    const int B = 2, H = 32, KV = 8, D = 128;
+    const int32_t lens[2] = {5000, 777};
+    const int64_t cap = 5000, sstride = 5000;
+    hy_attn_shape s = {B, H, KV, D, cap, (int64_t)KV * cap * D, 1.0f / sqrtf((float)D)};
+    const uint8_t modes[8] = {0, 2, 0, 0, 2, 2, 0, 0}, all_skip[8] = {2, 2, 2, 2, 2, 2, 2, 2};
+    kv_pair kv;
+    HY_REQUIRE(kv_make(&kv, &s, HY_KV_BF16));
+    const size_t nq = (size_t)B * H * D, nsc = (size_t)B * KV * sstride;
+    float *q = malloc(nq * 4), *ref = malloc(nq * 4), *got = malloc(nq * 4);
+    float *sref = malloc(nsc * 4), *sgot = malloc(nsc * 4), *dense = malloc(nq * 4);
+    for (size_t i = 0; i < nq; i++)
+        q[i] = frand(), ref[i] = NAN;
+    for (size_t i = 0; i < nsc; i++)
+        sref[i] = 0.0f;
+    HY_OK_OR_FAIL(hy_attn_decode_units_f32(ref, sref, sstride, q, kv.kf, kv.vf, lens, &s, modes));
+    HY_OK_OR_FAIL(hy_attn_decode_f32(dense, NULL, 0, q, kv.kf, kv.vf, lens, &s));
+    float *qd = dev_copy(q, nq * 4), *od = dev_copy(NULL, nq * 4), *sd = dev_copy(NULL, nsc * 4);
+    int32_t *ld = dev_copy(lens, sizeof lens);
+    HY_REQUIRE(qd && od && sd && ld);
+    hy_cuda_attn_ws *ws = NULL;
+    HY_OK_OR_FAIL(hy_cuda_attn_ws_create(&ws, &s, cap, 1));
+    const int G = H / KV;
+    for (int rep = 0; rep < 2; rep++) { /* the second run finds the tickets the first left */
+        CU(cudaMemset(od, 0xff, nq * 4));
+        CU(cudaMemset(sd, 0xff, nsc * 4));
+        HY_OK_OR_FAIL(hy_cuda_attn_decode_units(od, sd, sstride, qd, kv.kd, kv.vd, HY_KV_BF16, ld,
+                                                cap, &s, modes, ws, NULL));
+        CU(cudaDeviceSynchronize());
+        CU(cudaMemcpy(got, od, nq * 4, cudaMemcpyDeviceToHost));
+        CU(cudaMemcpy(sgot, sd, nsc * 4, cudaMemcpyDeviceToHost));
+        int out_written = 0, sc_written = 0;
+        float *rc = malloc(nq * 4), *gc = malloc(nq * 4);
+        for (size_t i = 0; i < nq; i++) {
+            const int h = (int)(i / D % H);
+            rc[i] = ref[i], gc[i] = got[i];
+            if (modes[h / G] == HY_UNIT_SKIP) {
+                uint32_t bits;
+                memcpy(&bits, &got[i], 4);
+                out_written += bits != 0xffffffffu;
+                rc[i] = gc[i] = 0.0f;
+            }
+        }
+        float *sr = malloc(nsc * 4), *sg = malloc(nsc * 4);
+        for (size_t i = 0; i < nsc; i++) {
+            const int64_t row = (int64_t)(i / (size_t)sstride), j = (int64_t)(i % (size_t)sstride);
+            const int b = (int)(row / KV), g = (int)(row % KV);
+            sr[i] = sg[i] = 0.0f;
+            uint32_t bits;
+            memcpy(&bits, &sgot[i], 4);
+            if (modes[g] == HY_UNIT_SKIP || j >= lens[b])
+                sc_written += modes[g] == HY_UNIT_SKIP && bits != 0xffffffffu;
+            else
+                sr[i] = sref[i], sg[i] = sgot[i];
+        }
+        int nan, nan_s;
+        const double e = rel_err(gc, rc, nq, &nan), es = rel_err(sg, sr, nsc, &nan_s);
+        if (out_written || sc_written)
+            HY_FAILF("decode units rep %d: %d out and %d score elements of skipped units written",
+                     rep, out_written, sc_written);
+        if (nan || nan_s || !(e < 1e-4) || !(es < 1e-4))
+            HY_FAILF("decode units rep %d: rel err %.3g (%d NaN), scores %.3g (%d NaN)", rep, e,
+                     nan, es, nan_s);
+        free(rc), free(gc), free(sr), free(sg);
+    }
+    /* all skipped: nothing launched, nothing written */
+    CU(cudaMemset(od, 0xff, nq * 4));
+    HY_OK_OR_FAIL(hy_cuda_attn_decode_units(od, NULL, 0, qd, kv.kd, kv.vd, HY_KV_BF16, ld, cap, &s,
+                                            all_skip, ws, NULL));
+    CU(cudaMemcpy(got, od, nq * 4, cudaMemcpyDeviceToHost));
+    int written = 0;
+    for (size_t i = 0; i < nq; i++) {
+        uint32_t bits;
+        memcpy(&bits, &got[i], 4);
+        written += bits != 0xffffffffu;
+    }
+    HY_CHECK_EQ_INT(written, 0);
+    /* the plain call on the same workspace afterwards (tickets intact) */
+    CU(cudaMemset(od, 0xff, nq * 4));
+    HY_OK_OR_FAIL(
+        hy_cuda_attn_decode(od, NULL, 0, qd, kv.kd, kv.vd, HY_KV_BF16, ld, cap, &s, ws, NULL));
+    CU(cudaMemcpy(got, od, nq * 4, cudaMemcpyDeviceToHost));
+    int nan;
+    const double e = rel_err(got, dense, nq, &nan);
+    if (nan || !(e < 1e-4)) HY_FAILF("decode after units: rel err %.3g, %d NaN", e, nan);
+    const uint8_t bad[8] = {0, 1, 0, 0, 0, 0, 0, 0}; /* SPARSE has no set here */
+    HY_CHECK_EQ_INT(hy_cuda_attn_decode_units(od, NULL, 0, qd, kv.kd, kv.vd, HY_KV_BF16, ld, cap,
+                                              &s, bad, ws, NULL),
+                    HY_EINVAL);
+    hy_cuda_attn_ws_free(ws);
+    cudaFree(qd), cudaFree(od), cudaFree(sd), cudaFree(ld);
+    free(q), free(ref), free(got), free(sref), free(sgot), free(dense);
+    kv_free(&kv);
 }
 
 HY_TEST(gpu_page_max_matches_cpu) {
@@ -486,6 +609,319 @@ HY_TEST(gpu_bad_arguments_fail_cleanly) {
     CU(cudaGetLastError());
     hy_cuda_attn_ws_free(ws);
     cudaFree(buf), cudaFree(ld);
+}
+
+/* bf16 distance in ulps: sign-magnitude codes mapped to ordered integers (+0 and -0 meet) */
+static int bf16_ulps(uint16_t a, uint16_t b) {
+    const int ia = (a & 0x8000) ? -(int)(a & 0x7fff) : (int)a;
+    const int ib = (b & 0x8000) ? -(int)(b & 0x7fff) : (int)b;
+    return abs(ia - ib);
+}
+/* got vs ref: every element within one bf16 ulp, at most 1% of them not equal */
+static int bf16_compare(const uint16_t *got, const uint16_t *ref, size_t n, const char *what) {
+    size_t differ = 0, far = 0;
+    for (size_t i = 0; i < n; i++) {
+        differ += got[i] != ref[i];
+        far += bf16_ulps(got[i], ref[i]) > 1;
+    }
+    if (far || differ > n / 100) {
+        HY_FAILF("%s: %zu of %zu elements differ, %zu by more than one ulp", what, differ, n, far);
+        return 0;
+    }
+    return 1;
+}
+static int all_bytes(const void *p, size_t bytes, unsigned char v) {
+    const unsigned char *c = p;
+    for (size_t i = 0; i < bytes; i++)
+        if (c[i] != v) return 0;
+    return 1;
+}
+
+HY_TEST(gpu_bf16_ops_match_cpu) {
+    const size_t N = 10007;
+    float *x = malloc(N * 4), *up = malloc(N * 4);
+    uint16_t *ref = malloc(N * 2), *got = malloc(N * 2);
+    for (size_t i = 0; i < N; i++)
+        x[i] = 1000.f * frand(), up[i] = 3 * frand();
+    const uint32_t special[] = {0x7fc00000u, 0x80000000u, 0x7f800000u, 0xff800000u, 0x7f800001u,
+                                0x3f808000u, 0x3f818000u, 0x7f7fffffu, 0x00018000u, 0xffffffffu};
+    for (size_t i = 0; i < sizeof special / 4; i++)
+        memcpy(&x[1 + i], &special[i], 4);
+    float *xd = dev_copy(x, N * 4), *ud = dev_copy(up, N * 4);
+    uint16_t *od = dev_copy(NULL, N * 2);
+    HY_REQUIRE(xd && ud && od);
+    /* conversion: aligned (vector) and shifted by one element (scalar path); exact */
+    HY_OK_OR_FAIL(hy_f32_to_bf16(ref, x, (int64_t)N));
+    for (int shift = 0; shift < 2; shift++) {
+        CU(cudaMemset(od, 0xff, N * 2));
+        HY_OK_OR_FAIL(hy_cuda_f32_to_bf16(od + shift, xd + shift, (int64_t)(N - shift), NULL));
+        CU(cudaMemcpy(got, od, N * 2, cudaMemcpyDeviceToHost));
+        if (memcmp(got + shift, ref + shift, (N - shift) * 2))
+            HY_FAILF("f32_to_bf16 shift %d differs from the CPU", shift);
+        if (shift) HY_CHECK(got[0] == 0xffff);
+    }
+    /* RMSNorm: n a multiple of 4 (vector path) and not */
+    for (int v = 0; v < 2; v++) {
+        const int rows = 7, n = v ? 577 : 576;
+        float *w = malloc((size_t)n * 4);
+        for (int i = 0; i < n; i++)
+            w[i] = frand();
+        for (int i = 0; i < rows * n; i++)
+            x[i] = 3 * frand();
+        float *wd = dev_copy(w, (size_t)n * 4);
+        CU(cudaMemcpy(xd, x, (size_t)rows * n * 4, cudaMemcpyHostToDevice));
+        HY_OK_OR_FAIL(hy_rmsnorm_bf16(ref, x, w, rows, n, 1e-5f));
+        CU(cudaMemset(od, 0xff, N * 2));
+        HY_OK_OR_FAIL(hy_cuda_rmsnorm_bf16(od, xd, wd, rows, n, 1e-5f, NULL));
+        CU(cudaMemcpy(got, od, N * 2, cudaMemcpyDeviceToHost));
+        bf16_compare(got, ref, (size_t)rows * n, v ? "rmsnorm_bf16 n 577" : "rmsnorm_bf16 n 576");
+        HY_CHECK(got[rows * n] == 0xffff);
+        cudaFree(wd), free(w);
+    }
+    /* SwiGLU: aligned and shifted */
+    for (size_t i = 0; i < N; i++)
+        x[i] = 8 * frand();
+    CU(cudaMemcpy(xd, x, N * 4, cudaMemcpyHostToDevice));
+    HY_OK_OR_FAIL(hy_swiglu_bf16(ref, x, up, (int64_t)N));
+    for (int shift = 0; shift < 2; shift++) {
+        CU(cudaMemset(od, 0xff, N * 2));
+        HY_OK_OR_FAIL(
+            hy_cuda_swiglu_bf16(od + shift, xd + shift, ud + shift, (int64_t)(N - shift), NULL));
+        CU(cudaMemcpy(got, od, N * 2, cudaMemcpyDeviceToHost));
+        bf16_compare(got + shift, ref + shift, N - shift,
+                     shift ? "swiglu_bf16 shifted" : "swiglu_bf16");
+        if (shift) HY_CHECK(got[0] == 0xffff);
+    }
+    free(x), free(up), free(ref), free(got);
+    cudaFree(xd), cudaFree(ud), cudaFree(od);
+}
+
+HY_TEST(gpu_fill_matches_cpu) {
+    const int64_t n = small_only() ? 20011 : 1000003;
+    uint16_t *ref = malloc((size_t)n * 2), *got = malloc((size_t)n * 2);
+    uint16_t *od = dev_copy(NULL, (size_t)n * 2);
+    HY_REQUIRE(od);
+    HY_OK_OR_FAIL(hy_fill_uniform_bf16(ref, n, 0x1234abcdull, 77, 0.05f));
+    CU(cudaMemset(od, 0xff, (size_t)n * 2));
+    HY_OK_OR_FAIL(hy_cuda_fill_uniform_bf16(od, n, 0x1234abcdull, 77, 0.05f, NULL));
+    CU(cudaMemcpy(got, od, (size_t)n * 2, cudaMemcpyDeviceToHost));
+    HY_CHECK(memcmp(got, ref, (size_t)n * 2) == 0);
+    /* a slice regenerated on its own */
+    CU(cudaMemset(od, 0xff, (size_t)n * 2));
+    HY_OK_OR_FAIL(hy_cuda_fill_uniform_bf16(od + 5, n - 5, 0x1234abcdull, 82, 0.05f, NULL));
+    CU(cudaMemcpy(got, od, (size_t)n * 2, cudaMemcpyDeviceToHost));
+    HY_CHECK(got[4] == 0xffff && memcmp(got + 5, ref + 5, (size_t)(n - 5) * 2) == 0);
+    /* constant fill from an address that is not 16-byte aligned, odd length */
+    const int64_t m = 1001;
+    float *fd = dev_copy(NULL, (size_t)(m + 8) * 4), *f = malloc((size_t)(m + 8) * 4);
+    CU(cudaMemset(fd, 0xff, (size_t)(m + 8) * 4));
+    HY_OK_OR_FAIL(hy_cuda_fill_f32(fd + 1, m, 3.25f, NULL));
+    CU(cudaMemcpy(f, fd, (size_t)(m + 8) * 4, cudaMemcpyDeviceToHost));
+    int wrong = 0;
+    for (int64_t i = 1; i <= m; i++)
+        wrong += f[i] != 3.25f;
+    HY_CHECK_EQ_INT(wrong, 0);
+    HY_CHECK(all_bytes(f, 4, 0xff) && all_bytes(f + m + 1, 7 * 4, 0xff));
+    free(ref), free(got), free(f), cudaFree(od), cudaFree(fd);
+}
+
+static void check_qkv(hy_rope_layout layout, int D) {
+    const int H = 8, KV = 2, B = 3, T = 11;
+    const int64_t cap = small_only() ? 300 : 40000, rstride = (int64_t)(H + 2 * KV) * D + 4;
+    const int64_t sstride = (int64_t)KV * cap * D + 8;
+    hy_qkv_shape s = {H, KV, D, cap, sstride, 500000.0f, layout};
+    int32_t seq[13], pos[13];
+    for (int t = 0; t < T; t++)
+        seq[t] = t % B, pos[t] = (int32_t)((cap - 1) - (int64_t)t * (cap / T)); /* distinct */
+    pos[T - 1] = 0;
+    seq[T] = 1, pos[T] = (int32_t)cap; /* two rows the GPU must skip */
+    seq[T + 1] = -1, pos[T + 1] = 3;
+    const size_t nq = (size_t)(T + 2) * H * D, nqkv = (size_t)(T + 2) * rstride;
+    const size_t nc = (size_t)B * sstride;
+    float *qkv = malloc(nqkv * 4), *qr = malloc(nq * 4), *qg = malloc(nq * 4);
+    for (size_t i = 0; i < nqkv; i++)
+        qkv[i] = 2 * frand();
+    uint16_t *kr = malloc(nc * 2), *vr = malloc(nc * 2), *kg = malloc(nc * 2), *vg = malloc(nc * 2);
+    memset(kr, 0xff, nc * 2), memset(vr, 0xff, nc * 2);
+    HY_OK_OR_FAIL(hy_qkv_rope_store(qr, kr, vr, qkv, rstride, T, seq, pos, &s));
+    float *qkvd = dev_copy(qkv, nqkv * 4), *qd = dev_copy(NULL, nq * 4);
+    uint16_t *kd = dev_copy(NULL, nc * 2), *vd = dev_copy(NULL, nc * 2);
+    int32_t *seqd = dev_copy(seq, sizeof seq), *posd = dev_copy(pos, sizeof pos);
+    HY_REQUIRE(qkvd && qd && kd && vd && seqd && posd);
+    CU(cudaMemset(qd, 0xff, nq * 4));
+    CU(cudaMemset(kd, 0xff, nc * 2));
+    CU(cudaMemset(vd, 0xff, nc * 2));
+    HY_OK_OR_FAIL(hy_cuda_qkv_rope_store(qd, kd, vd, qkvd, rstride, T + 2, seqd, posd, &s, NULL));
+    CU(cudaDeviceSynchronize());
+    CU(cudaMemcpy(qg, qd, nq * 4, cudaMemcpyDeviceToHost));
+    CU(cudaMemcpy(kg, kd, nc * 2, cudaMemcpyDeviceToHost));
+    CU(cudaMemcpy(vg, vd, nc * 2, cudaMemcpyDeviceToHost));
+    int nan;
+    const size_t nvalid = (size_t)T * H * D;
+    const double e = rel_err(qg, qr, nvalid, &nan);
+    if (nan || !(e < 1e-5))
+        HY_FAILF("qkv layout %d D %d: q rel err %.3g, %d NaN", layout, D, e, nan);
+    if (!all_bytes(qg + nvalid, nq * 4 - nvalid * 4, 0xff))
+        HY_FAILF("qkv layout %d D %d: q rows of skipped tokens written", layout, D);
+    /* k: rotated, so a float ulp of cos/sin may move a rounding; compared at the written
+     * places, which are then cleared so that the rest of both caches (the skipped rows'
+     * places included) must still be equal poison; v: exact everywhere */
+    const size_t nw = (size_t)T * KV * D;
+    uint16_t *kwg = malloc(nw * 2), *kwr = malloc(nw * 2);
+    for (int t = 0; t < T; t++)
+        for (int g = 0; g < KV; g++)
+            for (int d = 0; d < D; d++) {
+                const size_t at = (size_t)(seq[t] * sstride + ((int64_t)g * cap + pos[t]) * D + d);
+                const size_t w = ((size_t)t * KV + g) * D + d;
+                kwg[w] = kg[at], kwr[w] = kr[at];
+                kg[at] = kr[at] = 0;
+            }
+    bf16_compare(kwg, kwr, nw, layout ? "qkv k cache (neox)" : "qkv k cache (norm)");
+    if (memcmp(kg, kr, nc * 2))
+        HY_FAILF("qkv layout %d D %d: k cache written outside the tokens' places", layout, D);
+    if (memcmp(vg, vr, nc * 2)) HY_FAILF("qkv layout %d D %d: v cache differs", layout, D);
+    free(kwg), free(kwr);
+    free(qkv), free(qr), free(qg), free(kr), free(vr), free(kg), free(vg);
+    cudaFree(qkvd), cudaFree(qd), cudaFree(kd), cudaFree(vd), cudaFree(seqd), cudaFree(posd);
+}
+
+HY_TEST(gpu_qkv_rope_store_matches_cpu) {
+    check_qkv(HY_ROPE_NORM, 64);
+    check_qkv(HY_ROPE_NEOX, 64);
+    check_qkv(HY_ROPE_NORM, 128);
+    check_qkv(HY_ROPE_NEOX, 128);
+    /* seq_advance */
+    int32_t lens[5] = {0, 1, 99, 4095, 131071}, pos[5], lr[5], pr[5], *ld, *pd;
+    memcpy(lr, lens, sizeof lens);
+    HY_OK_OR_FAIL(hy_seq_advance(pr, lr, 5));
+    ld = dev_copy(lens, sizeof lens), pd = dev_copy(NULL, sizeof pos);
+    CU(cudaMemset(pd, 0xff, sizeof pos));
+    HY_OK_OR_FAIL(hy_cuda_seq_advance(pd, ld, 5, NULL));
+    CU(cudaMemcpy(pos, pd, sizeof pos, cudaMemcpyDeviceToHost));
+    CU(cudaMemcpy(lens, ld, sizeof lens, cudaMemcpyDeviceToHost));
+    HY_CHECK(memcmp(pos, pr, sizeof pos) == 0 && memcmp(lens, lr, sizeof lens) == 0);
+    cudaFree(ld), cudaFree(pd);
+}
+
+/* Stored sets (ascending, plus one unsorted slot), slots -1, store_n -1 and full, lengths 0
+ * and long: rows, counts and rows_read exactly as the CPU's. */
+static void check_merge_rows_gpu(int P, int sink, int window, int SS) {
+    enum { B = 4, KV = 8, ROWS = B * KV, SLOTS = 40 };
+    const int32_t lens[B] = {small_only() ? 9000 : 131072, 5000, 1, 0};
+    const int64_t units = ((int64_t)lens[0] + P - 1) / P;
+    int32_t *store = malloc((size_t)SLOTS * SS * 4), store_n[SLOTS], slots[ROWS];
+    for (int sl = 0; sl < SLOTS; sl++) {
+        int c = 0;
+        const int64_t gap = units / SS > 1 ? 2 * (units / SS) : 2;
+        for (int64_t t = urand() % gap; t < units && c < SS; t += 1 + urand() % gap)
+            store[(size_t)sl * SS + c++] = (int32_t)t;
+        store_n[sl] = sl % 9 == 1 ? -1 : c;
+    }
+    store_n[2] = SS; /* unsorted, with repeats and negatives: the serial merge's rules */
+    for (int i = 0; i < SS; i++)
+        store[2 * (size_t)SS + i] = (int32_t)((int64_t)(urand() % (units + 7)) - 5);
+    for (int r = 0; r < ROWS; r++)
+        slots[r] = r % 7 == 3 ? -1 : r % 11 == 5 ? -2 : (int32_t)(urand() % SLOTS);
+    slots[0] = 2, slots[9] = 2, slots[1] = 1;
+    const int64_t os = SS + ((int64_t)sink + P - 1) / P + ((int64_t)window + P - 1) / P + 1;
+    int32_t *ir = malloc((size_t)ROWS * os * 4), *ig = malloc((size_t)ROWS * os * 4);
+    int32_t cr[ROWS], cg[ROWS];
+    int64_t rr[B] = {5, 0, -2, 9}, rg[B];
+    HY_OK_OR_FAIL(hy_set_merge_rows(ir, cr, os, store, store_n, SS, slots, ROWS, lens, KV, P, sink,
+                                    window, rr));
+    int32_t *sd = dev_copy(store, (size_t)SLOTS * SS * 4), *snd = dev_copy(store_n, sizeof store_n);
+    int32_t *sld = dev_copy(slots, sizeof slots), *ld = dev_copy(lens, sizeof lens);
+    int32_t *id = dev_copy(NULL, (size_t)ROWS * os * 4), *cd = dev_copy(NULL, sizeof cg);
+    const int64_t rr0[B] = {5, 0, -2, 9};
+    int64_t *rd = dev_copy(rr0, sizeof rr0);
+    HY_REQUIRE(sd && snd && sld && ld && id && cd && rd);
+    CU(cudaMemset(id, 0xff, (size_t)ROWS * os * 4));
+    CU(cudaMemset(cd, 0xff, sizeof cg));
+    HY_OK_OR_FAIL(hy_cuda_set_merge_rows(id, cd, os, sd, snd, SS, sld, ROWS, ld, KV, P, sink,
+                                         window, rd, NULL));
+    CU(cudaDeviceSynchronize());
+    CU(cudaMemcpy(ig, id, (size_t)ROWS * os * 4, cudaMemcpyDeviceToHost));
+    CU(cudaMemcpy(cg, cd, sizeof cg, cudaMemcpyDeviceToHost));
+    CU(cudaMemcpy(rg, rd, sizeof rg, cudaMemcpyDeviceToHost));
+    for (int r = 0; r < ROWS; r++) {
+        if (slots[r] <= -2) { /* skipped: the poison stays */
+            if (cg[r] != -1 || !all_bytes(ig + (size_t)r * os, (size_t)os * 4, 0xff)) {
+                HY_FAILF("merge P %d: skipped row %d was written", P, r);
+                break;
+            }
+            continue;
+        }
+        if (cg[r] != cr[r]) {
+            HY_FAILF("merge P %d sink %d window %d SS %d: row %d count %d, expected %d", P, sink,
+                     window, SS, r, cg[r], cr[r]);
+            break;
+        }
+        if (memcmp(ig + (size_t)r * os, ir + (size_t)r * os, (size_t)cr[r] * 4)) {
+            HY_FAILF("merge P %d sink %d window %d SS %d: row %d indices differ", P, sink, window,
+                     SS, r);
+            break;
+        }
+        if (!all_bytes(ig + (size_t)r * os + cr[r], (size_t)(os - cr[r]) * 4, 0xff)) {
+            HY_FAILF("merge P %d: row %d written past its count", P, r);
+            break;
+        }
+    }
+    for (int b = 0; b < B; b++)
+        HY_CHECK_EQ_INT(rg[b], rr[b]);
+    /* rows_read NULL is allowed */
+    HY_OK_OR_FAIL(hy_cuda_set_merge_rows(id, cd, os, sd, snd, SS, sld, ROWS, ld, KV, P, sink,
+                                         window, NULL, NULL));
+    CU(cudaDeviceSynchronize());
+    free(store), free(ir), free(ig);
+    cudaFree(sd), cudaFree(snd), cudaFree(sld), cudaFree(ld), cudaFree(id), cudaFree(cd),
+        cudaFree(rd);
+}
+
+HY_TEST(gpu_set_merge_rows_matches_cpu) {
+    check_merge_rows_gpu(1, 4, 64, small_only() ? 1024 : 8192);
+    check_merge_rows_gpu(16, 16, 64, 512);
+    check_merge_rows_gpu(1, 0, 0, 2048);
+    check_merge_rows_gpu(4, 3, 1, 100);
+    check_merge_rows_gpu(4, 100000, 8, 64); /* the sink reaches the window of short rows */
+    check_merge_rows_gpu(1, 1, 1, 1);
+    /* rows that do not fit a stride below the general bound: marked -1, nothing written, not
+     * counted; the row that fits is the CPU's */
+    {
+        int32_t store[8] = {1, 2, 3}, store_n[1] = {3}, slots[2] = {-1, 0}, lens[2] = {10, 10};
+        int32_t cr[2], cg[2], ir[8], ig[10];
+        int64_t rr = 0, rg = -1;
+        HY_OK_OR_FAIL(hy_set_merge_rows(ir, cr, 5, store, store_n, 8, slots, 1, lens, 2, 1, 1, 2,
+                                        &rr)); /* row 0 alone: 0, 8, 9 */
+        int32_t *sd = dev_copy(store, sizeof store), *snd = dev_copy(store_n, sizeof store_n);
+        int32_t *sld = dev_copy(slots, sizeof slots), *ld = dev_copy(lens, sizeof lens);
+        int32_t *id = dev_copy(NULL, sizeof ig), *cd = dev_copy(NULL, sizeof cg);
+        int64_t *rd = dev_copy(&rg, 8);
+        HY_REQUIRE(sd && snd && sld && ld && id && cd && rd);
+        CU(cudaMemset(rd, 0, 8));
+        CU(cudaMemset(id, 0xff, sizeof ig));
+        /* row 1 (stored 1 2 3) merges to 6 entries > 5 */
+        HY_OK_OR_FAIL(
+            hy_cuda_set_merge_rows(id, cd, 5, sd, snd, 8, sld, 2, ld, 2, 1, 1, 2, rd, NULL));
+        CU(cudaMemcpy(cg, cd, sizeof cg, cudaMemcpyDeviceToHost));
+        CU(cudaMemcpy(ig, id, sizeof ig, cudaMemcpyDeviceToHost));
+        CU(cudaMemcpy(&rg, rd, 8, cudaMemcpyDeviceToHost));
+        HY_CHECK(cg[0] == 3 && cr[0] == 3 && memcmp(ig, ir, 3 * 4) == 0);
+        HY_CHECK_EQ_INT(cg[1], -1);
+        HY_CHECK(all_bytes(ig + 5, 5 * 4, 0xff));
+        HY_CHECK_EQ_INT(rg, rr); /* row 0's 3 tokens only */
+        HY_CHECK_EQ_INT(rr, 3);
+        cudaFree(sd), cudaFree(snd), cudaFree(sld), cudaFree(ld), cudaFree(id), cudaFree(cd),
+            cudaFree(rd);
+    }
+    int32_t *buf = dev_copy(NULL, 64);
+    /* out_stride -1; then page size 0 */
+    HY_CHECK_EQ_INT(
+        hy_cuda_set_merge_rows(buf, buf, -1, buf, buf, 4, buf, 1, buf, 1, 1, 0, 0, NULL, NULL),
+        HY_EINVAL);
+    HY_CHECK_EQ_INT(
+        hy_cuda_set_merge_rows(buf, buf, 5, buf, buf, 4, buf, 1, buf, 1, 0, 0, 0, NULL, NULL),
+        HY_EINVAL);
+    cudaFree(buf);
 }
 
 HY_TEST_MAIN()

@@ -1,0 +1,143 @@
+/* CUDA backend, plan execution: the one translation from a plan's per-unit modes to the
+ * kernels' launches, for one layer of a decode step, per segment (sequences sharing a plan
+ * and a refresh pattern; gpu_internal.h). The semantics are the CPU runtime's
+ * (docs/runtime.md, "Plan execution"):
+ *   dense          attention over all n tokens;
+ *   select, due    attention over all n tokens that also writes the GQA-summed probabilities,
+ *                  top-k of them (sink and window merged in) published into the unit's store;
+ *   select, not    sparse attention over sink + its stored set + the current window;
+ *   reuse(src)     sparse attention over sink + src's stored set + the current window;
+ *   window         sparse attention over the sink and the window.
+ * Which rows each set merge touches is a slot table filled here on the host once per captured
+ * graph (hy_gpu_fill_slots); the kernels skip units whose mode another launch serves. */
+#include "attention_sparse.h"
+#include "gpu_internal.h"
+#include "indexset.h"
+#include "topk.h"
+
+#include <math.h>
+#include <string.h>
+
+enum { ROLE_DENSE = 0, ROLE_SELECT, ROLE_SPARSE };
+
+/* What unit (layer l, head h) does in this step for a segment. */
+static int role(const hy_gpu_segment *sg, int u) {
+    if (!sg->sp) return ROLE_DENSE;
+    const hy_plan_unit *pu = &sg->sp->plan->units[u];
+    switch (pu->mode) {
+    case HY_MODE_DENSE:
+        return ROLE_DENSE;
+    case HY_MODE_SELECT:
+        return sg->refresh[u] ? ROLE_SELECT : ROLE_SPARSE;
+    default: /* reuse, window (bounds is refused at hy_ctx_set_plan) */
+        return ROLE_SPARSE;
+    }
+}
+
+static int32_t store_slot(const hy_ctx *c, int unit, int seq) {
+    const int nkv = c->m->info.n_kv_heads, l = unit / nkv, h = unit % nkv;
+    return ((int32_t)l * c->n_seq + seq) * nkv + h;
+}
+
+void hy_gpu_fill_slots(const hy_ctx *c, const hy_gpu_segment *segs, int n_segs, int n_batch,
+                       int32_t *h_slots) {
+    const hy_model_info *mi = &c->m->info;
+    const int nkv = mi->n_kv_heads;
+    const int64_t per = (int64_t)n_batch * nkv;
+    for (int64_t i = 0; i < (int64_t)mi->n_layers * 2 * per; i++)
+        h_slots[i] = -2;
+    for (int si = 0; si < n_segs; si++) {
+        const hy_gpu_segment *sg = &segs[si];
+        if (!sg->sp) continue;
+        for (int l = 0; l < mi->n_layers; l++) {
+            int32_t *pub = h_slots + (int64_t)l * 2 * per, *att = pub + per;
+            for (int b = 0; b < sg->n; b++)
+                for (int h = 0; h < nkv; h++) {
+                    const int u = l * nkv + h;
+                    const int64_t r = (int64_t)(sg->row0 + b) * nkv + h;
+                    const hy_plan_unit *pu = &sg->sp->plan->units[u];
+                    const int ro = role(sg, u);
+                    if (ro == ROLE_SELECT) pub[r] = b * nkv + h; /* its row of the top-k */
+                    if (ro != ROLE_SPARSE) continue;
+                    if (pu->mode == HY_MODE_WINDOW)
+                        att[r] = -1;
+                    else if (pu->mode == HY_MODE_REUSE)
+                        att[r] = store_slot(c, pu->src, sg->seq0 + b);
+                    else
+                        att[r] = store_slot(c, u, sg->seq0 + b);
+                }
+        }
+    }
+}
+
+static hy_status segment(hy_ctx *c, int l, const hy_gpu_step_attn *sa, const hy_gpu_segment *sg) {
+    hy_gpu_ctx *g = c->gpu;
+    const hy_model_info *mi = &c->m->info;
+    const int nkv = mi->n_kv_heads, hd = mi->head_dim;
+    const int64_t hq = (int64_t)mi->n_heads * hd;
+    const hy_attn_shape s = {sg->n, mi->n_heads, nkv, hd, c->n_ctx, g->seq_stride,
+                             1.0f / sqrtf((float)hd)};
+    float *out = g->att + sg->row0 * hq;
+    const float *q = g->q + sg->row0 * hq;
+    const uint16_t *k = g->k + sg->seq0 * g->seq_stride + l * g->layer_stride;
+    const uint16_t *v = g->v + sg->seq0 * g->seq_stride + l * g->layer_stride;
+    const int32_t *lens = g->lens + sg->seq0;
+    void *st = g->stream;
+    if (!sg->sp)
+        return hy_cuda_attn_decode(out, NULL, 0, q, k, v, HY_KV_BF16, lens, sa->max_len, &s,
+                                   g->attn_ws, st);
+    const hy_plan *p = sg->sp->plan;
+    uint8_t sel_modes[64], sp_modes[64];
+    int any_sel = 0, any_sparse = 0;
+    for (int h = 0; h < nkv; h++) {
+        const int ro = role(sg, l * nkv + h);
+        any_sel |= ro == ROLE_SELECT;
+        any_sparse |= ro == ROLE_SPARSE;
+    }
+    for (int h = 0; h < nkv; h++) {
+        const int ro = role(sg, l * nkv + h);
+        sel_modes[h] = ro == ROLE_SPARSE ? HY_UNIT_SKIP : HY_UNIT_DENSE;
+        sp_modes[h] = ro == ROLE_SPARSE ? HY_UNIT_SPARSE : (any_sel ? HY_UNIT_SKIP : HY_UNIT_DENSE);
+    }
+    const int64_t rows = (int64_t)sg->n * nkv;
+    const int64_t per = g->n_batch * (int64_t)nkv;
+    const int32_t *pub = sa->slots + (int64_t)l * 2 * per + (int64_t)sg->row0 * nkv;
+    const int32_t *att = pub + per;
+    if (any_sel) {
+        float *scores = g->scores + (int64_t)sg->seq0 * nkv * c->n_ctx;
+        int32_t *tk = g->tk_idx + (int64_t)sg->seq0 * nkv * g->tk_stride;
+        int32_t *tk_n = g->tk_n + (int64_t)sg->seq0 * nkv;
+        HY_TRY(hy_cuda_attn_decode_units(out, scores, c->n_ctx, q, k, v, HY_KV_BF16, lens,
+                                         sa->max_len, &s, sel_modes, g->attn_ws, st));
+        HY_TRY(hy_cuda_topk_rows_f32(tk, tk_n, g->tk_stride, scores, c->n_ctx, rows, lens, nkv,
+                                     sa->max_len, p->k, p->sink, p->window, st));
+        const int64_t base = ((int64_t)l * c->n_seq + sg->seq0) * nkv;
+        HY_TRY(hy_cuda_set_merge_rows(g->store + base * g->set_cap, g->store_n + base, g->set_cap,
+                                      tk, tk_n, g->tk_stride, pub, rows, lens, nkv, 1, p->sink,
+                                      p->window, NULL, st));
+    }
+    if (!any_sparse) {
+        if (any_sel) return HY_OK;
+        return hy_cuda_attn_decode(out, NULL, 0, q, k, v, HY_KV_BF16, lens, sa->max_len, &s,
+                                   g->attn_ws, st);
+    }
+    int32_t *ai = g->att_idx + (int64_t)sg->seq0 * nkv * g->set_cap;
+    int32_t *an = g->att_n + (int64_t)sg->seq0 * nkv;
+    HY_TRY(hy_cuda_set_merge_rows(ai, an, g->set_cap, g->store, g->store_n, g->set_cap, att, rows,
+                                  lens, nkv, 1, p->sink, p->window, g->rows_read + sg->seq0, st));
+    /* a merged set: the sink, at most k stored tokens, the stored window now older than the
+     * current one, and the current window */
+    int64_t max_count = (int64_t)p->k + p->sink + 2 * (int64_t)p->window;
+    if (max_count > g->set_cap) max_count = g->set_cap;
+    if (max_count > sa->max_len) max_count = sa->max_len;
+    const hy_indexset set = {ai, an, g->set_cap, HY_GRAN_TOKEN, 1};
+    return hy_cuda_attn_sparse(out, q, k, v, HY_KV_BF16, lens, sa->max_len, &s, sp_modes, &set,
+                               max_count, g->attn_ws, st);
+}
+
+hy_status hy_gpu_attn_layer(hy_ctx *c, int layer, void *arg) {
+    const hy_gpu_step_attn *sa = arg;
+    for (int i = 0; i < sa->n_segs; i++)
+        HY_TRY(segment(c, layer, sa, &sa->segs[i]));
+    return HY_OK;
+}

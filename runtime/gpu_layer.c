@@ -1,0 +1,71 @@
+/* CUDA backend, the layer math: the same pass as forward.c with bf16 weights through cuBLAS
+ * (bf16 inputs, fp32 accumulation and outputs): RMSNorm to bf16 -> QKV GEMM -> RoPE with
+ * K/V stored into the bf16 cache -> attention (the caller's function: prefill kernel or the
+ * decode step's plan modes) -> output GEMM added to the fp32 residual -> RMSNorm -> gate/up
+ * as one two-matrix batched GEMM -> SwiGLU to bf16 -> down GEMM added to the residual. No
+ * call here synchronises, so a decode step can be captured as one graph. */
+#include "bf16_ops.h"
+#include "cuda_ops.h"
+#include "gpu_internal.h"
+#include "qkv_store.h"
+
+/* y[n][out] (fp32, row stride out) = beta y + x[n][in] (bf16) . w[out][in]^T (bf16) */
+static hy_status gemm(hy_gpu_ctx *g, float *y, const uint16_t *x, const uint16_t *w, int64_t n,
+                      int64_t in, int64_t out, float beta) {
+    const float one = 1.0f;
+    HY_CUBLAS_CHECK(cublasGemmEx(g->blas, CUBLAS_OP_T, CUBLAS_OP_N, (int)out, (int)n, (int)in,
+                                 &one, w, CUDA_R_16BF, (int)in, x, CUDA_R_16BF, (int)in, &beta, y,
+                                 CUDA_R_32F, (int)out, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+    return HY_OK;
+}
+
+hy_status hy_gpu_embed(hy_ctx *c, const int32_t *dev_tokens, int64_t n) {
+    hy_gpu_ctx *g = c->gpu;
+    return hy_cuda_embedding_bf16(g->x, c->m->gpu->tok_embd, c->m->info.d_model, dev_tokens, n,
+                                  g->stream);
+}
+
+static hy_status layer(hy_ctx *c, int l, int64_t n, hy_gpu_attn_fn attn, void *arg) {
+    hy_gpu_ctx *g = c->gpu;
+    const hy_model_info *mi = &c->m->info;
+    const hy_gpu_layer *w = &c->m->gpu->layers[l];
+    const int64_t d = mi->d_model, hd = mi->head_dim, ff = mi->d_ff;
+    const int64_t qkv_w = (int64_t)(mi->n_heads + 2 * mi->n_kv_heads) * hd;
+    const int64_t att_w = (int64_t)mi->n_heads * hd;
+    void *st = g->stream;
+
+    HY_TRY(hy_cuda_rmsnorm_bf16(g->h16, g->x, w->attn_norm, n, d, mi->rms_eps, st));
+    HY_TRY(gemm(g, g->qkv, g->h16, w->wqkv, n, d, qkv_w, 0.0f));
+    const hy_qkv_shape qs = {mi->n_heads, mi->n_kv_heads, mi->head_dim, c->n_ctx, g->seq_stride,
+                             mi->rope_theta, (hy_rope_layout)mi->rope_layout};
+    HY_TRY(hy_cuda_qkv_rope_store(g->q, g->k + l * g->layer_stride, g->v + l * g->layer_stride,
+                                  g->qkv, qkv_w, n, g->seqs, g->pos, &qs, st));
+    HY_TRY(attn(c, l, arg));
+    HY_TRY(hy_cuda_f32_to_bf16(g->a16, g->att, n * att_w, st));
+    HY_TRY(gemm(g, g->x, g->a16, w->wo, n, att_w, d, 1.0f));
+
+    HY_TRY(hy_cuda_rmsnorm_bf16(g->h16, g->x, w->ffn_norm, n, d, mi->rms_eps, st));
+    /* gate and up: two matrices of one buffer into two contiguous [n][ff] blocks */
+    const float one = 1.0f, zero = 0.0f;
+    HY_CUBLAS_CHECK(cublasGemmStridedBatchedEx(
+        g->blas, CUBLAS_OP_T, CUBLAS_OP_N, (int)ff, (int)n, (int)d, &one, w->wgu, CUDA_R_16BF,
+        (int)d, (long long)(ff * d), g->h16, CUDA_R_16BF, (int)d, 0, &zero, g->gu, CUDA_R_32F,
+        (int)ff, (long long)(n * ff), 2, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+    HY_TRY(hy_cuda_swiglu_bf16(g->a16, g->gu, g->gu + n * ff, n * ff, st));
+    return gemm(g, g->x, g->a16, w->wdown, n, ff, d, 1.0f);
+}
+
+hy_status hy_gpu_layers(hy_ctx *c, int64_t n, hy_gpu_attn_fn attn, void *arg) {
+    for (int l = 0; l < c->m->info.n_layers; l++)
+        HY_TRY(layer(c, l, n, attn, arg));
+    return HY_OK;
+}
+
+hy_status hy_gpu_logits(hy_ctx *c, int64_t row0, int64_t n) {
+    hy_gpu_ctx *g = c->gpu;
+    const hy_model_info *mi = &c->m->info;
+    const int64_t d = mi->d_model;
+    HY_TRY(hy_cuda_rmsnorm_bf16(g->h16, g->x + row0 * d, c->m->gpu->output_norm, n, d,
+                                mi->rms_eps, g->stream));
+    return gemm(g, g->logits, g->h16, c->m->gpu->output, n, d, mi->n_vocab, 0.0f);
+}

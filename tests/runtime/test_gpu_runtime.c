@@ -1,0 +1,298 @@
+/* The CUDA runtime against the CPU runtime on a tiny random Llama with BF16 weights (so both
+ * backends hold the very same weights; what differs is bf16 activations and K/V on the GPU):
+ * prefill and teacher-forced decode logits, every plan mode the CUDA runtime runs (select,
+ * reuse across layers and heads, window, refresh strides), batched decode of sequences of
+ * different lengths against one at a time, greedy decode through graph replays against the
+ * host's argmax, sequence copies, synthetic shapes, and the plans it must refuse. Needs a GPU:
+ * not in `meson test` (CI has none); scripts/gpu-check runs it. */
+#include "hy_test.h"
+#include "runtime_test_util.h"
+
+#include <math.h>
+#include <string.h>
+
+enum { PROMPT = 150, STEPS = 12, CTX = 256 };
+
+static hy_model *tiny_bf16(int n_layers) {
+    tiny_cfg cfg;
+    tiny_default(&cfg);
+    cfg.n_layers = n_layers;
+    cfg.d_model = 256, cfg.n_heads = 4, cfg.n_kv_heads = 2, cfg.d_ff = 320, cfg.n_vocab = 97;
+    cfg.wtype = HY_GGML_BF16;
+    hy_model *m = NULL;
+    if (rt_load(&cfg, NULL, &m)) {
+        fprintf(stderr, "tiny model: %s\n", hy_last_error());
+        return NULL;
+    }
+    return m;
+}
+
+/* ||a - b|| / ||b|| over n values */
+static double rel_l2(const float *a, const float *b, int64_t n) {
+    double num = 0, den = 0;
+    for (int64_t i = 0; i < n; i++) {
+        const double d = (double)a[i] - b[i];
+        num += d * d, den += (double)b[i] * b[i];
+    }
+    return den > 0 ? sqrt(num / den) : sqrt(num);
+}
+
+/* Prefill PROMPT tokens (logits of the last), then STEPS teacher-forced decode steps. */
+static float *run(hy_model *m, hy_device dev, const hy_plan *plan) {
+    const int V = hy_model_info_borrow(m)->n_vocab;
+    hy_ctx *c = NULL;
+    if (hy_ctx_create_on(m, dev, CTX, 1, &c)) {
+        fprintf(stderr, "ctx: %s\n", hy_last_error());
+        return NULL;
+    }
+    float *lg = malloc((size_t)(STEPS + 1) * V * sizeof *lg);
+    int32_t *tok = rt_tokens(PROMPT + STEPS, V, 11u);
+    int ok = hy_ctx_set_plan(c, 0, plan) == HY_OK &&
+             hy_forward(c, 0, tok, PROMPT, lg, 1) == HY_OK;
+    for (int t = 0; ok && t < STEPS; t++)
+        ok = hy_forward(c, 0, tok + PROMPT + t, 1, lg + (int64_t)(t + 1) * V, 1) == HY_OK;
+    if (!ok) fprintf(stderr, "run on %s: %s\n", hy_device_name(dev), hy_last_error());
+    free(tok);
+    hy_ctx_free(c);
+    if (!ok) free(lg);
+    return ok ? lg : NULL;
+}
+
+static hy_plan *new_plan(const hy_model *m, int k, int sink, int window) {
+    const hy_model_info *mi = hy_model_info_borrow(m);
+    hy_plan *p = NULL;
+    if (hy_plan_create(mi->n_layers, mi->n_heads, mi->n_kv_heads, mi->head_dim, &p)) return NULL;
+    p->k = k, p->sink = sink, p->window = window;
+    return p;
+}
+
+static void unit(hy_plan *p, int l, int h, hy_unit_mode mode, int sl, int sh, int refresh) {
+    hy_plan_unit *u = &p->units[l * p->n_kv_heads + h];
+    u->mode = mode;
+    u->src = mode == HY_MODE_REUSE ? sl * p->n_kv_heads + sh : -1;
+    u->refresh = refresh;
+}
+
+HY_TEST(test_dense_parity) {
+    hy_model *m = tiny_bf16(2);
+    HY_REQUIRE(m);
+    const int V = hy_model_info_borrow(m)->n_vocab;
+    float *cpu = run(m, HY_DEVICE_CPU, NULL), *gpu = run(m, HY_DEVICE_CUDA, NULL);
+    HY_REQUIRE(cpu && gpu);
+    for (int t = 0; t <= STEPS; t++) {
+        const double e = rel_l2(gpu + (int64_t)t * V, cpu + (int64_t)t * V, V);
+        if (e > 2e-2) HY_FAILF("dense: row %d: GPU vs CPU logits rel. L2 error %.3g > 2e-2", t, e);
+    }
+    free(cpu), free(gpu);
+    hy_model_free(m);
+}
+
+/* plan vs CPU with the same plan; and it must differ from dense (the sets are small) */
+static void check_plan(hy_model *m, hy_plan *p, const char *what) {
+    const int V = hy_model_info_borrow(m)->n_vocab;
+    float *cpu = run(m, HY_DEVICE_CPU, p), *gpu = run(m, HY_DEVICE_CUDA, p);
+    float *dense = run(m, HY_DEVICE_CUDA, NULL);
+    HY_REQUIRE(cpu && gpu && dense);
+    double worst = 0, moved = 0;
+    for (int t = 1; t <= STEPS; t++) {
+        const double e = rel_l2(gpu + (int64_t)t * V, cpu + (int64_t)t * V, V);
+        const double d = rel_l2(gpu + (int64_t)t * V, dense + (int64_t)t * V, V);
+        worst = e > worst ? e : worst;
+        moved = d > moved ? d : moved;
+    }
+    if (worst > 3e-2) HY_FAILF("%s: GPU vs CPU plan logits rel. L2 error %.3g > 3e-2", what, worst);
+    if (moved < 3 * worst || moved < 1e-2)
+        HY_FAILF("%s: the plan changes the logits by only %.3g (vs CPU error %.3g): the sparse "
+                 "path may not be running", what, moved, worst);
+    free(cpu), free(gpu), free(dense);
+}
+
+HY_TEST(test_plans) {
+    hy_model *m = tiny_bf16(3);
+    HY_REQUIRE(m);
+    /* layer reuse: layer 0 dense, layer 1 selects (refresh 1), layer 2 reuses it */
+    hy_plan *p = new_plan(m, 12, 4, 8);
+    for (int h = 0; h < 2; h++) {
+        unit(p, 1, h, HY_MODE_SELECT, 0, 0, 1);
+        unit(p, 2, h, HY_MODE_REUSE, 1, h, 1);
+    }
+    check_plan(m, p, "layer reuse");
+    /* temporal: refresh every 4 steps, sparse over the own set in between */
+    for (int h = 0; h < 2; h++)
+        unit(p, 1, h, HY_MODE_SELECT, 0, 0, 4);
+    check_plan(m, p, "refresh 4");
+    /* head reuse inside a layer, a window layer and a cross-head reuse */
+    hy_plan_free(p);
+    p = new_plan(m, 10, 2, 6);
+    unit(p, 0, 0, HY_MODE_SELECT, 0, 0, 2);
+    unit(p, 0, 1, HY_MODE_REUSE, 0, 0, 1);
+    unit(p, 1, 0, HY_MODE_WINDOW, 0, 0, 1);
+    unit(p, 1, 1, HY_MODE_WINDOW, 0, 0, 1);
+    unit(p, 2, 1, HY_MODE_REUSE, 0, 0, 1);
+    check_plan(m, p, "head reuse + window");
+    /* k covering the whole context: every mode equals dense */
+    hy_plan_free(p);
+    p = new_plan(m, CTX, 4, 8);
+    for (int h = 0; h < 2; h++) {
+        unit(p, 0, h, HY_MODE_SELECT, 0, 0, 3);
+        unit(p, 1, h, HY_MODE_REUSE, 0, h, 1);
+        unit(p, 2, h, HY_MODE_REUSE, 0, 1 - h, 1);
+    }
+    const int V = hy_model_info_borrow(m)->n_vocab;
+    float *all = run(m, HY_DEVICE_CUDA, p), *dense = run(m, HY_DEVICE_CUDA, NULL);
+    HY_REQUIRE(all && dense);
+    const double e = rel_l2(all, dense, (int64_t)(STEPS + 1) * V);
+    if (e > 1e-3) HY_FAILF("k >= context: plan vs dense on the GPU rel. L2 %.3g > 1e-3", e);
+    free(all), free(dense);
+    hy_plan_free(p);
+    hy_model_free(m);
+}
+
+/* Three sequences of different lengths decoded in one batch = each decoded alone. */
+HY_TEST(test_batch) {
+    hy_model *m = tiny_bf16(2);
+    HY_REQUIRE(m);
+    const int V = hy_model_info_borrow(m)->n_vocab;
+    const int lens[3] = {40, 131, 77};
+    hy_ctx *cb = NULL, *c1 = NULL;
+    HY_REQUIRE(hy_ctx_create_on(m, HY_DEVICE_CUDA, CTX, 3, &cb) == HY_OK);
+    HY_REQUIRE(hy_ctx_create_on(m, HY_DEVICE_CUDA, CTX, 1, &c1) == HY_OK);
+    hy_plan *p = new_plan(m, 16, 4, 8);
+    for (int h = 0; h < 2; h++) {
+        unit(p, 0, h, HY_MODE_SELECT, 0, 0, 2);
+        unit(p, 1, h, HY_MODE_REUSE, 0, h, 1);
+    }
+    int32_t *tok = rt_tokens(200, V, 5u);
+    float *lb = malloc((size_t)3 * V * sizeof *lb), *l1 = malloc((size_t)V * sizeof *l1);
+    const int seqs[3] = {0, 1, 2};
+    double worst = 0;
+    for (int s = 0; s < 3; s++) {
+        HY_REQUIRE(hy_ctx_set_plan(cb, s, s == 1 ? NULL : p) == HY_OK);
+        HY_REQUIRE(hy_forward(cb, s, tok + s, lens[s], NULL, 0) == HY_OK);
+    }
+    for (int step = 0; step < 5; step++) {
+        int32_t in[3] = {tok[100 + step], tok[120 + step], tok[140 + step]};
+        HY_REQUIRE(hy_forward_batch(cb, seqs, in, 3, lb) == HY_OK);
+        (void)in;
+    }
+    for (int s = 0; s < 3; s++) {
+        hy_ctx_seq_reset(c1, 0);
+        HY_REQUIRE(hy_ctx_set_plan(c1, 0, s == 1 ? NULL : p) == HY_OK);
+        HY_REQUIRE(hy_forward(c1, 0, tok + s, lens[s], NULL, 0) == HY_OK);
+        for (int step = 0; step < 5; step++)
+            HY_REQUIRE(hy_forward(c1, 0, tok + 100 + 20 * s + step, 1, l1, 1) == HY_OK);
+        const double e = rel_l2(lb + (int64_t)s * V, l1, V);
+        worst = e > worst ? e : worst;
+        HY_REQUIRE(hy_ctx_seq_len(cb, s) == lens[s] + 5);
+    }
+    if (worst > 1e-4) HY_FAILF("batched vs single decode: rel. L2 %.3g > 1e-4", worst);
+    /* a copy decodes like its source */
+    HY_REQUIRE(hy_ctx_seq_copy(cb, 1, 2) == HY_OK);
+    HY_REQUIRE(hy_ctx_set_plan(cb, 1, p) == HY_OK);
+    HY_REQUIRE(hy_ctx_set_plan(cb, 2, p) == HY_OK);
+    const int pair[2] = {1, 2};
+    int32_t in2[2] = {7, 7};
+    HY_REQUIRE(hy_forward_batch(cb, pair, in2, 2, lb) == HY_OK);
+    const double ec = rel_l2(lb, lb + V, V);
+    if (ec > 1e-6) HY_FAILF("copied sequence decodes differently: rel. L2 %.3g", ec);
+    free(tok), free(lb), free(l1);
+    hy_plan_free(p);
+    hy_ctx_free(cb), hy_ctx_free(c1);
+    hy_model_free(m);
+}
+
+/* Greedy decoding by graph replay with the argmax on the device = host argmax of the logits. */
+HY_TEST(test_greedy) {
+    hy_model *m = tiny_bf16(2);
+    HY_REQUIRE(m);
+    const int V = hy_model_info_borrow(m)->n_vocab;
+    hy_ctx *a = NULL, *b = NULL;
+    HY_REQUIRE(hy_ctx_create_on(m, HY_DEVICE_CUDA, CTX, 2, &a) == HY_OK);
+    HY_REQUIRE(hy_ctx_create_on(m, HY_DEVICE_CUDA, CTX, 2, &b) == HY_OK);
+    int32_t *tok = rt_tokens(64, V, 3u);
+    for (int s = 0; s < 2; s++) {
+        HY_REQUIRE(hy_forward(a, s, tok + 10 * s, 30 + s, NULL, 0) == HY_OK);
+        HY_REQUIRE(hy_forward(b, s, tok + 10 * s, 30 + s, NULL, 0) == HY_OK);
+    }
+    int32_t start[2] = {5, 9}, got[20 * 2], want[20 * 2], cur[2] = {5, 9};
+    HY_REQUIRE(hy_decode_greedy(a, 2, start, 20, got) == HY_OK);
+    float *lg = malloc((size_t)2 * V * sizeof *lg);
+    const int seqs[2] = {0, 1};
+    for (int i = 0; i < 20; i++) {
+        HY_REQUIRE(hy_forward_batch(b, seqs, cur, 2, lg) == HY_OK);
+        for (int s = 0; s < 2; s++) {
+            int best = 0;
+            for (int v = 1; v < V; v++)
+                if (lg[s * V + v] > lg[s * V + best]) best = v;
+            cur[s] = want[i * 2 + s] = best;
+        }
+    }
+    for (int i = 0; i < 40; i++)
+        if (got[i] != want[i]) {
+            HY_FAILF("greedy: step %d seq %d: graph argmax %d, host argmax %d", i / 2, i % 2,
+                     got[i], want[i]);
+            break;
+        }
+    free(lg), free(tok);
+    hy_ctx_free(a), hy_ctx_free(b);
+    hy_model_free(m);
+}
+
+HY_TEST(test_synthetic) {
+    hy_model *m = NULL;
+    HY_REQUIRE(hy_model_synthetic("tiny", 7, &m) == HY_OK);
+    hy_ctx *c = NULL;
+    HY_REQUIRE(hy_ctx_create_on(m, HY_DEVICE_CPU, 64, 1, &c) == HY_EUNSUPPORTED);
+    HY_REQUIRE(hy_ctx_create_on(m, HY_DEVICE_CUDA, 4096, 2, &c) == HY_OK);
+    for (int s = 0; s < 2; s++)
+        HY_REQUIRE(hy_ctx_seq_fill_random(c, s, 3000 + 500 * s, 1) == HY_OK);
+    hy_plan *p = new_plan(m, 256, 4, 64);
+    unit(p, 0, 0, HY_MODE_SELECT, 0, 0, 1);
+    unit(p, 0, 1, HY_MODE_REUSE, 0, 0, 1);
+    unit(p, 1, 0, HY_MODE_REUSE, 0, 0, 1);
+    unit(p, 1, 1, HY_MODE_REUSE, 0, 1, 1);
+    int32_t start[2] = {1, 2}, out[8 * 2];
+    HY_REQUIRE(hy_ctx_set_plan(c, 0, p) == HY_OK);
+    HY_REQUIRE(hy_decode_greedy(c, 2, start, 8, out) == HY_OK);
+    for (int i = 0; i < 16; i++)
+        HY_REQUIRE(out[i] >= 0 && out[i] < hy_model_info_borrow(m)->n_vocab);
+    double t = 0;
+    HY_REQUIRE(hy_ctx_time_attention(c, 2, 4, &t) == HY_OK);
+    HY_REQUIRE(t > 0 && t < 1);
+    HY_REQUIRE(hy_ctx_seq_len(c, 0) == 3008);
+    hy_attn_counters ac;
+    HY_REQUIRE(hy_ctx_attn_counters(c, 0, &ac) == HY_OK);
+    HY_REQUIRE(ac.steps == 8);
+    /* select: 1 unit reads all; 3 units read sink + 256 + window (at most) */
+    HY_REQUIRE(ac.kv_tokens < 0.5 * ac.kv_tokens_dense && ac.kv_tokens > 0.25 * ac.kv_tokens_dense);
+    hy_plan_free(p);
+    hy_ctx_free(c);
+    hy_model_free(m);
+    HY_REQUIRE(hy_model_synthetic("llama9", 1, &m) == HY_EINVAL && m == NULL);
+}
+
+HY_TEST(test_refused) {
+    hy_model *m = tiny_bf16(2);
+    HY_REQUIRE(m);
+    hy_ctx *c = NULL;
+    HY_REQUIRE(hy_ctx_create_on(m, HY_DEVICE_CUDA, CTX, 1, &c) == HY_OK);
+    hy_plan *p = new_plan(m, 16, 4, 8);
+    p->granularity = HY_GRAN_PAGE, p->page_size = 16;
+    unit(p, 0, 0, HY_MODE_BOUNDS, 0, 0, 1);
+    HY_REQUIRE(hy_ctx_set_plan(c, 0, p) == HY_EUNSUPPORTED);
+    HY_REQUIRE(strstr(hy_last_error(), "page") != NULL);
+    p->granularity = HY_GRAN_TOKEN, p->page_size = 1;
+    unit(p, 0, 0, HY_MODE_SELECT, 0, 0, 1);
+    p->units[0].refresh = 0, p->units[0].qsim = 0.9f;
+    HY_REQUIRE(hy_ctx_set_plan(c, 0, p) == HY_EUNSUPPORTED);
+    HY_REQUIRE(strstr(hy_last_error(), "qsim") != NULL);
+    p->units[0].refresh = 1;
+    p->k = CTX + 1;
+    HY_REQUIRE(hy_ctx_set_plan(c, 0, p) == HY_ERANGE);
+    HY_REQUIRE(hy_ctx_seq_fill_random(c, 0, CTX + 1, 1) == HY_ERANGE);
+    hy_plan_free(p);
+    hy_ctx_free(c);
+    hy_model_free(m);
+}
+
+HY_TEST_MAIN()
