@@ -104,12 +104,12 @@ static hy_status segment(hy_ctx *c, int l, const hy_gpu_step_attn *sa, const hy_
     const int32_t *pub = sa->slots + (int64_t)l * 2 * per + (int64_t)sg->row0 * nkv;
     const int32_t *att = pub + per;
     if (any_sel) {
-        float *scores = g->scores + (int64_t)sg->seq0 * nkv * c->n_ctx;
+        float *scores = g->scores + (int64_t)sg->seq0 * nkv * g->score_stride;
         int32_t *tk = g->tk_idx + (int64_t)sg->seq0 * nkv * g->tk_stride;
         int32_t *tk_n = g->tk_n + (int64_t)sg->seq0 * nkv;
-        HY_TRY(hy_cuda_attn_decode_units(out, scores, c->n_ctx, q, k, v, HY_KV_BF16, lens,
+        HY_TRY(hy_cuda_attn_decode_units(out, scores, g->score_stride, q, k, v, HY_KV_BF16, lens,
                                          sa->max_len, &s, sel_modes, g->attn_ws, st));
-        HY_TRY(hy_cuda_topk_rows_f32(tk, tk_n, g->tk_stride, scores, c->n_ctx, rows, lens, nkv,
+        HY_TRY(hy_cuda_topk_rows_f32(tk, tk_n, g->tk_stride, scores, g->score_stride, rows, lens, nkv,
                                      sa->max_len, p->k, p->sink, p->window, st));
         const int64_t base = ((int64_t)l * c->n_seq + sg->seq0) * nkv;
         HY_TRY(hy_cuda_set_merge_rows(g->store + base * g->set_cap, g->store_n + base, g->set_cap,

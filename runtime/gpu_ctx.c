@@ -49,7 +49,7 @@ void hy_gpu_ctx_free(hy_ctx *c) {
     if (g->blas) cublasDestroy(g->blas);
     if (g->stream) cudaStreamDestroy(g->stream);
     void *dev[] = {g->blas_ws, g->k, g->v, g->lens, g->x, g->qkv, g->q, g->att, g->gu,
-                   g->logits, g->h16, g->a16, g->tokens, g->pos, g->seqs, g->argmax,
+                   g->logits, g->h16, g->h32, g->a16, g->tokens, g->pos, g->seqs, g->argmax,
                    g->scores, g->tk_idx, g->tk_n, g->store, g->store_n, g->att_idx, g->att_n,
                    g->rows_read};
     for (size_t i = 0; i < sizeof dev / sizeof dev[0]; i++)
@@ -85,6 +85,7 @@ static hy_status alloc_all(hy_ctx *c, hy_gpu_ctx *g) {
     const int64_t wide = d > (int64_t)mi->d_ff ? d : mi->d_ff;
     const int64_t wide2 = wide > (int64_t)mi->n_heads * hd ? wide : (int64_t)mi->n_heads * hd;
     HY_TRY(dmalloc(&g->h16, (size_t)(nb * d) * 2, "normed rows (bf16)"));
+    HY_TRY(dmalloc(&g->h32, (size_t)(nb * d) * 4, "normed rows"));
     HY_TRY(dmalloc(&g->a16, (size_t)(nb * wide2) * 2, "GEMM inputs (bf16)"));
     HY_TRY(dmalloc(&g->tokens, (size_t)nb * 4, "tokens"));
     HY_TRY(dmalloc(&g->pos, (size_t)nb * 4, "positions"));
@@ -101,7 +102,8 @@ static hy_status alloc_all(hy_ctx *c, hy_gpu_ctx *g) {
                        g->seq_stride, 0.0f};
     s.scale = 1.0f;
     HY_TRY(hy_cuda_attn_ws_create(&g->attn_ws, &s, c->n_ctx, 1));
-    HY_TRY(dmalloc(&g->scores, (size_t)(ns * nkv * c->n_ctx) * 4, "select scores"));
+    g->score_stride = (c->n_ctx + 3) / 4 * 4;
+    HY_TRY(dmalloc(&g->scores, (size_t)(ns * nkv * g->score_stride) * 4, "select scores"));
     return HY_OK;
 }
 

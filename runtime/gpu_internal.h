@@ -74,6 +74,7 @@ typedef struct hy_gpu_ctx {
     int64_t n_batch;
     float *x, *qkv, *q, *att, *gu, *logits;
     uint16_t *h16, *a16;     /* bf16 GEMM inputs: normed rows, attention/SwiGLU output */
+    float *h32;              /* fp32 normed rows (the decode GEMV's input) */
     int32_t *tokens, *pos, *seqs, *argmax;
     int32_t *h_tokens;       /* pinned host staging for tokens */
     float *h_logits;         /* pinned host staging for logits [n_seq][n_vocab] */
@@ -81,6 +82,7 @@ typedef struct hy_gpu_ctx {
     hy_cuda_attn_ws *attn_ws;
     /* select path: scores [n_seq][n_kv][n_ctx], top-k output [n_seq*n_kv][tk_stride] */
     float *scores;
+    int64_t score_stride; /* n_ctx rounded up to 4 floats: the top-k reads 16-byte rows */
     int32_t *tk_idx, *tk_n;
     int64_t tk_stride;
     /* published sets: store[layer][seq][kv_head][set_cap], store_n[layer][seq][kv_head];

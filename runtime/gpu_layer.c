@@ -1,11 +1,13 @@
-/* CUDA backend, the layer math: the same pass as forward.c with bf16 weights through cuBLAS
- * (bf16 inputs, fp32 accumulation and outputs): RMSNorm to bf16 -> QKV GEMM -> RoPE with
- * K/V stored into the bf16 cache -> attention (the caller's function: prefill kernel or the
- * decode step's plan modes) -> output GEMM added to the fp32 residual -> RMSNorm -> gate/up
- * as one two-matrix batched GEMM -> SwiGLU to bf16 -> down GEMM added to the residual. No
- * call here synchronises, so a decode step can be captured as one graph. */
+/* CUDA backend, the layer math: the same pass as forward.c with bf16 weights (fp32
+ * accumulation and residual): RMSNorm -> QKV projection -> RoPE with K/V stored into the bf16
+ * cache -> attention (the caller's function: prefill kernel or the decode step's plan modes)
+ * -> output projection added to the residual -> RMSNorm -> gate/up as one launch -> SwiGLU ->
+ * down projection added to the residual. Projections are the decode GEMV (kernels/gemv.h) for
+ * up to 8 rows, cuBLAS tensor-core GEMMs on bf16 activations beyond. No call here
+ * synchronises, so a decode step can be captured as one graph. */
 #include "bf16_ops.h"
 #include "cuda_ops.h"
+#include "gemv.h"
 #include "gpu_internal.h"
 #include "qkv_store.h"
 
@@ -19,12 +21,24 @@ static hy_status gemm(hy_gpu_ctx *g, float *y, const uint16_t *x, const uint16_t
     return HY_OK;
 }
 
+/* The same from fp32 rows x[n][ldx] through the decode GEMV (n <= HY_GEMV_MAX_ROWS); split
+ * > 0 writes outputs o >= split to a second block n * split floats later (gate | up). */
+static hy_status gemv(hy_gpu_ctx *g, float *y, const float *x, int64_t ldx, const uint16_t *w,
+                      int64_t n, int64_t in, int64_t out, float beta, int64_t split) {
+    const hy_gemv_shape s = {n, in, out, ldx, split ? split : out, split ? split : out,
+                             split ? n * split : 0, beta};
+    return hy_cuda_gemv_bf16(y, x, w, &s, g->stream);
+}
+
 hy_status hy_gpu_embed(hy_ctx *c, const int32_t *dev_tokens, int64_t n) {
     hy_gpu_ctx *g = c->gpu;
     return hy_cuda_embedding_bf16(g->x, c->m->gpu->tok_embd, c->m->info.d_model, dev_tokens, n,
                                   g->stream);
 }
 
+/* Decode steps of up to HY_GEMV_MAX_ROWS rows keep activations in fp32 and run the GEMV,
+ * which reads the weights at the copy rate and needs no conversion passes; larger batches
+ * and prefill convert activations to bf16 for cuBLAS's tensor-core GEMMs. */
 static hy_status layer(hy_ctx *c, int l, int64_t n, hy_gpu_attn_fn attn, void *arg) {
     hy_gpu_ctx *g = c->gpu;
     const hy_model_info *mi = &c->m->info;
@@ -32,15 +46,28 @@ static hy_status layer(hy_ctx *c, int l, int64_t n, hy_gpu_attn_fn attn, void *a
     const int64_t d = mi->d_model, hd = mi->head_dim, ff = mi->d_ff;
     const int64_t qkv_w = (int64_t)(mi->n_heads + 2 * mi->n_kv_heads) * hd;
     const int64_t att_w = (int64_t)mi->n_heads * hd;
+    const int small = n <= HY_GEMV_MAX_ROWS;
     void *st = g->stream;
 
-    HY_TRY(hy_cuda_rmsnorm_bf16(g->h16, g->x, w->attn_norm, n, d, mi->rms_eps, st));
-    HY_TRY(gemm(g, g->qkv, g->h16, w->wqkv, n, d, qkv_w, 0.0f));
+    if (small) {
+        HY_TRY(hy_cuda_rmsnorm_f32(g->h32, g->x, w->attn_norm, n, d, mi->rms_eps, st));
+        HY_TRY(gemv(g, g->qkv, g->h32, d, w->wqkv, n, d, qkv_w, 0.0f, 0));
+    } else {
+        HY_TRY(hy_cuda_rmsnorm_bf16(g->h16, g->x, w->attn_norm, n, d, mi->rms_eps, st));
+        HY_TRY(gemm(g, g->qkv, g->h16, w->wqkv, n, d, qkv_w, 0.0f));
+    }
     const hy_qkv_shape qs = {mi->n_heads, mi->n_kv_heads, mi->head_dim, c->n_ctx, g->seq_stride,
                              mi->rope_theta, (hy_rope_layout)mi->rope_layout};
     HY_TRY(hy_cuda_qkv_rope_store(g->q, g->k + l * g->layer_stride, g->v + l * g->layer_stride,
                                   g->qkv, qkv_w, n, g->seqs, g->pos, &qs, st));
     HY_TRY(attn(c, l, arg));
+    if (small) {
+        HY_TRY(gemv(g, g->x, g->att, att_w, w->wo, n, att_w, d, 1.0f, 0));
+        HY_TRY(hy_cuda_rmsnorm_f32(g->h32, g->x, w->ffn_norm, n, d, mi->rms_eps, st));
+        HY_TRY(gemv(g, g->gu, g->h32, d, w->wgu, n, d, 2 * ff, 0.0f, ff));
+        HY_TRY(hy_cuda_swiglu_f32(g->gu, g->gu, g->gu + n * ff, n * ff, st));
+        return gemv(g, g->x, g->gu, ff, w->wdown, n, ff, d, 1.0f, 0);
+    }
     HY_TRY(hy_cuda_f32_to_bf16(g->a16, g->att, n * att_w, st));
     HY_TRY(gemm(g, g->x, g->a16, w->wo, n, att_w, d, 1.0f));
 
@@ -65,6 +92,11 @@ hy_status hy_gpu_logits(hy_ctx *c, int64_t row0, int64_t n) {
     hy_gpu_ctx *g = c->gpu;
     const hy_model_info *mi = &c->m->info;
     const int64_t d = mi->d_model;
+    if (n <= HY_GEMV_MAX_ROWS) {
+        HY_TRY(hy_cuda_rmsnorm_f32(g->h32, g->x + row0 * d, c->m->gpu->output_norm, n, d,
+                                   mi->rms_eps, g->stream));
+        return gemv(g, g->logits, g->h32, d, c->m->gpu->output, n, d, mi->n_vocab, 0.0f, 0);
+    }
     HY_TRY(hy_cuda_rmsnorm_bf16(g->h16, g->x + row0 * d, c->m->gpu->output_norm, n, d,
                                 mi->rms_eps, g->stream));
     return gemm(g, g->logits, g->h16, c->m->gpu->output, n, d, mi->n_vocab, 0.0f);

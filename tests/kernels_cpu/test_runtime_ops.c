@@ -8,6 +8,7 @@
 #include "attention_sparse.h"
 #include "bf16_ops.h"
 #include "fill.h"
+#include "gemv.h"
 #include "hy_test.h"
 #include "indexset.h"
 #include "kernel_test_util.h"
@@ -429,6 +430,32 @@ HY_TEST(attention_skip_units_leave_rows_untouched) {
     const uint8_t bad3[3] = {HY_UNIT_SPARSE, 3, HY_UNIT_DENSE};
     HY_CHECK_EQ_INT(hy_attn_sparse_f32(got, q, k, v, lens, &s, bad3, &set), HY_EINVAL);
     free(q), free(k), free(v);
+}
+
+
+/* The GEMV reference on numbers small enough to check by hand, its split layout and beta. */
+HY_TEST(gemv_reference_by_hand) {
+    /* w = [[1, 2], [3, 4], [0.5, -1]] in bf16 (exact), x = [[1, 1], [2, -1]] */
+    const uint16_t w[6] = {0x3f80, 0x4000, 0x4040, 0x4080, 0x3f00, 0xbf80};
+    const float x[4] = {1, 1, 2, -1};
+    float y[6] = {0};
+    const hy_gemv_shape s = {2, 2, 3, 2, 3, 3, 0, 0.0f};
+    HY_OK_OR_FAIL(hy_gemv_bf16(y, x, w, &s));
+    const float want[6] = {3, 7, -0.5f, 0, 2, 2};
+    for (int i = 0; i < 6; i++)
+        HY_CHECK_NEAR(y[i], want[i], 0);
+    /* beta 1 adds; split 1 puts output o of row b at o * stride + b */
+    float z[12];
+    for (int i = 0; i < 12; i++)
+        z[i] = 1.0f;
+    const hy_gemv_shape t = {2, 2, 3, 2, 1, 1, 4, 1.0f};
+    HY_OK_OR_FAIL(hy_gemv_bf16(z, x, w, &t));
+    const int at[6] = {0, 1, 4, 5, 8, 9};
+    const float zw[6] = {4, 1, 8, 3, 0.5f, 3};
+    for (int i = 0; i < 6; i++)
+        HY_CHECK_NEAR(z[at[i]], zw[i], 0);
+    const hy_gemv_shape bad = {9, 2, 3, 2, 3, 3, 0, 0.0f};
+    HY_CHECK(hy_gemv_bf16(y, x, w, &bad) == HY_EINVAL);
 }
 
 HY_TEST_MAIN()
