@@ -4,6 +4,10 @@
  *   y[(o / split) * split_stride + b * ldy + o % split]
  * so one launch can write the gate and up halves of a fused [gate; up] matrix into two
  * separate [rows][split] blocks (split = out, split_stride unused: the plain layout).
+ * Two optional prologues replace the pass that would otherwise feed x (one launch less each,
+ * and the activations stay fp32):
+ *   norm_w  RMSNorm: x[b][k] -> x[b][k] * norm_w[k] / sqrt(mean_k x[b][k]^2 + eps) (rmsnorm.h);
+ *   up      SwiGLU:  x[b][k] -> silu(x[b][k]) * up[b * ldx + k] (swiglu.h), x being the gate.
  * CPU reference in gemv.c (double accumulation); CUDA in gemv.cu (fp32 accumulation, 16-byte
  * weight loads, several rows per warp so each activation load serves them all). Bound: the
  * weight bytes, out * in * 2, read once. */
@@ -25,6 +29,9 @@ typedef struct {
     int64_t split;           /* outputs per block (out for the plain layout), divides out */
     int64_t split_stride;    /* floats between blocks */
     float beta;              /* 0: overwrite (y may hold NaN), else accumulate */
+    const float *norm_w;     /* RMSNorm prologue weights [in], or NULL */
+    float eps;               /* its epsilon */
+    const float *up;         /* SwiGLU prologue: the up rows (x is the gate), or NULL */
 } hy_gemv_shape;
 
 hy_status hy_gemv_bf16(float *y, const float *x, const uint16_t *w, const hy_gemv_shape *s);

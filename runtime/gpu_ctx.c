@@ -3,6 +3,7 @@
  * select path's buffers, and per-sequence plan state with the checks that keep a plan the
  * kernels cannot run from giving a wrong result. */
 #include "fill.h"
+#include "gemv.h"
 #include "gpu_internal.h"
 #include "topk.h"
 
@@ -10,6 +11,10 @@
 #include <string.h>
 
 #define HY_GPU_UBATCH 512
+/* Decode batches of up to this many rows run the GEMV: at one row it matches cuBLAS's speed
+ * and keeps activations in fp32; at 2..8 rows cuBLAS's tensor-core GEMM was faster (A/B on
+ * the H200, docs/runtime.md). */
+#define HY_GPU_GEMV_ROWS 1
 
 static hy_status dmalloc(void *pp, size_t bytes, const char *what) {
     void **p = (void **)pp;
@@ -49,7 +54,7 @@ void hy_gpu_ctx_free(hy_ctx *c) {
     if (g->blas) cublasDestroy(g->blas);
     if (g->stream) cudaStreamDestroy(g->stream);
     void *dev[] = {g->blas_ws, g->k, g->v, g->lens, g->x, g->qkv, g->q, g->att, g->gu,
-                   g->logits, g->h16, g->h32, g->a16, g->tokens, g->pos, g->seqs, g->argmax,
+                   g->logits, g->h16, g->a16, g->tokens, g->pos, g->seqs, g->argmax,
                    g->scores, g->tk_idx, g->tk_n, g->store, g->store_n, g->att_idx, g->att_n,
                    g->rows_read};
     for (size_t i = 0; i < sizeof dev / sizeof dev[0]; i++)
@@ -85,7 +90,6 @@ static hy_status alloc_all(hy_ctx *c, hy_gpu_ctx *g) {
     const int64_t wide = d > (int64_t)mi->d_ff ? d : mi->d_ff;
     const int64_t wide2 = wide > (int64_t)mi->n_heads * hd ? wide : (int64_t)mi->n_heads * hd;
     HY_TRY(dmalloc(&g->h16, (size_t)(nb * d) * 2, "normed rows (bf16)"));
-    HY_TRY(dmalloc(&g->h32, (size_t)(nb * d) * 4, "normed rows"));
     HY_TRY(dmalloc(&g->a16, (size_t)(nb * wide2) * 2, "GEMM inputs (bf16)"));
     HY_TRY(dmalloc(&g->tokens, (size_t)nb * 4, "tokens"));
     HY_TRY(dmalloc(&g->pos, (size_t)nb * 4, "positions"));
@@ -122,6 +126,9 @@ hy_status hy_gpu_ctx_create(hy_ctx *c) {
     c->gpu = g;
     g->n_batch = c->n_ctx < HY_GPU_UBATCH ? c->n_ctx : HY_GPU_UBATCH;
     if (g->n_batch < c->n_seq) g->n_batch = c->n_seq;
+    const char *gr = getenv("HY_GEMV_ROWS");
+    g->gemv_rows = gr ? atoi(gr) : HY_GPU_GEMV_ROWS;
+    if (g->gemv_rows < 0 || g->gemv_rows > HY_GEMV_MAX_ROWS) g->gemv_rows = HY_GPU_GEMV_ROWS;
     g->plans = hy_calloc((size_t)c->n_seq, sizeof *g->plans, "sequence plans");
     if (!g->plans) return HY_ENOMEM;
     HY_CUDA_CHECK(cudaStreamCreateWithFlags(&g->stream, cudaStreamNonBlocking));

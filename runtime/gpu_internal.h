@@ -74,7 +74,8 @@ typedef struct hy_gpu_ctx {
     int64_t n_batch;
     float *x, *qkv, *q, *att, *gu, *logits;
     uint16_t *h16, *a16;     /* bf16 GEMM inputs: normed rows, attention/SwiGLU output */
-    float *h32;              /* fp32 normed rows (the decode GEMV's input) */
+    int gemv_rows;           /* batches of up to this many rows use the decode GEMV
+                                ($HY_GEMV_ROWS at create, 0..HY_GEMV_MAX_ROWS; else cuBLAS) */
     int32_t *tokens, *pos, *seqs, *argmax;
     int32_t *h_tokens;       /* pinned host staging for tokens */
     float *h_logits;         /* pinned host staging for logits [n_seq][n_vocab] */

@@ -21,12 +21,16 @@ static hy_status gemm(hy_gpu_ctx *g, float *y, const uint16_t *x, const uint16_t
     return HY_OK;
 }
 
-/* The same from fp32 rows x[n][ldx] through the decode GEMV (n <= HY_GEMV_MAX_ROWS); split
- * > 0 writes outputs o >= split to a second block n * split floats later (gate | up). */
+/* The same from fp32 rows x[n][ldx] through the decode GEMV (n <= HY_GEMV_MAX_ROWS), with
+ * the RMSNorm (norm_w) or SwiGLU (up) prologue when given; split > 0 writes outputs
+ * o >= split to a second block n * split floats later (gate | up). */
 static hy_status gemv(hy_gpu_ctx *g, float *y, const float *x, int64_t ldx, const uint16_t *w,
-                      int64_t n, int64_t in, int64_t out, float beta, int64_t split) {
-    const hy_gemv_shape s = {n, in, out, ldx, split ? split : out, split ? split : out,
-                             split ? n * split : 0, beta};
+                      int64_t n, int64_t in, int64_t out, float beta, int64_t split,
+                      const float *norm_w, float eps, const float *up) {
+    const hy_gemv_shape s = {.rows = n, .in = in, .out = out, .ldx = ldx,
+                             .ldy = split ? split : out, .split = split ? split : out,
+                             .split_stride = split ? n * split : 0, .beta = beta,
+                             .norm_w = norm_w, .eps = eps, .up = up};
     return hy_cuda_gemv_bf16(y, x, w, &s, g->stream);
 }
 
@@ -46,12 +50,12 @@ static hy_status layer(hy_ctx *c, int l, int64_t n, hy_gpu_attn_fn attn, void *a
     const int64_t d = mi->d_model, hd = mi->head_dim, ff = mi->d_ff;
     const int64_t qkv_w = (int64_t)(mi->n_heads + 2 * mi->n_kv_heads) * hd;
     const int64_t att_w = (int64_t)mi->n_heads * hd;
-    const int small = n <= HY_GEMV_MAX_ROWS;
+    const int small = n <= g->gemv_rows;
     void *st = g->stream;
 
     if (small) {
-        HY_TRY(hy_cuda_rmsnorm_f32(g->h32, g->x, w->attn_norm, n, d, mi->rms_eps, st));
-        HY_TRY(gemv(g, g->qkv, g->h32, d, w->wqkv, n, d, qkv_w, 0.0f, 0));
+        HY_TRY(gemv(g, g->qkv, g->x, d, w->wqkv, n, d, qkv_w, 0.0f, 0, w->attn_norm, mi->rms_eps,
+                    NULL));
     } else {
         HY_TRY(hy_cuda_rmsnorm_bf16(g->h16, g->x, w->attn_norm, n, d, mi->rms_eps, st));
         HY_TRY(gemm(g, g->qkv, g->h16, w->wqkv, n, d, qkv_w, 0.0f));
@@ -61,12 +65,11 @@ static hy_status layer(hy_ctx *c, int l, int64_t n, hy_gpu_attn_fn attn, void *a
     HY_TRY(hy_cuda_qkv_rope_store(g->q, g->k + l * g->layer_stride, g->v + l * g->layer_stride,
                                   g->qkv, qkv_w, n, g->seqs, g->pos, &qs, st));
     HY_TRY(attn(c, l, arg));
-    if (small) {
-        HY_TRY(gemv(g, g->x, g->att, att_w, w->wo, n, att_w, d, 1.0f, 0));
-        HY_TRY(hy_cuda_rmsnorm_f32(g->h32, g->x, w->ffn_norm, n, d, mi->rms_eps, st));
-        HY_TRY(gemv(g, g->gu, g->h32, d, w->wgu, n, d, 2 * ff, 0.0f, ff));
-        HY_TRY(hy_cuda_swiglu_f32(g->gu, g->gu, g->gu + n * ff, n * ff, st));
-        return gemv(g, g->x, g->gu, ff, w->wdown, n, ff, d, 1.0f, 0);
+    if (small) { /* 4 GEMV launches: the norms and SwiGLU ride in their prologues */
+        HY_TRY(gemv(g, g->x, g->att, att_w, w->wo, n, att_w, d, 1.0f, 0, NULL, 0.0f, NULL));
+        HY_TRY(gemv(g, g->gu, g->x, d, w->wgu, n, d, 2 * ff, 0.0f, ff, w->ffn_norm, mi->rms_eps,
+                    NULL));
+        return gemv(g, g->x, g->gu, ff, w->wdown, n, ff, d, 1.0f, 0, NULL, 0.0f, g->gu + n * ff);
     }
     HY_TRY(hy_cuda_f32_to_bf16(g->a16, g->att, n * att_w, st));
     HY_TRY(gemm(g, g->x, g->a16, w->wo, n, att_w, d, 1.0f));
@@ -92,11 +95,9 @@ hy_status hy_gpu_logits(hy_ctx *c, int64_t row0, int64_t n) {
     hy_gpu_ctx *g = c->gpu;
     const hy_model_info *mi = &c->m->info;
     const int64_t d = mi->d_model;
-    if (n <= HY_GEMV_MAX_ROWS) {
-        HY_TRY(hy_cuda_rmsnorm_f32(g->h32, g->x + row0 * d, c->m->gpu->output_norm, n, d,
-                                   mi->rms_eps, g->stream));
-        return gemv(g, g->logits, g->h32, d, c->m->gpu->output, n, d, mi->n_vocab, 0.0f, 0);
-    }
+    if (n <= g->gemv_rows)
+        return gemv(g, g->logits, g->x + row0 * d, d, c->m->gpu->output, n, d, mi->n_vocab, 0.0f,
+                    0, c->m->gpu->output_norm, mi->rms_eps, NULL);
     HY_TRY(hy_cuda_rmsnorm_bf16(g->h16, g->x + row0 * d, c->m->gpu->output_norm, n, d,
                                 mi->rms_eps, g->stream));
     return gemm(g, g->logits, g->h16, c->m->gpu->output, n, d, mi->n_vocab, 0.0f);

@@ -640,7 +640,7 @@ static int all_bytes(const void *p, size_t bytes, unsigned char v) {
 
 /* The decode GEMV against the double-precision reference: every batch size, beta 0 and 1,
  * the split (gate | up) layout, an output count that leaves a partial warp. */
-static void check_gemv(int rows, int64_t in, int64_t out, int64_t split, float beta) {
+static void check_gemv(int rows, int64_t in, int64_t out, int64_t split, float beta, int pro) {
     const int64_t ldx = in + 4, ldy = split ? split + 3 : out + 3;
     const int64_t blocks = split ? out / split : 1, per = split ? split : out;
     const int64_t sstride = split ? rows * ldy + 5 : 0, ny = blocks > 1 ? blocks * sstride : rows * ldy;
@@ -652,11 +652,21 @@ static void check_gemv(int rows, int64_t in, int64_t out, int64_t split, float b
         w[i] = to_bf16(kvrand() / 8.0f);
     for (int64_t i = 0; i < ny; i++)
         yr[i] = frand();
-    const hy_gemv_shape sh = {rows, in, out, ldx, ldy, per, sstride, beta};
+    /* the prologue's array: norm weights [in] or up rows like x */
+    float *extra = malloc((size_t)(rows * ldx) * 4);
+    for (int64_t i = 0; i < rows * ldx; i++)
+        extra[i] = 2.0f * frand();
     float *xd = dev_copy(x, (size_t)(rows * ldx) * 4), *yd = dev_copy(yr, (size_t)ny * 4);
+    float *ed = dev_copy(extra, (size_t)(rows * ldx) * 4);
     uint16_t *wd = dev_copy(w, (size_t)(out * in) * 2);
-    HY_REQUIRE(xd && yd && wd);
+    HY_REQUIRE(xd && yd && wd && ed);
+    hy_gemv_shape sh = {.rows = rows, .in = in, .out = out, .ldx = ldx, .ldy = ldy, .split = per,
+                        .split_stride = sstride, .beta = beta, .eps = 1e-5f};
+    if (pro == 1) sh.norm_w = extra;
+    if (pro == 2) sh.up = extra;
     HY_OK_OR_FAIL(hy_gemv_bf16(yr, x, w, &sh));
+    if (pro == 1) sh.norm_w = ed;
+    if (pro == 2) sh.up = ed;
     HY_OK_OR_FAIL(hy_cuda_gemv_bf16(yd, xd, wd, &sh, NULL));
     CU(cudaDeviceSynchronize());
     CU(cudaMemcpy(yg, yd, (size_t)ny * 4, cudaMemcpyDeviceToHost));
@@ -668,20 +678,21 @@ static void check_gemv(int rows, int64_t in, int64_t out, int64_t split, float b
     }
     const double rel = sqrt(num / den);
     if (!(rel < 1e-5))
-        HY_FAILF("gemv rows %d in %lld out %lld split %lld beta %g: rel. L2 error %.3g", rows,
-                 (long long)in, (long long)out, (long long)split, beta, rel);
-    free(x), free(yr), free(yg), free(w);
-    cudaFree(xd), cudaFree(yd), cudaFree(wd);
+        HY_FAILF("gemv rows %d in %lld out %lld split %lld beta %g prologue %d: rel. L2 error "
+                 "%.3g", rows, (long long)in, (long long)out, (long long)split, beta, pro, rel);
+    free(x), free(yr), free(yg), free(w), free(extra);
+    cudaFree(xd), cudaFree(yd), cudaFree(wd), cudaFree(ed);
 }
 
 HY_TEST(gpu_gemv_matches_cpu) {
     for (int rows = 1; rows <= HY_GEMV_MAX_ROWS; rows++)
-        check_gemv(rows, small_only() ? 256 : 1024, 77, 0, rows % 2 ? 0.0f : 1.0f);
-    check_gemv(1, 576, 1536 * 2, 1536, 0.0f);
-    check_gemv(4, small_only() ? 512 : 4096, 48, 24, 0.0f);
-    check_gemv(3, 64, 5, 0, 1.0f);
-    if (!small_only()) check_gemv(8, 14336, 130, 0, 1.0f);
-    const hy_gemv_shape bad = {9, 64, 8, 64, 8, 8, 0, 0.0f};
+        for (int pro = 0; pro < 3; pro++)
+            check_gemv(rows, small_only() ? 256 : 1024, 77, 0, rows % 2 ? 0.0f : 1.0f, pro);
+    check_gemv(1, 576, 1536 * 2, 1536, 0.0f, 1);
+    check_gemv(4, small_only() ? 512 : 4096, 48, 24, 0.0f, 0);
+    check_gemv(3, 64, 5, 0, 1.0f, 2);
+    if (!small_only()) check_gemv(8, 14336, 130, 0, 1.0f, 2);
+    const hy_gemv_shape bad = {.rows = 9, .in = 64, .out = 8, .ldx = 64, .ldy = 8, .split = 8};
     HY_CHECK(hy_cuda_gemv_bf16((float *)16, (float *)16, (uint16_t *)16, &bad, NULL) == HY_EINVAL);
 }
 

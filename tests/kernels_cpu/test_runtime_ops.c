@@ -2,6 +2,7 @@
  * set merge, attention SKIP units), each against values fixed by hand or an independent
  * derivation: rounding of chosen floats, RoPE through hy_rope_f32 plus manual placement, the
  * splitmix64 sequence, per-row hy_set_merge and a token bitmap, untouched poison rows. */
+#include <math.h>
 #include <string.h>
 
 #include "attention_decode.h"
@@ -439,7 +440,7 @@ HY_TEST(gemv_reference_by_hand) {
     const uint16_t w[6] = {0x3f80, 0x4000, 0x4040, 0x4080, 0x3f00, 0xbf80};
     const float x[4] = {1, 1, 2, -1};
     float y[6] = {0};
-    const hy_gemv_shape s = {2, 2, 3, 2, 3, 3, 0, 0.0f};
+    const hy_gemv_shape s = {.rows = 2, .in = 2, .out = 3, .ldx = 2, .ldy = 3, .split = 3};
     HY_OK_OR_FAIL(hy_gemv_bf16(y, x, w, &s));
     const float want[6] = {3, 7, -0.5f, 0, 2, 2};
     for (int i = 0; i < 6; i++)
@@ -448,14 +449,30 @@ HY_TEST(gemv_reference_by_hand) {
     float z[12];
     for (int i = 0; i < 12; i++)
         z[i] = 1.0f;
-    const hy_gemv_shape t = {2, 2, 3, 2, 1, 1, 4, 1.0f};
+    const hy_gemv_shape t = {.rows = 2, .in = 2, .out = 3, .ldx = 2, .ldy = 1, .split = 1,
+                             .split_stride = 4, .beta = 1.0f};
     HY_OK_OR_FAIL(hy_gemv_bf16(z, x, w, &t));
     const int at[6] = {0, 1, 4, 5, 8, 9};
     const float zw[6] = {4, 1, 8, 3, 0.5f, 3};
     for (int i = 0; i < 6; i++)
         HY_CHECK_NEAR(z[at[i]], zw[i], 0);
-    const hy_gemv_shape bad = {9, 2, 3, 2, 3, 3, 0, 0.0f};
+    const hy_gemv_shape bad = {.rows = 9, .in = 2, .out = 3, .ldx = 2, .ldy = 3, .split = 3};
     HY_CHECK(hy_gemv_bf16(y, x, w, &bad) == HY_EINVAL);
+    /* prologues: RMSNorm of row [1, 1] is [1, 1] (eps 0) times norm_w; SwiGLU with up */
+    const float nw[2] = {2, 0.5f}, up[4] = {1, 0, 0, 0};
+    hy_gemv_shape n = s;
+    n.norm_w = nw;
+    HY_OK_OR_FAIL(hy_gemv_bf16(y, x, w, &n));
+    HY_CHECK_NEAR(y[0], 2 * 1 + 0.5 * 2, 1e-6); /* row 0: x normed = [2, 0.5] */
+    const double r1 = 1.0 / sqrt(2.5); /* row 1: [2, -1] / sqrt(mean 2.5) * [2, 0.5] */
+    HY_CHECK_NEAR(y[3], (4 * r1) * 1 + (-0.5 * r1) * 2, 1e-6);
+    hy_gemv_shape g = s;
+    g.up = up;
+    HY_OK_OR_FAIL(hy_gemv_bf16(y, x, w, &g));
+    HY_CHECK_NEAR(y[0], 1.0 / (1.0 + exp(-1.0)) * 1 * 1, 1e-6); /* silu(1) * 1, then 0 */
+    HY_CHECK_NEAR(y[3], 0, 0);
+    n.up = up;
+    HY_CHECK(hy_gemv_bf16(y, x, w, &n) == HY_EINVAL);
 }
 
 HY_TEST_MAIN()

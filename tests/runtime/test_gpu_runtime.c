@@ -148,8 +148,10 @@ HY_TEST(test_plans) {
     hy_model_free(m);
 }
 
-/* Three sequences of different lengths decoded in one batch = each decoded alone. */
+/* Three sequences of different lengths decoded in one batch = each decoded alone, both through
+ * cuBLAS (a one-row step would otherwise take the fp32 GEMV, which rounds differently). */
 HY_TEST(test_batch) {
+    setenv("HY_GEMV_ROWS", "0", 1);
     hy_model *m = tiny_bf16(2);
     HY_REQUIRE(m);
     const int V = hy_model_info_borrow(m)->n_vocab;
@@ -198,6 +200,33 @@ HY_TEST(test_batch) {
     free(tok), free(lb), free(l1);
     hy_plan_free(p);
     hy_ctx_free(cb), hy_ctx_free(c1);
+    hy_model_free(m);
+    unsetenv("HY_GEMV_ROWS");
+}
+
+/* The one-row GEMV path (fp32 activations) and the cuBLAS path (bf16 activations) agree to
+ * bf16 rounding; the GEMV is the closer one to the CPU's fp32. */
+HY_TEST(test_gemv_path) {
+    hy_model *m = tiny_bf16(2);
+    HY_REQUIRE(m);
+    const int V = hy_model_info_borrow(m)->n_vocab;
+    float *cpu = run(m, HY_DEVICE_CPU, NULL), *fast = run(m, HY_DEVICE_CUDA, NULL);
+    setenv("HY_GEMV_ROWS", "0", 1);
+    float *blas = run(m, HY_DEVICE_CUDA, NULL);
+    unsetenv("HY_GEMV_ROWS");
+    HY_REQUIRE(cpu && fast && blas);
+    double e_fast = 0, e_blas = 0, e_pair = 0;
+    for (int t = 1; t <= STEPS; t++) { /* decode rows (prefill is cuBLAS in both) */
+        const int64_t o = (int64_t)t * V;
+        e_fast += rel_l2(fast + o, cpu + o, V) / STEPS;
+        e_blas += rel_l2(blas + o, cpu + o, V) / STEPS;
+        e_pair += rel_l2(fast + o, blas + o, V) / STEPS;
+    }
+    printf("decode rows vs CPU: GEMV %.3g, cuBLAS %.3g; GEMV vs cuBLAS %.3g\n", e_fast, e_blas,
+           e_pair);
+    if (!(e_pair > 0 && e_pair < 4e-2)) HY_FAILF("GEMV vs cuBLAS decode rel. L2 %.3g", e_pair);
+    if (!(e_fast < e_blas)) HY_FAILF("GEMV path error %.3g not below cuBLAS path %.3g", e_fast, e_blas);
+    free(cpu), free(fast), free(blas);
     hy_model_free(m);
 }
 
