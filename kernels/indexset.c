@@ -33,6 +33,23 @@ hy_status hy_page_max_f32(float *pages, int64_t page_stride, const float *x, int
     return HY_OK;
 }
 
+hy_status hy_page_scores_f32(float *pages, int64_t page_stride, int32_t *n_pages, const float *x,
+                             int64_t x_stride, int64_t rows, const int32_t *n, int rows_per_n,
+                             int page_size, int window) {
+    if (!n_pages || window < 0)
+        return hy_fail(HY_EINVAL, "page scores: n_pages NULL or window %d < 0", window);
+    hy_status st = hy_page_max_f32(pages, page_stride, x, x_stride, rows, n, rows_per_n, page_size);
+    if (st) return st;
+    for (int64_t r = 0; r < rows; r++) {
+        const int64_t nr = n[r / rows_per_n], np = (nr + page_size - 1) / page_size;
+        if (r % rows_per_n == 0) n_pages[r / rows_per_n] = (int32_t)np;
+        if (window <= 0) continue;
+        for (int64_t p = (nr - window > 0 ? nr - window : 0) / page_size; p < np; p++)
+            pages[r * page_stride + p] = -INFINITY;
+    }
+    return HY_OK;
+}
+
 int64_t hy_set_merge(int32_t *out, const int32_t *stored, int64_t n_stored, int64_t n, int P,
                      int sink, int window) {
     const int64_t units = (n + P - 1) / P;

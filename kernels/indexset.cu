@@ -44,6 +44,43 @@ extern "C" hy_status hy_cuda_page_max_f32(float *pages, int64_t page_stride, con
     return HY_OK;
 }
 
+__global__ void page_scores_kernel(float *pages, int64_t page_stride, int32_t *n_pages,
+                                   const float *x, int64_t x_stride, const int32_t *n,
+                                   int rows_per_n, int P, int window) {
+    const int64_t r = blockIdx.y;
+    const int64_t nr = n[r / rows_per_n];
+    const int64_t p = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (p == 0 && r % rows_per_n == 0) n_pages[r / rows_per_n] = (int32_t)((nr + P - 1) / P);
+    if (p * P >= nr) return;
+    float m = -INFINITY;
+    if (window <= 0 || p < (nr - window > 0 ? nr - window : 0) / P)
+        for (int64_t t = p * P; t < p * P + P && t < nr; t++)
+            m = fmaxf(m, x[r * x_stride + t]);
+    pages[r * page_stride + p] = m;
+}
+
+extern "C" hy_status hy_cuda_page_scores_f32(float *pages, int64_t page_stride, int32_t *n_pages,
+                                             const float *x, int64_t x_stride, int64_t rows,
+                                             const int32_t *n, int rows_per_n, int64_t max_n,
+                                             int page_size, int window, void *stream) {
+    if (!pages || !n_pages || !x || !n || rows < 0 || rows_per_n < 1 || page_size < 1 ||
+        window < 0 || max_n < 0 || max_n > x_stride ||
+        (max_n + page_size - 1) / page_size > page_stride)
+        return hy_fail(HY_EINVAL,
+                       "page scores CUDA: NULL buffer or rows %lld, page_size %d, window %d, "
+                       "max_n %lld, x_stride %lld, page_stride %lld",
+                       (long long)rows, page_size, window, (long long)max_n, (long long)x_stride,
+                       (long long)page_stride);
+    const int64_t np = (max_n + page_size - 1) / page_size;
+    if (rows == 0) return HY_OK;
+    dim3 grid((unsigned)((np + 255) / 256 > 0 ? (np + 255) / 256 : 1), (unsigned)rows);
+    page_scores_kernel<<<grid, 256, 0, (cudaStream_t)stream>>>(pages, page_stride, n_pages, x,
+                                                               x_stride, n, rows_per_n, page_size,
+                                                               window);
+    HY_CUDA_LAUNCH("page_scores_kernel");
+    return HY_OK;
+}
+
 #define HY_MERGE_THREADS 256
 #define HY_MERGE_WARPS (HY_MERGE_THREADS / 32)
 

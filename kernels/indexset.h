@@ -28,6 +28,18 @@ typedef struct {
  * n_r = n[r / rows_per_n]. NaN scores count as -inf. */
 hy_status hy_page_max_f32(float *pages, int64_t page_stride, const float *x, int64_t x_stride,
                           int64_t rows, const int32_t *n, int rows_per_n, int page_size);
+/* The page scores a page-granularity top-k ranks: hy_page_max_f32's pages, except that pages
+ * overlapping the window (p >= floor(max(n_r - window, 0) / P), when window > 0) score -inf,
+ * so a top-k with window 0 over them picks its k pages among the middle first, which is what a
+ * top-k that knew each row's window would pick; the set merge then adds the window pages.
+ * n_pages[r / rows_per_n] = ceil(n_r / P) (the top-k's per-row counts). */
+hy_status hy_page_scores_f32(float *pages, int64_t page_stride, int32_t *n_pages, const float *x,
+                             int64_t x_stride, int64_t rows, const int32_t *n, int rows_per_n,
+                             int page_size, int window);
+hy_status hy_cuda_page_scores_f32(float *pages, int64_t page_stride, int32_t *n_pages,
+                                  const float *x, int64_t x_stride, int64_t rows, const int32_t *n,
+                                  int rows_per_n, int64_t max_n, int page_size, int window,
+                                  void *stream);
 /* Same on device buffers (n in device memory, max_n on the host bounds the launch). */
 hy_status hy_cuda_page_max_f32(float *pages, int64_t page_stride, const float *x, int64_t x_stride,
                                int64_t rows, const int32_t *n, int rows_per_n, int64_t max_n,

@@ -103,17 +103,33 @@ static hy_status segment(hy_ctx *c, int l, const hy_gpu_step_attn *sa, const hy_
     const int64_t per = g->n_batch * (int64_t)nkv;
     const int32_t *pub = sa->slots + (int64_t)l * 2 * per + (int64_t)sg->row0 * nkv;
     const int32_t *att = pub + per;
+    const int P = p->granularity == HY_GRAN_PAGE ? p->page_size : 1;
     if (any_sel) {
-        float *scores = g->scores + (int64_t)sg->seq0 * nkv * g->score_stride;
+        const int64_t off = (int64_t)sg->seq0 * nkv * g->score_stride;
         int32_t *tk = g->tk_idx + (int64_t)sg->seq0 * nkv * g->tk_stride;
         int32_t *tk_n = g->tk_n + (int64_t)sg->seq0 * nkv;
-        HY_TRY(hy_cuda_attn_decode_units(out, scores, g->score_stride, q, k, v, HY_KV_BF16, lens,
-                                         sa->max_len, &s, sel_modes, g->attn_ws, st));
-        HY_TRY(hy_cuda_topk_rows_f32(tk, tk_n, g->tk_stride, scores, g->score_stride, rows, lens, nkv,
-                                     sa->max_len, p->k, p->sink, p->window, st));
+        HY_TRY(hy_cuda_attn_decode_units(out, g->scores + off, g->score_stride, q, k, v,
+                                         HY_KV_BF16, lens, sa->max_len, &s, sel_modes, g->attn_ws,
+                                         st));
+        if (P == 1) {
+            HY_TRY(hy_cuda_topk_rows_f32(tk, tk_n, g->tk_stride, g->scores + off, g->score_stride,
+                                         rows, lens, nkv, sa->max_len, p->k, p->sink, p->window,
+                                         st));
+        } else {
+            /* pages: window pages score -inf and the top-k runs with window 0, which picks
+             * what the CPU's per-row window would (indexset.h); the publish adds the window */
+            const int64_t max_pages = (sa->max_len + P - 1) / P;
+            int32_t *np = g->n_pages + sg->seq0;
+            HY_TRY(hy_cuda_page_scores_f32(g->pscores + off, g->score_stride, np, g->scores + off,
+                                           g->score_stride, rows, lens, nkv, sa->max_len, P,
+                                           p->window, st));
+            HY_TRY(hy_cuda_topk_rows_f32(tk, tk_n, g->tk_stride, g->pscores + off,
+                                         g->score_stride, rows, np, nkv, max_pages,
+                                         (p->k + P - 1) / P, (p->sink + P - 1) / P, 0, st));
+        }
         const int64_t base = ((int64_t)l * c->n_seq + sg->seq0) * nkv;
         HY_TRY(hy_cuda_set_merge_rows(g->store + base * g->set_cap, g->store_n + base, g->set_cap,
-                                      tk, tk_n, g->tk_stride, pub, rows, lens, nkv, 1, p->sink,
+                                      tk, tk_n, g->tk_stride, pub, rows, lens, nkv, P, p->sink,
                                       p->window, NULL, st));
     }
     if (!any_sparse) {
@@ -124,13 +140,14 @@ static hy_status segment(hy_ctx *c, int l, const hy_gpu_step_attn *sa, const hy_
     int32_t *ai = g->att_idx + (int64_t)sg->seq0 * nkv * g->set_cap;
     int32_t *an = g->att_n + (int64_t)sg->seq0 * nkv;
     HY_TRY(hy_cuda_set_merge_rows(ai, an, g->set_cap, g->store, g->store_n, g->set_cap, att, rows,
-                                  lens, nkv, 1, p->sink, p->window, g->rows_read + sg->seq0, st));
-    /* a merged set: the sink, at most k stored tokens, the stored window now older than the
-     * current one, and the current window */
-    int64_t max_count = (int64_t)p->k + p->sink + 2 * (int64_t)p->window;
+                                  lens, nkv, P, p->sink, p->window, g->rows_read + sg->seq0, st));
+    /* a merged set, in units of P tokens: the sink, at most k stored units, the stored window
+     * now older than the current one, and the current window */
+    const int64_t win_u = (p->window + P - 1) / P + 1;
+    int64_t max_count = (p->k + P - 1) / P + (p->sink + P - 1) / P + 2 * win_u;
     if (max_count > g->set_cap) max_count = g->set_cap;
-    if (max_count > sa->max_len) max_count = sa->max_len;
-    const hy_indexset set = {ai, an, g->set_cap, HY_GRAN_TOKEN, 1};
+    if (max_count > (sa->max_len + P - 1) / P) max_count = (sa->max_len + P - 1) / P;
+    const hy_indexset set = {ai, an, g->set_cap, P > 1 ? HY_GRAN_PAGE : HY_GRAN_TOKEN, P};
     return hy_cuda_attn_sparse(out, q, k, v, HY_KV_BF16, lens, sa->max_len, &s, sp_modes, &set,
                                max_count, g->attn_ws, st);
 }

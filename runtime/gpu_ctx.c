@@ -55,7 +55,7 @@ void hy_gpu_ctx_free(hy_ctx *c) {
     if (g->stream) cudaStreamDestroy(g->stream);
     void *dev[] = {g->blas_ws, g->k, g->v, g->lens, g->x, g->qkv, g->q, g->att, g->gu,
                    g->logits, g->h16, g->a16, g->tokens, g->pos, g->seqs, g->argmax,
-                   g->scores, g->tk_idx, g->tk_n, g->store, g->store_n, g->att_idx, g->att_n,
+                   g->scores, g->pscores, g->n_pages, g->tk_idx, g->tk_n, g->store, g->store_n, g->att_idx, g->att_n,
                    g->rows_read};
     for (size_t i = 0; i < sizeof dev / sizeof dev[0]; i++)
         cudaFree(dev[i]);
@@ -105,9 +105,12 @@ static hy_status alloc_all(hy_ctx *c, hy_gpu_ctx *g) {
     hy_attn_shape s = {(int)ns, mi->n_heads, mi->n_kv_heads, mi->head_dim, c->n_ctx,
                        g->seq_stride, 0.0f};
     s.scale = 1.0f;
-    HY_TRY(hy_cuda_attn_ws_create(&g->attn_ws, &s, c->n_ctx, 1));
+    /* rounded up so a page set's last page (tokens past n are skipped) fits the workspace */
+    HY_TRY(hy_cuda_attn_ws_create(&g->attn_ws, &s, (c->n_ctx + 255) / 256 * 256, 1));
     g->score_stride = (c->n_ctx + 3) / 4 * 4;
     HY_TRY(dmalloc(&g->scores, (size_t)(ns * nkv * g->score_stride) * 4, "select scores"));
+    HY_TRY(dmalloc(&g->pscores, (size_t)(ns * nkv * g->score_stride) * 4, "page scores"));
+    HY_TRY(dmalloc(&g->n_pages, (size_t)ns * 4, "page counts"));
     return HY_OK;
 }
 
@@ -144,11 +147,6 @@ hy_status hy_gpu_ctx_create(hy_ctx *c) {
 /* ---------- plans ---------- */
 
 static hy_status check_plan_cuda(const hy_plan *p) {
-    if (p->granularity == HY_GRAN_PAGE)
-        return hy_fail(HY_EUNSUPPORTED,
-                       "hy_ctx_set_plan: the CUDA runtime runs token-granularity plans only "
-                       "(this plan has pages of %d tokens); use --device cpu",
-                       p->page_size);
     for (int32_t u = 0; u < hy_plan_n_units(p); u++) {
         const hy_plan_unit *pu = &p->units[u];
         const int l = u / p->n_kv_heads, h = u % p->n_kv_heads;
@@ -167,20 +165,28 @@ static hy_status check_plan_cuda(const hy_plan *p) {
     return HY_OK;
 }
 
-/* Sizes the set buffers for sets of k + sink + window tokens (growing them drops every graph,
- * whose launches hold the old addresses). */
+/* Sizes the set buffers for the plan's sets, in its units (tokens or pages): the top-k's k +
+ * sink + window, the merges' one more sink and window (growing them drops every graph, whose
+ * launches hold the old addresses). */
 static hy_status ensure_sets(hy_ctx *c, const hy_plan *p) {
     hy_gpu_ctx *g = c->gpu;
     const hy_model_info *mi = &c->m->info;
-    const int64_t tk = (int64_t)p->k + p->sink + p->window;
-    if (tk <= g->tk_stride) return HY_OK;
+    const int64_t P = p->granularity == HY_GRAN_PAGE ? p->page_size : 1;
+    const int64_t sink_u = (p->sink + P - 1) / P, win_u = (p->window + P - 1) / P + 1;
+    int64_t tk = (p->k + P - 1) / P + sink_u + win_u, cap = tk + sink_u + win_u + 1;
+    if (tk <= g->tk_stride && cap <= g->set_cap) return HY_OK;
+    tk = tk > g->tk_stride ? tk : g->tk_stride;
+    cap = cap > g->set_cap ? cap : g->set_cap;
     HY_CUDA_CHECK(cudaStreamSynchronize(g->stream));
     hy_gpu_graphs_clear(g);
     cudaFree(g->tk_idx), cudaFree(g->tk_n), cudaFree(g->store), cudaFree(g->store_n);
     cudaFree(g->att_idx), cudaFree(g->att_n);
     g->tk_idx = g->tk_n = g->store = g->store_n = g->att_idx = g->att_n = NULL;
-    g->tk_stride = 0;
-    const int64_t rows = (int64_t)c->n_seq * mi->n_kv_heads, cap = tk + p->sink + p->window + 1;
+    g->tk_stride = g->set_cap = 0;
+    /* the published sets are gone: every planned sequence reselects at its next step */
+    for (int s = 0; s < c->n_seq; s++)
+        hy_gpu_seq_plan_reset(g->plans[s]);
+    const int64_t rows = (int64_t)c->n_seq * mi->n_kv_heads;
     HY_TRY(dmalloc(&g->tk_idx, (size_t)(rows * tk) * 4, "top-k sets"));
     HY_TRY(dmalloc(&g->tk_n, (size_t)rows * 4, "top-k counts"));
     HY_TRY(dmalloc(&g->store, (size_t)(mi->n_layers * rows * cap) * 4, "published sets"));

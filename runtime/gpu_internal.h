@@ -84,6 +84,8 @@ typedef struct hy_gpu_ctx {
     /* select path: scores [n_seq][n_kv][n_ctx], top-k output [n_seq*n_kv][tk_stride] */
     float *scores;
     int64_t score_stride; /* n_ctx rounded up to 4 floats: the top-k reads 16-byte rows */
+    float *pscores;       /* page plans: page scores, same layout and stride as scores */
+    int32_t *n_pages;     /* [n_seq] pages per sequence at this step (the page top-k's counts) */
     int32_t *tk_idx, *tk_n;
     int64_t tk_stride;
     /* published sets: store[layer][seq][kv_head][set_cap], store_n[layer][seq][kv_head];

@@ -487,6 +487,35 @@ HY_TEST(gpu_page_max_matches_cpu) {
     free(x), free(ref), free(got), cudaFree(xd), cudaFree(pd), cudaFree(nd);
 }
 
+/* Page scores with the window masked, and the page counts, against the CPU. */
+HY_TEST(gpu_page_scores_match_cpu) {
+    const int rows = 6, n = 1001, P = 16, np = (n + P - 1) / P;
+    float *x = malloc(rows * n * 4), *ref = malloc(rows * np * 4), *got = malloc(rows * np * 4);
+    for (int i = 0; i < rows * n; i++)
+        x[i] = frand();
+    for (int window = 0; window <= 70; window += 35) {
+        int32_t ns[2] = {1001, 500}, npr[2] = {-1, -1}, npg[2];
+        HY_OK_OR_FAIL(hy_page_scores_f32(ref, np, npr, x, n, rows, ns, 3, P, window));
+        float *xd = dev_copy(x, rows * n * 4), *pd = dev_copy(NULL, rows * np * 4);
+        int32_t *nd = dev_copy(ns, 8), *npd = dev_copy(NULL, 8);
+        CU(cudaMemset(pd, 0xff, rows * np * 4));
+        HY_OK_OR_FAIL(hy_cuda_page_scores_f32(pd, np, npd, xd, n, rows, nd, 3, 1001, P, window, NULL));
+        CU(cudaMemcpy(got, pd, rows * np * 4, cudaMemcpyDeviceToHost));
+        CU(cudaMemcpy(npg, npd, 8, cudaMemcpyDeviceToHost));
+        HY_CHECK(npg[0] == npr[0] && npg[1] == npr[1] && npr[1] == 32);
+        for (int r = 0; r < rows; r++)
+            for (int p = 0; p < (ns[r / 3] + P - 1) / P; p++)
+                if (!(got[r * np + p] == ref[r * np + p])) {
+                    HY_FAILF("page scores window %d row %d page %d: %g, expected %g", window, r, p,
+                             got[r * np + p], ref[r * np + p]);
+                    r = rows;
+                    break;
+                }
+        cudaFree(xd), cudaFree(pd), cudaFree(nd), cudaFree(npd);
+    }
+    free(x), free(ref), free(got);
+}
+
 HY_TEST(gpu_small_ops_match_cpu) {
     const int rows = 7, n = 576;
     const size_t N = (size_t)rows * n;

@@ -475,4 +475,23 @@ HY_TEST(gemv_reference_by_hand) {
     HY_CHECK(hy_gemv_bf16(y, x, w, &n) == HY_EINVAL);
 }
 
+/* Page scores: hy_page_max_f32's maxima, window pages at -inf, the page counts. */
+HY_TEST(page_scores_mask_the_window) {
+    float x[2 * 40], pm[2 * 3], ps[2 * 3];
+    for (int i = 0; i < 80; i++)
+        x[i] = (float)((i * 37) % 11);
+    const int32_t n[2] = {40, 33};
+    int32_t np[2] = {0, 0};
+    HY_OK_OR_FAIL(hy_page_max_f32(pm, 3, x, 40, 2, n, 1, 16));
+    HY_OK_OR_FAIL(hy_page_scores_f32(ps, 3, np, x, 40, 2, n, 1, 16, 10));
+    HY_CHECK(np[0] == 3 && np[1] == 3);
+    /* row 0: window [30, 40) starts in page 1; row 1: window [23, 33) starts in page 1 */
+    HY_CHECK(ps[0] == pm[0] && isinf(ps[1]) && ps[1] < 0 && isinf(ps[2]));
+    HY_CHECK(ps[3] == pm[3] && isinf(ps[4]) && isinf(ps[5]));
+    HY_OK_OR_FAIL(hy_page_scores_f32(ps, 3, np, x, 40, 2, n, 1, 16, 0)); /* no window */
+    for (int i = 0; i < 6; i++)
+        HY_CHECK(ps[i] == pm[i]);
+    HY_CHECK(hy_page_scores_f32(ps, 3, NULL, x, 40, 2, n, 1, 16, 0) == HY_EINVAL);
+}
+
 HY_TEST_MAIN()

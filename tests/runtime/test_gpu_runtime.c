@@ -130,6 +130,17 @@ HY_TEST(test_plans) {
     unit(p, 1, 1, HY_MODE_WINDOW, 0, 0, 1);
     unit(p, 2, 1, HY_MODE_REUSE, 0, 0, 1);
     check_plan(m, p, "head reuse + window");
+    /* pages of 8 tokens: select with refresh 3, cross-layer and head reuse, a window unit */
+    hy_plan_free(p);
+    p = new_plan(m, 24, 4, 12);
+    p->granularity = HY_GRAN_PAGE, p->page_size = 8;
+    unit(p, 0, 0, HY_MODE_SELECT, 0, 0, 3);
+    unit(p, 0, 1, HY_MODE_REUSE, 0, 0, 1);
+    unit(p, 1, 0, HY_MODE_REUSE, 0, 0, 1);
+    unit(p, 1, 1, HY_MODE_SELECT, 0, 0, 1);
+    unit(p, 2, 0, HY_MODE_WINDOW, 0, 0, 1);
+    unit(p, 2, 1, HY_MODE_REUSE, 1, 1, 1);
+    check_plan(m, p, "pages");
     /* k covering the whole context: every mode equals dense */
     hy_plan_free(p);
     p = new_plan(m, CTX, 4, 8);
@@ -309,7 +320,7 @@ HY_TEST(test_refused) {
     p->granularity = HY_GRAN_PAGE, p->page_size = 16;
     unit(p, 0, 0, HY_MODE_BOUNDS, 0, 0, 1);
     HY_REQUIRE(hy_ctx_set_plan(c, 0, p) == HY_EUNSUPPORTED);
-    HY_REQUIRE(strstr(hy_last_error(), "page") != NULL);
+    HY_REQUIRE(strstr(hy_last_error(), "bounds") != NULL);
     p->granularity = HY_GRAN_TOKEN, p->page_size = 1;
     unit(p, 0, 0, HY_MODE_SELECT, 0, 0, 1);
     p->units[0].refresh = 0, p->units[0].qsim = 0.9f;
