@@ -26,24 +26,26 @@ static void usage(FILE *f) {
             "      --seed S         sampling seed (default 42)\n"
             "      --ctx N          KV cache size in tokens (default: prompt + n, at most the\n"
             "                       model's context length)\n"
-            "      --ids            print token ids instead of text\n");
+            "      --ids            print token ids instead of text\n"
+            "      --device D       cpu (default) or cuda (sampling stays on the host)\n");
 }
 
 struct gen_opts {
     const char *model, *prompt, *file, *system;
     int chat, print_ids;
+    hy_device device;
     int64_t n_predict, n_ctx;
     hy_sampler_params sp;
 };
 
 static int parse(int argc, char **argv, struct gen_opts *o) {
-    enum { O_CHAT = 256, O_SYSTEM, O_TEMP, O_TOPK, O_TOPP, O_SEED, O_CTX, O_IDS };
+    enum { O_CHAT = 256, O_SYSTEM, O_TEMP, O_TOPK, O_TOPP, O_SEED, O_CTX, O_IDS, O_DEVICE };
     static const struct option lo[] = {
         {"model", 1, 0, 'm'},   {"prompt", 1, 0, 'p'},   {"file", 1, 0, 'f'},
         {"chat", 0, 0, O_CHAT}, {"system", 1, 0, O_SYSTEM}, {"n-predict", 1, 0, 'n'},
         {"temp", 1, 0, O_TEMP}, {"top-k", 1, 0, O_TOPK}, {"top-p", 1, 0, O_TOPP},
         {"seed", 1, 0, O_SEED}, {"ctx", 1, 0, O_CTX},    {"ids", 0, 0, O_IDS},
-        {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
+        {"device", 1, 0, O_DEVICE}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     *o = (struct gen_opts){.n_predict = 128, .sp = {0.0f, 40, 0.95f, 42}};
     int c;
     optind = 1;
@@ -61,6 +63,12 @@ static int parse(int argc, char **argv, struct gen_opts *o) {
         case O_SEED: o->sp.seed = strtoull(optarg, NULL, 10); break;
         case O_CTX: o->n_ctx = atoll(optarg); break;
         case O_IDS: o->print_ids = 1; break;
+        case O_DEVICE:
+            if (hy_device_parse(optarg, &o->device)) {
+                fprintf(stderr, "hylra generate: %s\n", hy_last_error());
+                return 2;
+            }
+            break;
         case 'h': usage(stdout); exit(0);
         default: usage(stderr); return 2;
         }
@@ -114,7 +122,7 @@ static int run(const struct gen_opts *o, hy_tokenizer *tok, hy_model *m, const c
                 (long long)n_prompt, (long long)o->n_predict, (long long)n_ctx);
         goto out;
     }
-    if (hy_ctx_create(m, n_ctx, 1, &ctx)) { rc = hy_cli_die("creating the context"); goto out; }
+    if (hy_ctx_create_on(m, o->device, n_ctx, 1, &ctx)) { rc = hy_cli_die("creating the context"); goto out; }
     if (hy_sampler_create(&o->sp, mi->n_vocab, &smp)) { rc = hy_cli_die("sampler"); goto out; }
     if (hy_tok_stream_create(tok, 0, &stream)) { rc = hy_cli_die("decoder"); goto out; }
 
