@@ -2,11 +2,12 @@
  * (fp32) on real text: prefill CTX - TF tokens of the eval text, then TF teacher-forced decode
  * steps; per step the top-1 token and KL(cpu || cuda) of the next-token distributions, for
  * dense attention and for a layer-reuse plan with a refresh stride. Targets (issue 11):
- * agreement >= 99%, mean KL < 1e-3. Needs a GPU and the model: run by scripts/gpu-check, not
- * by `meson test`. Env: HY_MODEL (the GGUF), HY_EVALTEXT (default .cache/evaltext/devil.txt). */
+ * agreement >= 99%, mean KL < 1e-3. Needs a GPU and the model: run by scripts/gpu-check;
+ * suite `gpu` of `meson test` skips it without a GPU. Env: HY_MODEL (the GGUF), HY_EVALTEXT (default .cache/evaltext/devil.txt). */
 #include "hy_gguf.h"
 #include "hy_runtime.h"
 #include "hy_test.h"
+#include "hy_test_gpu.h"
 #include "hy_tokenizer.h"
 
 #include <math.h>

@@ -17,6 +17,7 @@
 #include "gemv.h"
 #include "fill.h"
 #include "hy_test.h"
+#include "hy_test_gpu.h"
 #include "indexset.h"
 #include "qkv_store.h"
 #include "rmsnorm.h"

@@ -4,8 +4,9 @@
  * reuse across layers and heads, window, refresh strides), batched decode of sequences of
  * different lengths against one at a time, greedy decode through graph replays against the
  * host's argmax, sequence copies, synthetic shapes, and the plans it must refuse. Needs a GPU:
- * not in `meson test` (CI has none); scripts/gpu-check runs it. */
+ * suite `gpu` of `meson test` skips it where there is none (CI); scripts/gpu-check runs it. */
 #include "hy_test.h"
+#include "hy_test_gpu.h"
 #include "runtime_test_util.h"
 
 #include <math.h>
