@@ -47,4 +47,21 @@ static inline int32_t *rt_tokens(int n, int vocab, unsigned seed) {
     return t;
 }
 
+/* A plan for m with every unit dense (refresh 1) and the given set parameters. */
+static inline hy_plan *rt_new_plan(const hy_model *m, int k, int sink, int window) {
+    const hy_model_info *mi = hy_model_info_borrow(m);
+    hy_plan *p = NULL;
+    if (hy_plan_create(mi->n_layers, mi->n_heads, mi->n_kv_heads, mi->head_dim, &p)) return NULL;
+    p->k = k, p->sink = sink, p->window = window;
+    return p;
+}
+/* Sets unit (layer, head): its mode, its reuse source (src_layer, src_head) and refresh. */
+static inline void rt_set_unit(hy_plan *p, int layer, int head, hy_unit_mode mode, int src_layer,
+                               int src_head, int refresh) {
+    hy_plan_unit *u = &p->units[layer * p->n_kv_heads + head];
+    u->mode = mode;
+    u->src = mode == HY_MODE_REUSE ? src_layer * p->n_kv_heads + src_head : -1;
+    u->refresh = refresh;
+}
+
 #endif

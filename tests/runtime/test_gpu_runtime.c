@@ -59,21 +59,6 @@ static float *run(hy_model *m, hy_device dev, const hy_plan *plan) {
     return ok ? lg : NULL;
 }
 
-static hy_plan *new_plan(const hy_model *m, int k, int sink, int window) {
-    const hy_model_info *mi = hy_model_info_borrow(m);
-    hy_plan *p = NULL;
-    if (hy_plan_create(mi->n_layers, mi->n_heads, mi->n_kv_heads, mi->head_dim, &p)) return NULL;
-    p->k = k, p->sink = sink, p->window = window;
-    return p;
-}
-
-static void unit(hy_plan *p, int l, int h, hy_unit_mode mode, int sl, int sh, int refresh) {
-    hy_plan_unit *u = &p->units[l * p->n_kv_heads + h];
-    u->mode = mode;
-    u->src = mode == HY_MODE_REUSE ? sl * p->n_kv_heads + sh : -1;
-    u->refresh = refresh;
-}
-
 HY_TEST(test_dense_parity) {
     hy_model *m = tiny_bf16(2);
     HY_REQUIRE(m);
@@ -112,43 +97,43 @@ HY_TEST(test_plans) {
     hy_model *m = tiny_bf16(3);
     HY_REQUIRE(m);
     /* layer reuse: layer 0 dense, layer 1 selects (refresh 1), layer 2 reuses it */
-    hy_plan *p = new_plan(m, 12, 4, 8);
+    hy_plan *p = rt_new_plan(m, 12, 4, 8);
     for (int h = 0; h < 2; h++) {
-        unit(p, 1, h, HY_MODE_SELECT, 0, 0, 1);
-        unit(p, 2, h, HY_MODE_REUSE, 1, h, 1);
+        rt_set_unit(p, 1, h, HY_MODE_SELECT, 0, 0, 1);
+        rt_set_unit(p, 2, h, HY_MODE_REUSE, 1, h, 1);
     }
     check_plan(m, p, "layer reuse");
     /* temporal: refresh every 4 steps, sparse over the own set in between */
     for (int h = 0; h < 2; h++)
-        unit(p, 1, h, HY_MODE_SELECT, 0, 0, 4);
+        rt_set_unit(p, 1, h, HY_MODE_SELECT, 0, 0, 4);
     check_plan(m, p, "refresh 4");
     /* head reuse inside a layer, a window layer and a cross-head reuse */
     hy_plan_free(p);
-    p = new_plan(m, 10, 2, 6);
-    unit(p, 0, 0, HY_MODE_SELECT, 0, 0, 2);
-    unit(p, 0, 1, HY_MODE_REUSE, 0, 0, 1);
-    unit(p, 1, 0, HY_MODE_WINDOW, 0, 0, 1);
-    unit(p, 1, 1, HY_MODE_WINDOW, 0, 0, 1);
-    unit(p, 2, 1, HY_MODE_REUSE, 0, 0, 1);
+    p = rt_new_plan(m, 10, 2, 6);
+    rt_set_unit(p, 0, 0, HY_MODE_SELECT, 0, 0, 2);
+    rt_set_unit(p, 0, 1, HY_MODE_REUSE, 0, 0, 1);
+    rt_set_unit(p, 1, 0, HY_MODE_WINDOW, 0, 0, 1);
+    rt_set_unit(p, 1, 1, HY_MODE_WINDOW, 0, 0, 1);
+    rt_set_unit(p, 2, 1, HY_MODE_REUSE, 0, 0, 1);
     check_plan(m, p, "head reuse + window");
     /* pages of 8 tokens: select with refresh 3, cross-layer and head reuse, a window unit */
     hy_plan_free(p);
-    p = new_plan(m, 24, 4, 12);
+    p = rt_new_plan(m, 24, 4, 12);
     p->granularity = HY_GRAN_PAGE, p->page_size = 8;
-    unit(p, 0, 0, HY_MODE_SELECT, 0, 0, 3);
-    unit(p, 0, 1, HY_MODE_REUSE, 0, 0, 1);
-    unit(p, 1, 0, HY_MODE_REUSE, 0, 0, 1);
-    unit(p, 1, 1, HY_MODE_SELECT, 0, 0, 1);
-    unit(p, 2, 0, HY_MODE_WINDOW, 0, 0, 1);
-    unit(p, 2, 1, HY_MODE_REUSE, 1, 1, 1);
+    rt_set_unit(p, 0, 0, HY_MODE_SELECT, 0, 0, 3);
+    rt_set_unit(p, 0, 1, HY_MODE_REUSE, 0, 0, 1);
+    rt_set_unit(p, 1, 0, HY_MODE_REUSE, 0, 0, 1);
+    rt_set_unit(p, 1, 1, HY_MODE_SELECT, 0, 0, 1);
+    rt_set_unit(p, 2, 0, HY_MODE_WINDOW, 0, 0, 1);
+    rt_set_unit(p, 2, 1, HY_MODE_REUSE, 1, 1, 1);
     check_plan(m, p, "pages");
     /* k covering the whole context: every mode equals dense */
     hy_plan_free(p);
-    p = new_plan(m, CTX, 4, 8);
+    p = rt_new_plan(m, CTX, 4, 8);
     for (int h = 0; h < 2; h++) {
-        unit(p, 0, h, HY_MODE_SELECT, 0, 0, 3);
-        unit(p, 1, h, HY_MODE_REUSE, 0, h, 1);
-        unit(p, 2, h, HY_MODE_REUSE, 0, 1 - h, 1);
+        rt_set_unit(p, 0, h, HY_MODE_SELECT, 0, 0, 3);
+        rt_set_unit(p, 1, h, HY_MODE_REUSE, 0, h, 1);
+        rt_set_unit(p, 2, h, HY_MODE_REUSE, 0, 1 - h, 1);
     }
     const int V = hy_model_info_borrow(m)->n_vocab;
     float *all = run(m, HY_DEVICE_CUDA, p), *dense = run(m, HY_DEVICE_CUDA, NULL);
@@ -171,10 +156,10 @@ HY_TEST(test_batch) {
     hy_ctx *cb = NULL, *c1 = NULL;
     HY_OK_OR_FAIL(hy_ctx_create_on(m, HY_DEVICE_CUDA, CTX, 3, &cb));
     HY_OK_OR_FAIL(hy_ctx_create_on(m, HY_DEVICE_CUDA, CTX, 1, &c1));
-    hy_plan *p = new_plan(m, 16, 4, 8);
+    hy_plan *p = rt_new_plan(m, 16, 4, 8);
     for (int h = 0; h < 2; h++) {
-        unit(p, 0, h, HY_MODE_SELECT, 0, 0, 2);
-        unit(p, 1, h, HY_MODE_REUSE, 0, h, 1);
+        rt_set_unit(p, 0, h, HY_MODE_SELECT, 0, 0, 2);
+        rt_set_unit(p, 1, h, HY_MODE_REUSE, 0, h, 1);
     }
     int32_t *tok = rt_tokens(200, V, 5u);
     float *lb = malloc((size_t)3 * V * sizeof *lb), *l1 = malloc((size_t)V * sizeof *l1);
@@ -287,11 +272,11 @@ HY_TEST(test_synthetic) {
     HY_OK_OR_FAIL(hy_ctx_create_on(m, HY_DEVICE_CUDA, 4096, 2, &c));
     for (int s = 0; s < 2; s++)
         HY_OK_OR_FAIL(hy_ctx_seq_fill_random(c, s, 3000 + 500 * s, 1));
-    hy_plan *p = new_plan(m, 256, 4, 64);
-    unit(p, 0, 0, HY_MODE_SELECT, 0, 0, 1);
-    unit(p, 0, 1, HY_MODE_REUSE, 0, 0, 1);
-    unit(p, 1, 0, HY_MODE_REUSE, 0, 0, 1);
-    unit(p, 1, 1, HY_MODE_REUSE, 0, 0, 1);
+    hy_plan *p = rt_new_plan(m, 256, 4, 64);
+    rt_set_unit(p, 0, 0, HY_MODE_SELECT, 0, 0, 1);
+    rt_set_unit(p, 0, 1, HY_MODE_REUSE, 0, 0, 1);
+    rt_set_unit(p, 1, 0, HY_MODE_REUSE, 0, 0, 1);
+    rt_set_unit(p, 1, 1, HY_MODE_REUSE, 0, 0, 1);
     int32_t start[2] = {1, 2}, out[8 * 2];
     HY_OK_OR_FAIL(hy_ctx_set_plan(c, 0, p));
     HY_OK_OR_FAIL(hy_decode_greedy(c, 2, start, 8, out));
@@ -317,13 +302,13 @@ HY_TEST(test_refused) {
     HY_REQUIRE(m);
     hy_ctx *c = NULL;
     HY_OK_OR_FAIL(hy_ctx_create_on(m, HY_DEVICE_CUDA, CTX, 1, &c));
-    hy_plan *p = new_plan(m, 16, 4, 8);
+    hy_plan *p = rt_new_plan(m, 16, 4, 8);
     p->granularity = HY_GRAN_PAGE, p->page_size = 16;
-    unit(p, 0, 0, HY_MODE_BOUNDS, 0, 0, 1);
+    rt_set_unit(p, 0, 0, HY_MODE_BOUNDS, 0, 0, 1);
     HY_REQUIRE(hy_ctx_set_plan(c, 0, p) == HY_EUNSUPPORTED);
     HY_REQUIRE(strstr(hy_last_error(), "bounds") != NULL);
     p->granularity = HY_GRAN_TOKEN, p->page_size = 1;
-    unit(p, 0, 0, HY_MODE_SELECT, 0, 0, 1);
+    rt_set_unit(p, 0, 0, HY_MODE_SELECT, 0, 0, 1);
     p->units[0].refresh = 0, p->units[0].qsim = 0.9f;
     HY_REQUIRE(hy_ctx_set_plan(c, 0, p) == HY_EUNSUPPORTED);
     HY_REQUIRE(strstr(hy_last_error(), "qsim") != NULL);

@@ -20,22 +20,6 @@ static hy_model *load_tiny(int n_layers, tiny_cfg *cfg) {
     return m;
 }
 
-static hy_plan *new_plan(const hy_model *m, int k, int sink, int window) {
-    const hy_model_info *mi = hy_model_info_borrow(m);
-    hy_plan *p = NULL;
-    if (hy_plan_create(mi->n_layers, mi->n_heads, mi->n_kv_heads, mi->head_dim, &p)) return NULL;
-    p->k = k, p->sink = sink, p->window = window;
-    return p;
-}
-
-static void set_unit(hy_plan *p, int layer, int head, hy_unit_mode mode, int src_layer,
-                     int src_head, int refresh) {
-    hy_plan_unit *u = &p->units[layer * p->n_kv_heads + head];
-    u->mode = mode;
-    u->src = mode == HY_MODE_REUSE ? src_layer * p->n_kv_heads + src_head : -1;
-    u->refresh = refresh;
-}
-
 /* Decodes PROMPT + STEPS tokens with plan (NULL = dense); logits of every decode step. */
 static float *decode_logits(hy_model *m, const hy_plan *plan) {
     const int V = hy_model_info_borrow(m)->n_vocab;
@@ -70,22 +54,22 @@ HY_TEST(k_at_least_context_equals_dense_in_every_mode) {
     hy_model *m = load_tiny(3, &cfg);
     HY_REQUIRE(m);
     /* chain: layer 0 selects, layers 1-2 reuse it; head reuse inside layer 1 */
-    hy_plan *p = new_plan(m, CTX, 2, 4);
-    set_unit(p, 0, 0, HY_MODE_SELECT, 0, 0, 1);
-    set_unit(p, 0, 1, HY_MODE_SELECT, 0, 0, 3);
-    set_unit(p, 1, 0, HY_MODE_SELECT, 0, 0, 1);
-    set_unit(p, 1, 1, HY_MODE_REUSE, 1, 0, 1);
-    set_unit(p, 2, 0, HY_MODE_REUSE, 0, 1, 1);
-    set_unit(p, 2, 1, HY_MODE_REUSE, 0, 0, 1);
+    hy_plan *p = rt_new_plan(m, CTX, 2, 4);
+    rt_set_unit(p, 0, 0, HY_MODE_SELECT, 0, 0, 1);
+    rt_set_unit(p, 0, 1, HY_MODE_SELECT, 0, 0, 3);
+    rt_set_unit(p, 1, 0, HY_MODE_SELECT, 0, 0, 1);
+    rt_set_unit(p, 1, 1, HY_MODE_REUSE, 1, 0, 1);
+    rt_set_unit(p, 2, 0, HY_MODE_REUSE, 0, 1, 1);
+    rt_set_unit(p, 2, 1, HY_MODE_REUSE, 0, 0, 1);
     check_equals_dense(m, p, "select/reuse/temporal, token");
     p->granularity = HY_GRAN_PAGE, p->page_size = 4;
     check_equals_dense(m, p, "select/reuse/temporal, pages of 4");
     for (int u = 0; u < hy_plan_n_units(p); u++)
-        set_unit(p, u / 2, u % 2, HY_MODE_BOUNDS, 0, 0, u % 2 ? 2 : 1);
+        rt_set_unit(p, u / 2, u % 2, HY_MODE_BOUNDS, 0, 0, u % 2 ? 2 : 1);
     check_equals_dense(m, p, "bounds, pages of 4");
     p->granularity = HY_GRAN_TOKEN, p->window = CTX;
     for (int u = 0; u < hy_plan_n_units(p); u++)
-        set_unit(p, u / 2, u % 2, HY_MODE_WINDOW, 0, 0, 1);
+        rt_set_unit(p, u / 2, u % 2, HY_MODE_WINDOW, 0, 0, 1);
     check_equals_dense(m, p, "window >= context");
     hy_plan_free(p);
     hy_model_free(m);
@@ -280,19 +264,19 @@ HY_TEST(small_k_units_attend_to_exactly_their_sets) {
     tiny_cfg cfg;
     hy_model *m = load_tiny(3, &cfg);
     HY_REQUIRE(m);
-    hy_plan *p = new_plan(m, 5, 1, 3);
-    set_unit(p, 0, 0, HY_MODE_SELECT, 0, 0, 1);
-    set_unit(p, 0, 1, HY_MODE_SELECT, 0, 0, 3); /* temporal: own set for 2 steps of 3 */
-    set_unit(p, 1, 0, HY_MODE_SELECT, 0, 0, 1);
-    set_unit(p, 1, 1, HY_MODE_REUSE, 1, 0, 1); /* head reuse in the same layer */
-    set_unit(p, 2, 0, HY_MODE_REUSE, 0, 1, 1); /* reuse of a temporal source */
-    set_unit(p, 2, 1, HY_MODE_WINDOW, 0, 0, 1);
+    hy_plan *p = rt_new_plan(m, 5, 1, 3);
+    rt_set_unit(p, 0, 0, HY_MODE_SELECT, 0, 0, 1);
+    rt_set_unit(p, 0, 1, HY_MODE_SELECT, 0, 0, 3); /* temporal: own set for 2 steps of 3 */
+    rt_set_unit(p, 1, 0, HY_MODE_SELECT, 0, 0, 1);
+    rt_set_unit(p, 1, 1, HY_MODE_REUSE, 1, 0, 1); /* head reuse in the same layer */
+    rt_set_unit(p, 2, 0, HY_MODE_REUSE, 0, 1, 1); /* reuse of a temporal source */
+    rt_set_unit(p, 2, 1, HY_MODE_WINDOW, 0, 0, 1);
     check_against_reference(m, p, "token granularity");
     p->granularity = HY_GRAN_PAGE, p->page_size = 3, p->k = 7;
-    set_unit(p, 1, 0, HY_MODE_BOUNDS, 0, 0, 1);
-    set_unit(p, 2, 1, HY_MODE_BOUNDS, 0, 0, 2);
+    rt_set_unit(p, 1, 0, HY_MODE_BOUNDS, 0, 0, 1);
+    rt_set_unit(p, 2, 1, HY_MODE_BOUNDS, 0, 0, 2);
     check_against_reference(m, p, "pages of 3 with bounds units");
-    set_unit(p, 0, 0, HY_MODE_DENSE, 0, 0, 1); /* nobody reuses it */
+    rt_set_unit(p, 0, 0, HY_MODE_DENSE, 0, 0, 1); /* nobody reuses it */
     check_against_reference(m, p, "pages of 3 with a dense unit");
     hy_plan_free(p);
     hy_model_free(m);
@@ -302,9 +286,9 @@ HY_TEST(qsim_refresh_reselects_only_on_query_drift) {
     tiny_cfg cfg;
     hy_model *m = load_tiny(2, &cfg);
     HY_REQUIRE(m);
-    hy_plan *p = new_plan(m, 4, 1, 2);
+    hy_plan *p = rt_new_plan(m, 4, 1, 2);
     for (int u = 0; u < 4; u++) {
-        set_unit(p, u / 2, u % 2, HY_MODE_SELECT, 0, 0, 0);
+        rt_set_unit(p, u / 2, u % 2, HY_MODE_SELECT, 0, 0, 0);
         p->units[u].qsim = -0.99f; /* random queries never drift that far: select once */
     }
     hy_ctx *c;
@@ -367,7 +351,7 @@ HY_TEST(plans_for_another_model_or_too_large_k_are_refused) {
     HY_CHECK(hy_ctx_set_plan(c, 0, p) == HY_EMISMATCH);
     HY_CHECK(strstr(hy_last_error(), "n_layers") != NULL);
     hy_plan_free(p);
-    p = new_plan(m, CTX + 1, 4, 8);
+    p = rt_new_plan(m, CTX + 1, 4, 8);
     HY_CHECK(hy_ctx_set_plan(c, 0, p) == HY_ERANGE);
     HY_CHECK(strstr(hy_last_error(), "k 65") != NULL);
     p->k = 8;
