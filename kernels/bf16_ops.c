@@ -37,3 +37,12 @@ hy_status hy_swiglu_bf16(uint16_t *out, const float *gate, const float *up, int6
     }
     return HY_OK;
 }
+
+hy_status hy_f32_to_bf16(uint16_t *out, const float *x, int64_t n) {
+    if (!out || !x || n < 0)
+        return hy_fail(HY_EINVAL, "f32_to_bf16: out %p, x %p, n %lld: expected buffers and n >= 0",
+                       (void *)out, (const void *)x, (long long)n);
+    for (int64_t i = 0; i < n; i++)
+        out[i] = hy_bf16_from_f32(x[i]);
+    return HY_OK;
+}

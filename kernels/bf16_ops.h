@@ -11,44 +11,11 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#include "hy_bf16.h"
 #include "hy_common.h"
 
-#if defined(__CUDACC__)
-#define HY_BF16_INLINE static inline __host__ __device__
-#else
-#define HY_BF16_INLINE static inline
-#endif
-
-/* Round to nearest even. NaN becomes the quiet NaN 0x7fc0 with x's sign (truncating a
- * signalling NaN whose payload sits in the low half would give infinity); overflow past the
- * largest bf16 rounds to infinity as IEEE rounding does. */
-HY_BF16_INLINE uint16_t hy_bf16_from_f32(float x) {
-    uint32_t u;
-    memcpy(&u, &x, sizeof u);
-    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)(((u >> 16) & 0x8000u) | 0x7fc0u);
-    u += 0x7fffu + ((u >> 16) & 1u);
-    return (uint16_t)(u >> 16);
-}
-
-HY_BF16_INLINE float hy_bf16_to_f32(uint16_t b) {
-    const uint32_t u = (uint32_t)b << 16;
-    float x;
-    memcpy(&x, &u, sizeof x);
-    return x;
-}
-
-/* out[i] = bf16(x[i]), i < n. Inline here rather than in bf16_ops.c because formats/gguf
- * exports a scalar uint16_t hy_f32_to_bf16(float) (hy_gguf.h): two external symbols of one
- * name would clash at link time, or worse bind a call to the other signature. As an inline the
- * two can only meet in a file that includes both headers, where the compiler refuses. */
-static inline hy_status hy_f32_to_bf16(uint16_t *out, const float *x, int64_t n) {
-    if (!out || !x || n < 0)
-        return hy_fail(HY_EINVAL, "f32_to_bf16: out %p, x %p, n %lld: expected buffers and n >= 0",
-                       (void *)out, (const void *)x, (long long)n);
-    for (int64_t i = 0; i < n; i++)
-        out[i] = hy_bf16_from_f32(x[i]);
-    return HY_OK;
-}
+/* out[i] = bf16(x[i]), i < n (hy_bf16_from_f32, common/hy_bf16.h). */
+hy_status hy_f32_to_bf16(uint16_t *out, const float *x, int64_t n);
 
 /* y[r][i] = bf16(hy_rmsnorm_f32(x, w)[r][i]) (rmsnorm.h), rows x n, eps as there. */
 hy_status hy_rmsnorm_bf16(uint16_t *y, const float *x, const float *w, int64_t rows, int64_t n,

@@ -140,11 +140,10 @@ hy_status hy_gguf_get_f64(const hy_gguf *g, const char *key, double *out);
 /* True for every type id ggml defines (the reader opens files holding them; only
  * hy_ggml_type_supported types dequantise). */
 bool hy_ggml_type_known(hy_ggml_type t);
-/* IEEE half and bfloat16 conversions (round to nearest even; NaN stays NaN). */
+/* IEEE half conversions (round to nearest even; NaN stays NaN); bfloat16's are in
+ * common/hy_bf16.h. */
 float hy_fp16_to_f32(uint16_t h);
 uint16_t hy_f32_to_fp16(float f);
-float hy_bf16_to_f32(uint16_t h);
-uint16_t hy_f32_to_bf16(float f);
 /* Writer: any scalar type (value points to one little-endian value of that type). */
 hy_status hy_gguf_writer_set_scalar(hy_gguf_writer *w, const char *key, hy_gguf_vtype type,
                                     const void *value);

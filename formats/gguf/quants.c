@@ -48,15 +48,6 @@ uint16_t hy_f32_to_fp16(float f) {
     return sign | (uint16_t)h;
 }
 
-float hy_bf16_to_f32(uint16_t h) {
-    return bits_f32((uint32_t)h << 16);
-}
-
-uint16_t hy_f32_to_bf16(float f) {
-    uint32_t x = f32_bits(f);
-    if ((x & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((x >> 16) | 0x40);
-    return (uint16_t)((x + 0x7fffu + ((x >> 16) & 1)) >> 16);
-}
 
 void hy_dq_f16(const uint8_t *src, float *dst, int64_t n) {
     for (int64_t i = 0; i < n; i++)
@@ -72,7 +63,7 @@ void hy_q_f16(const float *src, uint8_t *dst, int64_t n) {
 }
 void hy_q_bf16(const float *src, uint8_t *dst, int64_t n) {
     for (int64_t i = 0; i < n; i++)
-        hy_st16(dst + 2 * i, hy_f32_to_bf16(src[i]));
+        hy_st16(dst + 2 * i, hy_bf16_from_f32(src[i]));
 }
 
 /* Q8_0: fp16 d, then 32 int8; x = q * d. */

@@ -6,10 +6,11 @@
 
 #include <stdint.h>
 
+#include "hy_bf16.h"
+
 float hy_fp16_to_f32(uint16_t h);
 uint16_t hy_f32_to_fp16(float f); /* round to nearest even, NaN kept quiet */
-float hy_bf16_to_f32(uint16_t h);
-uint16_t hy_f32_to_bf16(float f); /* round to nearest even, NaN kept quiet */
+/* bf16: common/hy_bf16.h */
 
 void hy_dq_f16(const uint8_t *src, float *dst, int64_t n);
 void hy_dq_bf16(const uint8_t *src, float *dst, int64_t n);
