@@ -7,18 +7,22 @@
  *                  top-k of them (sink and window merged in) published into the unit's store;
  *   select, not    sparse attention over sink + its stored set + the current window;
  *   reuse(src)     sparse attention over sink + src's stored set + the current window;
- *   window         sparse attention over the sink and the window.
+ *   window         sparse attention over the sink and the window;
+ *   bounds, due    page key bounds folded up to date, pages scored by their upper bound on
+ *                  q.k (Quest), top pages published; then sparse over its set;
+ *   bounds, not    sparse attention over sink + its stored pages + the current window.
  * Which rows each set merge touches is a slot table filled here on the host once per captured
  * graph (hy_gpu_fill_slots); the kernels skip units whose mode another launch serves. */
 #include "attention_sparse.h"
 #include "gpu_internal.h"
 #include "indexset.h"
+#include "page_bounds.h"
 #include "topk.h"
 
 #include <math.h>
 #include <string.h>
 
-enum { ROLE_DENSE = 0, ROLE_SELECT, ROLE_SPARSE };
+enum { ROLE_DENSE = 0, ROLE_SELECT, ROLE_SPARSE, ROLE_BOUNDS };
 
 /* What unit (layer l, head h) does in this step for a segment. */
 static int role(const hy_gpu_segment *sg, int u) {
@@ -29,7 +33,9 @@ static int role(const hy_gpu_segment *sg, int u) {
         return ROLE_DENSE;
     case HY_MODE_SELECT:
         return sg->refresh[u] ? ROLE_SELECT : ROLE_SPARSE;
-    default: /* reuse, window (bounds is refused at hy_ctx_set_plan) */
+    case HY_MODE_BOUNDS: /* reselecting or not, it attends to its own set sparsely */
+        return sg->refresh[u] ? ROLE_BOUNDS : ROLE_SPARSE;
+    default: /* reuse, window */
         return ROLE_SPARSE;
     }
 }
@@ -44,13 +50,13 @@ void hy_gpu_fill_slots(const hy_ctx *c, const hy_gpu_segment *segs, int n_segs, 
     const hy_model_info *mi = &c->m->info;
     const int nkv = mi->n_kv_heads;
     const int64_t per = (int64_t)n_batch * nkv;
-    for (int64_t i = 0; i < (int64_t)mi->n_layers * 2 * per; i++)
+    for (int64_t i = 0; i < (int64_t)mi->n_layers * 3 * per; i++)
         h_slots[i] = -2;
     for (int si = 0; si < n_segs; si++) {
         const hy_gpu_segment *sg = &segs[si];
         if (!sg->sp) continue;
         for (int l = 0; l < mi->n_layers; l++) {
-            int32_t *pub = h_slots + (int64_t)l * 2 * per, *att = pub + per;
+            int32_t *pub = h_slots + (int64_t)l * 3 * per, *att = pub + per, *bnd = att + per;
             for (int b = 0; b < sg->n; b++)
                 for (int h = 0; h < nkv; h++) {
                     const int u = l * nkv + h;
@@ -58,7 +64,8 @@ void hy_gpu_fill_slots(const hy_ctx *c, const hy_gpu_segment *segs, int n_segs, 
                     const hy_plan_unit *pu = &sg->sp->plan->units[u];
                     const int ro = role(sg, u);
                     if (ro == ROLE_SELECT) pub[r] = b * nkv + h; /* its row of the top-k */
-                    if (ro != ROLE_SPARSE) continue;
+                    if (ro == ROLE_BOUNDS) bnd[r] = b * nkv + h;
+                    if (ro != ROLE_SPARSE && ro != ROLE_BOUNDS) continue;
                     if (pu->mode == HY_MODE_WINDOW)
                         att[r] = -1;
                     else if (pu->mode == HY_MODE_REUSE)
@@ -88,21 +95,22 @@ static hy_status segment(hy_ctx *c, int l, const hy_gpu_step_attn *sa, const hy_
                                    g->attn_ws, st);
     const hy_plan *p = sg->sp->plan;
     uint8_t sel_modes[64], sp_modes[64];
-    int any_sel = 0, any_sparse = 0;
+    int any_sel = 0, any_sparse = 0, any_bounds = 0;
     for (int h = 0; h < nkv; h++) {
         const int ro = role(sg, l * nkv + h);
         any_sel |= ro == ROLE_SELECT;
-        any_sparse |= ro == ROLE_SPARSE;
+        any_bounds |= ro == ROLE_BOUNDS;
+        any_sparse |= ro == ROLE_SPARSE || ro == ROLE_BOUNDS;
     }
     for (int h = 0; h < nkv; h++) {
-        const int ro = role(sg, l * nkv + h);
-        sel_modes[h] = ro == ROLE_SPARSE ? HY_UNIT_SKIP : HY_UNIT_DENSE;
-        sp_modes[h] = ro == ROLE_SPARSE ? HY_UNIT_SPARSE : (any_sel ? HY_UNIT_SKIP : HY_UNIT_DENSE);
+        const int ro = role(sg, l * nkv + h), sparse = ro == ROLE_SPARSE || ro == ROLE_BOUNDS;
+        sel_modes[h] = sparse ? HY_UNIT_SKIP : HY_UNIT_DENSE;
+        sp_modes[h] = sparse ? HY_UNIT_SPARSE : (any_sel ? HY_UNIT_SKIP : HY_UNIT_DENSE);
     }
     const int64_t rows = (int64_t)sg->n * nkv;
     const int64_t per = g->n_batch * (int64_t)nkv;
-    const int32_t *pub = sa->slots + (int64_t)l * 2 * per + (int64_t)sg->row0 * nkv;
-    const int32_t *att = pub + per;
+    const int32_t *pub = sa->slots + (int64_t)l * 3 * per + (int64_t)sg->row0 * nkv;
+    const int32_t *att = pub + per, *bnd = att + per;
     const int P = p->granularity == HY_GRAN_PAGE ? p->page_size : 1;
     if (any_sel) {
         const int64_t off = (int64_t)sg->seq0 * nkv * g->score_stride;
@@ -130,6 +138,27 @@ static hy_status segment(hy_ctx *c, int l, const hy_gpu_step_attn *sa, const hy_
         const int64_t base = ((int64_t)l * c->n_seq + sg->seq0) * nkv;
         HY_TRY(hy_cuda_set_merge_rows(g->store + base * g->set_cap, g->store_n + base, g->set_cap,
                                       tk, tk_n, g->tk_stride, pub, rows, lens, nkv, P, p->sink,
+                                      p->window, NULL, st));
+    }
+    if (any_bounds) {
+        /* Quest: bring the page bounds up to date, score pages by their upper bound on q.k
+         * (window pages -inf), top pages, publish; the unit then attends to its set below */
+        const int64_t off = (int64_t)sg->seq0 * nkv * g->score_stride;
+        const int64_t brow = ((int64_t)l * c->n_seq + sg->seq0) * nkv;
+        uint16_t *bmin = g->bmin + brow * g->page_cap_b * hd, *bmax = g->bmax + brow * g->page_cap_b * hd;
+        int32_t *folded = g->folded + brow, *np = g->n_pages + sg->seq0;
+        int32_t *tk = g->tk_idx + (int64_t)sg->seq0 * nkv * g->tk_stride;
+        int32_t *tk_n = g->tk_n + (int64_t)sg->seq0 * nkv;
+        HY_TRY(hy_cuda_page_bounds_fold(bmin, bmax, g->page_cap_b, folded, k, lens, sa->max_len,
+                                        &s, P, st));
+        HY_TRY(hy_cuda_page_bound_scores(g->pscores + off, g->score_stride, np, folded, q, bmin,
+                                         bmax, g->page_cap_b, lens, sa->max_len, &s, P, p->window,
+                                         st));
+        HY_TRY(hy_cuda_topk_rows_f32(tk, tk_n, g->tk_stride, g->pscores + off, g->score_stride,
+                                     rows, np, nkv, (sa->max_len + P - 1) / P, (p->k + P - 1) / P,
+                                     (p->sink + P - 1) / P, 0, st));
+        HY_TRY(hy_cuda_set_merge_rows(g->store + brow * g->set_cap, g->store_n + brow, g->set_cap,
+                                      tk, tk_n, g->tk_stride, bnd, rows, lens, nkv, P, p->sink,
                                       p->window, NULL, st));
     }
     if (!any_sparse) {

@@ -3,6 +3,7 @@
  * select path's buffers, and per-sequence plan state with the checks that keep a plan the
  * kernels cannot run from giving a wrong result. */
 #include "fill.h"
+#include "page_bounds.h"
 #include "gemv.h"
 #include "gpu_internal.h"
 #include "topk.h"
@@ -55,7 +56,7 @@ void hy_gpu_ctx_free(hy_ctx *c) {
     if (g->stream) cudaStreamDestroy(g->stream);
     void *dev[] = {g->blas_ws, g->k, g->v, g->lens, g->x, g->qkv, g->q, g->att, g->gu,
                    g->logits, g->h16, g->a16, g->tokens, g->pos, g->seqs, g->argmax,
-                   g->scores, g->pscores, g->n_pages, g->tk_idx, g->tk_n, g->store, g->store_n, g->att_idx, g->att_n,
+                   g->scores, g->pscores, g->n_pages, g->bmin, g->bmax, g->folded, g->tk_idx, g->tk_n, g->store, g->store_n, g->att_idx, g->att_n,
                    g->rows_read};
     for (size_t i = 0; i < sizeof dev / sizeof dev[0]; i++)
         cudaFree(dev[i]);
@@ -150,12 +151,7 @@ static hy_status check_plan_cuda(const hy_plan *p) {
     for (int32_t u = 0; u < hy_plan_n_units(p); u++) {
         const hy_plan_unit *pu = &p->units[u];
         const int l = u / p->n_kv_heads, h = u % p->n_kv_heads;
-        if (pu->mode == HY_MODE_BOUNDS)
-            return hy_fail(HY_EUNSUPPORTED,
-                           "hy_ctx_set_plan: units[%d] (layer %d head %d) is a bounds unit; the "
-                           "CUDA runtime has no page-bounds selector yet; use --device cpu",
-                           u, l, h);
-        if ((pu->mode == HY_MODE_SELECT) && pu->refresh < 1)
+        if ((pu->mode == HY_MODE_SELECT || pu->mode == HY_MODE_BOUNDS) && pu->refresh < 1)
             return hy_fail(HY_EUNSUPPORTED,
                            "hy_ctx_set_plan: units[%d] (layer %d head %d) refreshes on query "
                            "drift (qsim %g); the CUDA runtime runs refresh strides only; use "
@@ -199,6 +195,33 @@ static hy_status ensure_sets(hy_ctx *c, const hy_plan *p) {
     return HY_OK;
 }
 
+/* Page key bounds for a plan with bounds units: [layer][seq][kv head][page][head_dim] bf16
+ * minima and maxima for pages of the plan's size (a smaller page size reallocates). */
+static hy_status ensure_bounds(hy_ctx *c, const hy_plan *p) {
+    hy_gpu_ctx *g = c->gpu;
+    const hy_model_info *mi = &c->m->info;
+    int any = 0;
+    for (int32_t u = 0; u < hy_plan_n_units(p); u++)
+        any |= p->units[u].mode == HY_MODE_BOUNDS;
+    if (!any) return HY_OK;
+    if (g->bmin && g->bounds_P == p->page_size) return HY_OK;
+    if (g->bmin)
+        return hy_fail(HY_EUNSUPPORTED,
+                       "hy_ctx_set_plan: bounds units with pages of %d tokens, but this CUDA "
+                       "context keeps page bounds of %d tokens (one page size per context)",
+                       p->page_size, g->bounds_P);
+    const int64_t rows = (int64_t)mi->n_layers * c->n_seq * mi->n_kv_heads;
+    const int64_t cap = (c->n_ctx + p->page_size - 1) / p->page_size;
+    const size_t bytes = (size_t)(rows * cap * mi->head_dim) * 2;
+    HY_TRY(dmalloc(&g->bmin, bytes, "page key minima"));
+    HY_TRY(dmalloc(&g->bmax, bytes, "page key maxima"));
+    HY_TRY(dmalloc(&g->folded, (size_t)rows * 4, "page bounds lengths"));
+    HY_CUDA_CHECK(cudaMemset(g->folded, 0, (size_t)rows * 4));
+    g->page_cap_b = cap;
+    g->bounds_P = p->page_size;
+    return HY_OK;
+}
+
 void hy_gpu_seq_plan_reset(hy_gpu_seq_plan *sp) {
     if (!sp) return;
     for (int32_t u = 0; u < hy_plan_n_units(sp->plan); u++)
@@ -215,6 +238,7 @@ hy_status hy_gpu_set_plan(hy_ctx *c, int seq, const hy_plan *plan) {
     if (plan) {
         HY_TRY(check_plan_cuda(plan));
         HY_TRY(ensure_sets(c, plan));
+        HY_TRY(ensure_bounds(c, plan));
         sp = hy_calloc(1, sizeof *sp, "sequence plan");
         if (!sp) return HY_ENOMEM;
         sp->sel_step = hy_malloc((size_t)hy_plan_n_units(plan) * sizeof(int64_t), "plan steps");
@@ -237,6 +261,10 @@ static hy_status set_len(hy_ctx *c, int seq, int64_t n) {
     int32_t v = (int32_t)n;
     HY_CUDA_CHECK(cudaMemcpyAsync(g->lens + seq, &v, 4, cudaMemcpyHostToDevice, g->stream));
     HY_CUDA_CHECK(cudaMemsetAsync(g->rows_read + seq, 0, 8, g->stream));
+    /* the sequence's keys changed: its page bounds start over */
+    for (int l = 0; g->folded && l < c->m->info.n_layers; l++)
+        HY_CUDA_CHECK(cudaMemsetAsync(g->folded + ((int64_t)l * c->n_seq + seq) * c->m->info.n_kv_heads,
+                                      0, (size_t)c->m->info.n_kv_heads * 4, g->stream));
     HY_CUDA_CHECK(cudaStreamSynchronize(g->stream));
     c->seq_len[seq] = n;
     hy_gpu_seq_plan_reset(g->plans[seq]);

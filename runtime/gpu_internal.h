@@ -93,6 +93,12 @@ typedef struct hy_gpu_ctx {
     int32_t *store, *store_n, *att_idx, *att_n;
     int64_t set_cap;
     int64_t *rows_read; /* device [n_seq] K/V rows the sparse units attended (device-counted) */
+    /* bounds units (Quest): per (layer, seq, kv head) row, page key minima and maxima
+     * [page_cap_b][head_dim] bf16 and the tokens folded into them */
+    uint16_t *bmin, *bmax;
+    int32_t *folded;
+    int64_t page_cap_b;
+    int bounds_P;
     hy_gpu_seq_plan **plans;
     hy_gpu_graph graphs[HY_GPU_GRAPHS];
     uint64_t graph_clock;
@@ -131,14 +137,14 @@ typedef struct {
     const hy_gpu_segment *segs;
     int n_segs;
     int64_t max_len;       /* bounds every sequence's length during the step (split choice) */
-    int32_t *slots;        /* device slot tables, [layer][2][n_batch * n_kv] */
+    int32_t *slots;        /* device slot tables, [layer][3][n_batch * n_kv] */
     const int32_t *h_slots; /* the same on the host (to know which rows are skipped) */
 } hy_gpu_step_attn;
 hy_status hy_gpu_attn_layer(hy_ctx *c, int layer, void *arg);
-/* Fills the slot tables of a step's segments on the host: for each layer, row (b, g) of the
- * merge that publishes (top-k scratch row, or -2 to keep the stored set) and of the merge that
- * builds the attended set (store slot, -1 for sink + window only, -2 when the unit is not
- * sparse this step). */
+/* Fills the slot tables of a step's segments on the host: for each layer three tables of row
+ * (b, g) slots: the merge that publishes select units' top-k (scratch row, or -2 to keep the
+ * stored set), the merge that builds the attended sets (store slot, -1 for sink + window only,
+ * -2 when the unit is not sparse this step), the merge that publishes bounds units' top-k. */
 void hy_gpu_fill_slots(const hy_ctx *c, const hy_gpu_segment *segs, int n_segs, int n_batch,
                        int32_t *h_slots);
 

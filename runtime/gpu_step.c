@@ -34,7 +34,7 @@ static int plans_equal(const hy_gpu_seq_plan *a, const hy_gpu_seq_plan *b) {
 static void refresh_of(const hy_gpu_seq_plan *sp, uint8_t *r, int n_units) {
     for (int u = 0; u < n_units; u++) {
         const hy_plan_unit *pu = &sp->plan->units[u];
-        r[u] = pu->mode == HY_MODE_SELECT &&
+        r[u] = (pu->mode == HY_MODE_SELECT || pu->mode == HY_MODE_BOUNDS) &&
                (sp->sel_step[u] < 0 || sp->step - sp->sel_step[u] >= pu->refresh);
     }
 }
@@ -139,7 +139,7 @@ static hy_status record(hy_ctx *c, const step_desc *d, const int32_t *dev_slots,
 static hy_status capture(hy_ctx *c, const step_desc *d, hy_gpu_graph *gr) {
     hy_gpu_ctx *g = c->gpu;
     const hy_model_info *mi = &c->m->info;
-    const int64_t per = g->n_batch * (int64_t)mi->n_kv_heads, n_slots = mi->n_layers * 2 * per;
+    const int64_t per = g->n_batch * (int64_t)mi->n_kv_heads, n_slots = mi->n_layers * 3 * per;
     int32_t *h = hy_malloc((size_t)(n_slots + d->n) * 4, "slot tables");
     if (!h) return HY_ENOMEM;
     hy_gpu_fill_slots(c, d->segs, d->n_segs, (int)g->n_batch, h);
@@ -218,10 +218,16 @@ static void step_done(hy_ctx *c, const step_desc *d, int advance_len) {
             const int64_t n = advance_len ? ++c->seq_len[s] : c->seq_len[s];
             hy_gpu_seq_plan *sp = c->gpu->plans[s];
             if (!sp) continue;
+            const int P = sp->plan->page_size > 0 ? sp->plan->page_size : 1;
             for (int u = 0; u < U; u++) {
                 const hy_unit_mode m = sp->plan->units[u].mode;
                 if (sg->refresh[u]) sp->sel_step[u] = sp->step, sp->refreshes++;
-                if (m == HY_MODE_DENSE || sg->refresh[u]) sp->kv_host += (double)n;
+                /* rows read besides the sets: dense passes, and a bounds refresh's page
+                 * minima and maxima (one K+V row's bytes a page, as the CPU counts) */
+                if (m == HY_MODE_DENSE || (m == HY_MODE_SELECT && sg->refresh[u]))
+                    sp->kv_host += (double)n;
+                else if (m == HY_MODE_BOUNDS && sg->refresh[u])
+                    sp->kv_host += (double)((n + P - 1) / P);
             }
             sp->kv_dense += (double)n * U;
             sp->step++;

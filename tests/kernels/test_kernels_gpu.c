@@ -15,6 +15,7 @@
 #include "cuda_ops.h"
 #include "embedding.h"
 #include "gemv.h"
+#include "page_bounds.h"
 #include "fill.h"
 #include "hy_test.h"
 #include "hy_test_gpu.h"
@@ -515,6 +516,67 @@ HY_TEST(gpu_page_scores_match_cpu) {
         cudaFree(xd), cudaFree(pd), cudaFree(nd), cudaFree(npd);
     }
     free(x), free(ref), free(got);
+}
+
+/* Page bounds fold (from scratch, then an incremental fold) and bound scores against the CPU,
+ * GQA 4, pages of 16, two sequences of different lengths, a window. */
+HY_TEST(gpu_page_bounds_match_cpu) {
+    enum { B = 2, H = 8, KV = 2, D = 128, P = 16 };
+    const int64_t CAP = small_only() ? 600 : 5000, PC = (CAP + P - 1) / P, RS = PC + 3;
+    const hy_attn_shape s = {B, H, KV, D, CAP, KV * CAP * D, 1.0f};
+    const size_t nk = (size_t)B * KV * CAP * D, nb = (size_t)B * KV * PC * D;
+    uint16_t *k = malloc(nk * 2), *mn = malloc(nb * 2), *mx = malloc(nb * 2);
+    uint16_t *gmn = malloc(nb * 2), *gmx = malloc(nb * 2);
+    float *q = malloc((size_t)B * H * D * 4), *sr = malloc((size_t)B * KV * RS * 4);
+    float *sg = malloc((size_t)B * KV * RS * 4);
+    for (size_t i = 0; i < nk; i++)
+        k[i] = to_bf16(kvrand());
+    for (int i = 0; i < B * H * D; i++)
+        q[i] = frand();
+    int32_t lens[B] = {(int32_t)CAP - 7, (int32_t)CAP / 3}, folded[B * KV] = {0}, np[B];
+    uint16_t *kd = dev_copy(k, nk * 2), *mnd = dev_copy(NULL, nb * 2), *mxd = dev_copy(NULL, nb * 2);
+    int32_t *ld = dev_copy(lens, sizeof lens), *fd = dev_copy(folded, sizeof folded);
+    int32_t *npd = dev_copy(NULL, sizeof np);
+    float *qd = dev_copy(q, (size_t)B * H * D * 4), *sd = dev_copy(NULL, (size_t)B * KV * RS * 4);
+    HY_REQUIRE(kd && mnd && mxd && ld && fd && npd && qd && sd);
+    for (int round = 0; round < 2; round++) {
+        if (round == 1) { /* more tokens: pages from the last partial one are refolded */
+            lens[0] += 5, lens[1] += 40;
+            CU(cudaMemcpy(ld, lens, sizeof lens, cudaMemcpyHostToDevice));
+        }
+        HY_OK_OR_FAIL(hy_page_bounds_fold(mn, mx, PC, folded, k, lens, &s, P));
+        HY_OK_OR_FAIL(hy_cuda_page_bounds_fold(mnd, mxd, PC, fd, kd, ld, CAP, &s, P, NULL));
+        HY_OK_OR_FAIL(hy_page_bound_scores(sr, RS, np, folded, q, mn, mx, PC, lens, &s, P, 64));
+        CU(cudaMemset(sd, 0xff, (size_t)B * KV * RS * 4));
+        HY_OK_OR_FAIL(hy_cuda_page_bound_scores(sd, RS, npd, fd, qd, mnd, mxd, PC, ld, CAP, &s, P,
+                                                64, NULL));
+        CU(cudaDeviceSynchronize());
+        CU(cudaMemcpy(gmn, mnd, nb * 2, cudaMemcpyDeviceToHost));
+        CU(cudaMemcpy(gmx, mxd, nb * 2, cudaMemcpyDeviceToHost));
+        CU(cudaMemcpy(sg, sd, (size_t)B * KV * RS * 4, cudaMemcpyDeviceToHost));
+        int32_t npg[B], fg[B * KV];
+        CU(cudaMemcpy(npg, npd, sizeof npg, cudaMemcpyDeviceToHost));
+        CU(cudaMemcpy(fg, fd, sizeof fg, cudaMemcpyDeviceToHost));
+        for (int r = 0; r < B * KV; r++) {
+            const int64_t pages = (lens[r / KV] + P - 1) / P;
+            if (memcmp(gmn + (size_t)r * PC * D, mn + (size_t)r * PC * D, (size_t)pages * D * 2) ||
+                memcmp(gmx + (size_t)r * PC * D, mx + (size_t)r * PC * D, (size_t)pages * D * 2))
+                HY_FAILF("round %d row %d: page bounds differ", round, r);
+            HY_CHECK_EQ_INT(fg[r], lens[r / KV]);
+            for (int64_t p = 0; p < pages; p++) {
+                const float a = sg[r * RS + p], e = sr[r * RS + p];
+                if (!(isinf(e) ? a == e : fabsf(a - e) <= 1e-4f * (1 + fabsf(e)))) {
+                    HY_FAILF("round %d row %d page %lld: score %g, expected %g", round, r,
+                             (long long)p, a, e);
+                    break;
+                }
+            }
+        }
+        HY_CHECK(npg[0] == np[0] && npg[1] == np[1]);
+    }
+    free(k), free(mn), free(mx), free(gmn), free(gmx), free(q), free(sr), free(sg);
+    cudaFree(kd), cudaFree(mnd), cudaFree(mxd), cudaFree(ld), cudaFree(fd), cudaFree(npd),
+        cudaFree(qd), cudaFree(sd);
 }
 
 HY_TEST(gpu_small_ops_match_cpu) {

@@ -10,6 +10,8 @@
 #include "bf16_ops.h"
 #include "fill.h"
 #include "gemv.h"
+#include "hy_bf16.h"
+#include "page_bounds.h"
 #include "hy_test.h"
 #include "indexset.h"
 #include "kernel_test_util.h"
@@ -492,6 +494,40 @@ HY_TEST(page_scores_mask_the_window) {
     for (int i = 0; i < 6; i++)
         HY_CHECK(ps[i] == pm[i]);
     HY_CHECK(hy_page_scores_f32(ps, 3, NULL, x, 40, 2, n, 1, 16, 0) == HY_EINVAL);
+}
+
+/* Page bounds: the fold keeps each page's per-channel min and max (recomputing the partial
+ * page), the scores are the group's upper bound on q.k, window pages -inf. */
+HY_TEST(page_bounds_fold_and_score) {
+    enum { B = 1, H = 2, KV = 1, D = 2, CAP = 10, P = 4 };
+    const hy_attn_shape s = {B, H, KV, D, CAP, KV * CAP * D, 1.0f};
+    uint16_t k[CAP * D], mn[3 * D], mx[3 * D];
+    /* key t = (t, -t) for t < 10 */
+    for (int t = 0; t < CAP; t++)
+        k[t * D] = hy_bf16_from_f32((float)t), k[t * D + 1] = hy_bf16_from_f32((float)-t);
+    int32_t lens[1] = {6}, folded[1] = {0}, np[1] = {0};
+    HY_OK_OR_FAIL(hy_page_bounds_fold(mn, mx, 3, folded, k, lens, &s, P));
+    HY_CHECK(folded[0] == 6);
+    HY_CHECK(hy_bf16_to_f32(mn[0]) == 0 && hy_bf16_to_f32(mx[0]) == 3);   /* page 0, channel 0 */
+    HY_CHECK(hy_bf16_to_f32(mn[1]) == -3 && hy_bf16_to_f32(mx[1]) == 0);  /* channel 1 */
+    HY_CHECK(hy_bf16_to_f32(mn[2]) == 4 && hy_bf16_to_f32(mx[2]) == 5);   /* page 1: t 4, 5 */
+    lens[0] = 9; /* page 1 is refolded with t 6, 7; page 2 gets t = 8 */
+    HY_OK_OR_FAIL(hy_page_bounds_fold(mn, mx, 3, folded, k, lens, &s, P));
+    HY_CHECK(hy_bf16_to_f32(mx[2]) == 7 && hy_bf16_to_f32(mn[3]) == -7);
+    HY_CHECK(hy_bf16_to_f32(mn[4]) == 8 && hy_bf16_to_f32(mx[5]) == -8);
+    /* q heads (1, 1) and (-1, 0): page 0 bound = max(0,3)+max(-3,0) + max(0,-3)+max(0,0) = 3 */
+    const float q[H * D] = {1, 1, -1, 0};
+    float sc[3];
+    HY_OK_OR_FAIL(hy_page_bound_scores(sc, 3, np, folded, q, mn, mx, 3, lens, &s, P, 0));
+    HY_CHECK(np[0] == 3);
+    HY_CHECK_NEAR(sc[0], 3, 0);
+    HY_CHECK_NEAR(sc[1], 7 + -4 + -4 + 0, 0); /* page 1: [4,7] x [-7,-4] */
+    HY_CHECK_NEAR(sc[2], 8 - 8 - 8 + 0, 0);
+    HY_OK_OR_FAIL(hy_page_bound_scores(sc, 3, np, folded, q, mn, mx, 3, lens, &s, P, 2));
+    HY_CHECK(sc[0] == 3 && isinf(sc[1]) && isinf(sc[2])); /* window [7, 9): pages 1 and 2 */
+    folded[0] = 12;
+    HY_CHECK(hy_page_bounds_fold(mn, mx, 3, folded, k, lens, &s, P) == HY_ERANGE);
+    HY_CHECK(hy_page_bounds_fold(mn, mx, 2, folded, k, lens, &s, P) == HY_EINVAL);
 }
 
 HY_TEST_MAIN()

@@ -127,6 +127,15 @@ HY_TEST(test_plans) {
     rt_set_unit(p, 2, 0, HY_MODE_WINDOW, 0, 0, 1);
     rt_set_unit(p, 2, 1, HY_MODE_REUSE, 1, 1, 1);
     check_plan(m, p, "pages");
+    /* Quest: bounds units (pages of 8) with refresh 1 and 3, a unit reusing a bounds set */
+    hy_plan_free(p);
+    p = rt_new_plan(m, 24, 4, 12);
+    p->granularity = HY_GRAN_PAGE, p->page_size = 8;
+    for (int l = 0; l < 3; l++)
+        for (int h = 0; h < 2; h++)
+            rt_set_unit(p, l, h, HY_MODE_BOUNDS, 0, 0, l == 1 ? 3 : 1);
+    rt_set_unit(p, 2, 1, HY_MODE_REUSE, 2, 0, 1);
+    check_plan(m, p, "bounds");
     /* k covering the whole context: every mode equals dense */
     hy_plan_free(p);
     p = rt_new_plan(m, CTX, 4, 8);
@@ -305,8 +314,10 @@ HY_TEST(test_refused) {
     hy_plan *p = rt_new_plan(m, 16, 4, 8);
     p->granularity = HY_GRAN_PAGE, p->page_size = 16;
     rt_set_unit(p, 0, 0, HY_MODE_BOUNDS, 0, 0, 1);
+    HY_OK_OR_FAIL(hy_ctx_set_plan(c, 0, p)); /* bounds run; one page size per context */
+    p->page_size = 8;
     HY_REQUIRE(hy_ctx_set_plan(c, 0, p) == HY_EUNSUPPORTED);
-    HY_REQUIRE(strstr(hy_last_error(), "bounds") != NULL);
+    HY_REQUIRE(strstr(hy_last_error(), "page") != NULL);
     p->granularity = HY_GRAN_TOKEN, p->page_size = 1;
     rt_set_unit(p, 0, 0, HY_MODE_SELECT, 0, 0, 1);
     p->units[0].refresh = 0, p->units[0].qsim = 0.9f;
