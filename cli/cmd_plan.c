@@ -34,6 +34,15 @@ static void cell(const hy_plan *p, int32_t u, char *buf, size_t n) {
     case HY_MODE_BOUNDS:
         refreshed("BOUNDS", x, buf, n);
         break;
+    case HY_MODE_SCORE:
+        refreshed("SCORE", x, buf, n);
+        break;
+    case HY_MODE_SKETCH8:
+        refreshed("SKETCH8", x, buf, n);
+        break;
+    case HY_MODE_SKETCH4:
+        refreshed("SKETCH4", x, buf, n);
+        break;
     case HY_MODE_REUSE:
         snprintf(buf, n, "<- %d.%d", x->src / H, x->src % H);
         break;

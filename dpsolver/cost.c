@@ -56,7 +56,11 @@ static int64_t bounds_pages(const hy_cost_model *m, int64_t n, int64_t k) {
  * window: read K and V of the sink + window tokens (one kernel);
  * bounds: read each page's min and max key vectors, write and read one fp32 score per page,
  *         write and read the chosen page indices, gather their K and V (three kernels: page
- *         scoring, top-k over pages, sparse attention). */
+ *         scoring, top-k over pages, sparse attention);
+ * score:  read K of n tokens (no V), the fp32 scores as select, then the sparse pass over
+ *         its set (three kernels: scores, top-k, sparse attention);
+ * sketch8 / sketch4: the same with an int8 / int4 key sketch plus a 4-byte scale per token
+ *         and head instead of K. */
 static double analytic(const hy_cost_model *m, hy_unit_mode mode, int64_t n, int64_t t) {
     double b = m->batch, kvh = m->n_kv_heads;
     double row = 2.0 * kvh * m->head_dim * m->elem_bytes; /* K + V bytes per token */
@@ -84,6 +88,19 @@ static double analytic(const hy_cost_model *m, hy_unit_mode mode, int64_t n, int
         launches = 3;
         break;
     }
+    case HY_MODE_SCORE:
+    case HY_MODE_SKETCH8:
+    case HY_MODE_SKETCH4: {
+        const double d = m->head_dim;
+        const double key = mode == HY_MODE_SCORE     ? d * m->elem_bytes
+                           : mode == HY_MODE_SKETCH8 ? d + 4.0
+                                                     : d / 2.0 + 4.0;
+        const double set = (double)sparse_tokens(m, n, t);
+        bytes = b * (kvh * key * (double)n + 2.0 * 4.0 * kvh * (double)n + 4.0 * kvh * (double)t +
+                     row * set + 4.0 * kvh * set);
+        launches = 3;
+        break;
+    }
     case HY_MODE_COUNT:
         break;
     }
@@ -94,7 +111,7 @@ hy_status hy_cost_layer(const hy_cost_model *m, hy_unit_mode mode, int64_t n, in
                         double *seconds) {
     if ((int)mode < 0 || mode >= HY_MODE_COUNT)
         return hy_fail(HY_EINVAL, "cost: mode %d, expected 0..%d", (int)mode, HY_MODE_COUNT - 1);
-    int needs_k = mode == HY_MODE_SELECT || mode == HY_MODE_REUSE || mode == HY_MODE_BOUNDS;
+    int needs_k = mode != HY_MODE_DENSE && mode != HY_MODE_WINDOW;
     if (n <= 0 || k < 0 || (needs_k && (k == 0 || k > n)))
         return hy_fail(HY_ERANGE, "cost: mode %s at n %lld k %lld, expected 0 < k <= n",
                        hy_unit_mode_name(mode), (long long)n, (long long)k);
@@ -104,9 +121,10 @@ hy_status hy_cost_layer(const hy_cost_model *m, hy_unit_mode mode, int64_t n, in
                        "page_size > 0",
                        m->sink, m->window, m->page_size);
     int64_t t = mode == HY_MODE_REUSE ? sparse_tokens(m, n, k) : k;
-    /* no table measures window or bounds: those are priced analytically with the table's
-     * copy bandwidth and launch overhead (hy_cost_model_init took them from the table) */
-    if (!m->table || mode == HY_MODE_WINDOW || mode == HY_MODE_BOUNDS) {
+    /* no table measures window, bounds or the cheap selectors yet: those are priced
+     * analytically with the table's copy bandwidth and launch overhead (hy_cost_model_init
+     * took them from the table) */
+    if (!m->table || (mode != HY_MODE_DENSE && mode != HY_MODE_SELECT && mode != HY_MODE_REUSE)) {
         *seconds = analytic(m, mode, n, t) + (m->table ? m->table->per_layer_other_s : 0);
         return HY_OK;
     }

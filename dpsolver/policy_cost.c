@@ -16,9 +16,9 @@ static hy_status price_modes(const hy_cost_model *cm, const hy_plan *plan, int64
     for (int32_t u = 0; u < hy_plan_n_units(plan); u++)
         used[plan->units[u].mode] = 1;
     used[HY_MODE_DENSE] = 1;
-    /* a select or bounds unit that refreshes rarely attends to its own last set in between */
+    /* a publishing unit that refreshes rarely attends to its own last set in between */
     for (int32_t u = 0; u < hy_plan_n_units(plan); u++)
-        if (plan->units[u].mode == HY_MODE_SELECT || plan->units[u].mode == HY_MODE_BOUNDS)
+        if (hy_mode_publishes(plan->units[u].mode))
             used[HY_MODE_REUSE] |= plan->units[u].refresh != 1;
     int64_t k = plan->k;
     /* a page set keeps ceil(k / P) whole pages: reuse and select move that many tokens */
@@ -57,7 +57,7 @@ hy_status hy_plan_predict_cost(const hy_cost_model *cm, const hy_plan *plan, int
     for (int32_t u = 0; u < hy_plan_n_units(plan); u++) {
         const hy_plan_unit *x = &plan->units[u];
         double c = lc.mode[x->mode];
-        if ((x->mode == HY_MODE_SELECT || x->mode == HY_MODE_BOUNDS) && x->refresh > 1) {
+        if (hy_mode_publishes(x->mode) && x->refresh > 1) {
             double s = x->refresh; /* qsim (refresh 0) is priced as every step: an upper bound */
             c = (c + (s - 1.0) * lc.mode[HY_MODE_REUSE]) / s;
         }

@@ -13,7 +13,8 @@
 const hy_attn_fn hy_attn_modes[HY_MODE_COUNT] = {
     [HY_MODE_DENSE] = hy_attn_dense,   [HY_MODE_SELECT] = hy_attn_select,
     [HY_MODE_REUSE] = hy_attn_reuse,   [HY_MODE_WINDOW] = hy_attn_window,
-    [HY_MODE_BOUNDS] = hy_attn_bounds,
+    [HY_MODE_BOUNDS] = hy_attn_bounds, [HY_MODE_SCORE] = hy_attn_select,
+    [HY_MODE_SKETCH8] = hy_attn_select, [HY_MODE_SKETCH4] = hy_attn_select,
 };
 
 /* The mode a unit runs in for this run: its plan's in a decode step, else dense. */

@@ -151,6 +151,11 @@ static hy_status check_plan_cuda(const hy_plan *p) {
     for (int32_t u = 0; u < hy_plan_n_units(p); u++) {
         const hy_plan_unit *pu = &p->units[u];
         const int l = u / p->n_kv_heads, h = u % p->n_kv_heads;
+        if (pu->mode == HY_MODE_SCORE || pu->mode == HY_MODE_SKETCH8 || pu->mode == HY_MODE_SKETCH4)
+            return hy_fail(HY_EUNSUPPORTED,
+                           "hy_ctx_set_plan: units[%d] (layer %d head %d) has mode %s, which the "
+                           "CUDA runtime has no kernel for yet (issue 12); use --device cpu",
+                           u, l, h, hy_unit_mode_name(pu->mode));
         if ((pu->mode == HY_MODE_SELECT || pu->mode == HY_MODE_BOUNDS) && pu->refresh < 1)
             return hy_fail(HY_EUNSUPPORTED,
                            "hy_ctx_set_plan: units[%d] (layer %d head %d) refreshes on query "

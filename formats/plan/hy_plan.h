@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #define HY_PLAN_FORMAT "hylra-plan"
-#define HY_PLAN_VERSION 2 /* written; 1 and 2 are read */
+#define HY_PLAN_VERSION 3 /* written; 1 to 3 are read */
 
 /* Per decode step, what a unit attends to (prefill is always dense):
  *   DENSE   all tokens; publishes nothing.
@@ -20,23 +20,38 @@
  *   WINDOW  only the sink and window tokens (StreamingLLM-like); publishes nothing. (v2)
  *   BOUNDS  the top-k pages ranked by per-channel min/max key bounds without a dense pass
  *           (Quest-like); needs page granularity; publishes its set. (v2)
- * SELECT and BOUNDS units may refresh their set only every `refresh` steps (or on query
- * drift) and attend to their own last set in between. Sets are counted in tokens: with page
- * granularity a unit keeps ceil(k / page_size) pages. */
+ *   SCORE   ranks tokens by exact scores from K alone (no V pass: the GQA-summed softmax of
+ *           q.k, the very ranking SELECT uses), publishes the top-k set and attends to that
+ *           set only (its own output is sparse). (v3)
+ *   SKETCH8, SKETCH4  rank tokens by scores from an int8 / int4 copy of each key (symmetric,
+ *           one scale per token and head), publish the top-k and attend to it; the set is an
+ *           approximation of SELECT's. (v3)
+ * The publishing modes (SELECT, BOUNDS, SCORE, SKETCH8, SKETCH4) may refresh their set only
+ * every `refresh` steps (or on query drift) and attend to their own last set in between. Sets
+ * are counted in tokens: with page granularity a unit keeps ceil(k / page_size) pages. */
 typedef enum {
     HY_MODE_DENSE = 0,
     HY_MODE_SELECT,
     HY_MODE_REUSE,
     HY_MODE_WINDOW,
     HY_MODE_BOUNDS,
+    HY_MODE_SCORE,
+    HY_MODE_SKETCH8,
+    HY_MODE_SKETCH4,
     HY_MODE_COUNT
 } hy_unit_mode;
 
+/* Modes that choose and publish a set (reuse sources; refresh and qsim apply to them). */
+static inline int hy_mode_publishes(hy_unit_mode m) {
+    return m == HY_MODE_SELECT || m == HY_MODE_BOUNDS || m == HY_MODE_SCORE ||
+           m == HY_MODE_SKETCH8 || m == HY_MODE_SKETCH4;
+}
+
 typedef struct {
     hy_unit_mode mode;
-    int32_t src;     /* reuse: unit index (layer * n_kv_heads + head) of a select or bounds
-                        unit; else -1 */
-    int32_t refresh; /* select/bounds: recompute the set every `refresh` decode steps (1 =
+    int32_t src;     /* reuse: unit index (layer * n_kv_heads + head) of a publishing unit;
+                        else -1 */
+    int32_t refresh; /* publishing modes: recompute the set every `refresh` decode steps (1 =
                         always); 0 when the query-similarity policy is used */
     float qsim;      /* refresh 0: recompute when the query cosine (mean over the group's
                         heads) to the step that last selected drops below qsim */

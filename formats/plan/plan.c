@@ -67,6 +67,12 @@ const char *hy_unit_mode_name(hy_unit_mode m) {
         return "window";
     case HY_MODE_BOUNDS:
         return "bounds";
+    case HY_MODE_SCORE:
+        return "score";
+    case HY_MODE_SKETCH8:
+        return "sketch8";
+    case HY_MODE_SKETCH4:
+        return "sketch4";
     case HY_MODE_COUNT:
         break;
     }
@@ -92,6 +98,9 @@ static hy_status check_unit(const hy_plan *p, int32_t u) {
     case HY_MODE_WINDOW:
         return HY_OK;
     case HY_MODE_SELECT:
+    case HY_MODE_SCORE:
+    case HY_MODE_SKETCH8:
+    case HY_MODE_SKETCH4:
         return check_refresh(p, u);
     case HY_MODE_BOUNDS:
         /* bounds rank pages by their key min/max; a token plan has no pages to rank */
@@ -106,7 +115,7 @@ static hy_status check_unit(const hy_plan *p, int32_t u) {
     default:
         return hy_fail(HY_EFORMAT,
                        "plan: units[%d] (layer %d head %d) has mode %d, expected "
-                       "dense|select|reuse|window|bounds",
+                       "dense|select|reuse|window|bounds|score|sketch8|sketch4",
                        u, l, h, (int)x->mode);
     }
     if (x->src < 0 || x->src >= hy_plan_n_units(p))
@@ -122,10 +131,11 @@ static hy_status check_unit(const hy_plan *p, int32_t u) {
                        "after its user (source layer must be <= %d)",
                        u, l, h, sl, sh, l);
     const hy_plan_unit *s = &p->units[x->src];
-    if (s->mode != HY_MODE_SELECT && s->mode != HY_MODE_BOUNDS)
+    if (!hy_mode_publishes(s->mode))
         return hy_fail(HY_EFORMAT,
                        "plan: units[%d] (layer %d head %d) reuses layer %d head %d whose mode is "
-                       "%s, expected select or bounds (the modes that publish a set)",
+                       "%s, expected select, bounds, score, sketch8 or sketch4 (the modes that "
+                       "publish a set)",
                        u, l, h, sl, sh, hy_unit_mode_name(s->mode));
     return HY_OK;
 }

@@ -1,7 +1,8 @@
 /* formats/plan: JSON reader and writer (jansson). Keys are written in a fixed order so
  * plans diff well; the reader checks every field's type and range, naming the key path,
- * then runs hy_plan_validate. Version 2 is written; version 1 files are read as long as they
- * use only the version 1 modes (dense, select, reuse). */
+ * then runs hy_plan_validate. Version 3 is written; older files are read as long as they use
+ * only their version's modes (1: dense, select, reuse; 2: + window, bounds; 3: + score,
+ * sketch8, sketch4). */
 #include "hy_plan.h"
 
 #include <jansson.h>
@@ -19,7 +20,7 @@ static json_t *unit_json(const hy_plan *p, int32_t u) {
     json_object_set_new(o, "layer", json_integer(u / H));
     json_object_set_new(o, "head", json_integer(u % H));
     json_object_set_new(o, "mode", json_string(hy_unit_mode_name(x->mode)));
-    if (x->mode == HY_MODE_SELECT || x->mode == HY_MODE_BOUNDS) {
+    if (hy_mode_publishes(x->mode)) {
         if (x->refresh >= 1) {
             json_object_set_new(o, "refresh", json_integer(x->refresh));
         } else {
@@ -194,7 +195,7 @@ static hy_status read_refresh(const rd *r, json_t *u, int32_t i, hy_plan_unit *x
     return HY_OK;
 }
 
-#define MODE_NAMES "dense|select|reuse|window|bounds"
+#define MODE_NAMES "dense|select|reuse|window|bounds|score|sketch8|sketch4"
 
 /* The hy_unit_mode spelled name, or -1. */
 static int mode_from_name(const char *name) {
@@ -237,15 +238,16 @@ static hy_status read_units(const rd *r, hy_plan *p, json_t *units) {
         if (m < 0)
             return hy_fail(HY_EFORMAT, "%s: units[%d].mode is \"%s\", expected " MODE_NAMES,
                            r->name, i, mode);
-        if (r->version < 2 && (m == HY_MODE_WINDOW || m == HY_MODE_BOUNDS))
+        const int needs = m >= HY_MODE_SCORE ? 3 : (m == HY_MODE_WINDOW || m == HY_MODE_BOUNDS) ? 2 : 1;
+        if (r->version < needs)
             return hy_fail(HY_EFORMAT,
-                           "%s: units[%d].mode \"%s\" needs plan version 2 (the file says "
+                           "%s: units[%d].mode \"%s\" needs plan version %d (the file says "
                            "version %d)",
-                           r->name, i, mode, r->version);
+                           r->name, i, mode, needs, r->version);
         x->mode = (hy_unit_mode)m;
         if (x->mode == HY_MODE_REUSE)
             st = read_src(r, p, u, i, &x->src);
-        else if (x->mode == HY_MODE_SELECT || x->mode == HY_MODE_BOUNDS)
+        else if (hy_mode_publishes(x->mode))
             st = read_refresh(r, u, i, x);
         if (st) return st;
     }

@@ -40,8 +40,8 @@ for u in d["units"]:
 json.dump(d, open(sys.argv[2], "w"), indent=1)
 PY
 check plan_show_v2_modes sh -c "'$hylra' plan show '$dir/v2.json' > '$dir/show' && grep -q '0 dense, 0 select, 0 reuse, 2 window, 22 bounds' '$dir/show' && grep -q 'BOUNDS/2' '$dir/show' && grep -Eq '^ +0  window' '$dir/show'"
-check plan_show_v1_file sh -c "sed 's/\"version\": 2/\"version\": 1/' '$dir/dp.json' > '$dir/v1.json' && '$hylra' plan show '$dir/v1.json' | grep -q ' 0 window, 0 bounds'"
-check plan_show_v2_mode_in_v1_refused sh -c "sed 's/\"version\": 2/\"version\": 1/' '$dir/v2.json' > '$dir/v1b.json'; '$hylra' plan show '$dir/v1b.json' 2>&1 | grep -q 'units\[0\].mode \"window\" needs plan version 2'"
+check plan_show_v1_file sh -c "sed 's/\"version\": 3/\"version\": 1/' '$dir/dp.json' > '$dir/v1.json' && '$hylra' plan show '$dir/v1.json' | grep -q ' 0 window, 0 bounds'"
+check plan_show_v2_mode_in_v1_refused sh -c "sed 's/\"version\": 3/\"version\": 1/' '$dir/v2.json' > '$dir/v1b.json'; '$hylra' plan show '$dir/v1b.json' 2>&1 | grep -q 'units\[0\].mode \"window\" needs plan version 2'"
 # peer policies as plans (docs/policies.md)
 check policy_quest_plan sh -c "'$hylra' plan policy quest:16,512 --shape 12,6,2,64 --ctx 4096 -o '$dir/q.json' | grep -q 'quest:16,512 at context 4096' && '$hylra' plan show '$dir/q.json' | grep -q '0 dense, 0 select, 0 reuse, 0 window, 24 bounds'"
 check policy_tidal_from_profile sh -c "'$hylra' plan policy tidal:2,6,256 --profile '$dir/p.h5' --ctx 4096 -o '$dir/t.json' && python3 -c \"import json,sys; d=json.load(open('$dir/t.json')); m=[u['mode'] for u in d['units']]; sys.exit(0 if d['solver']['method']=='policy:tidal' and d['model']['name'].startswith('synthetic') and m.count('select')==4 and m.count('dense')==4 else 1)\""

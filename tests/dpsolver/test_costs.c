@@ -212,6 +212,29 @@ HY_TEST(bounds_prices_metadata_scores_and_pages) {
     HY_CHECK_EQ_INT(hy_cost_layer(&m, HY_MODE_COUNT, 4096, 256, &b), HY_EINVAL);
 }
 
+/* The cheap selectors: K only (score), an int8 or int4 sketch plus a scale, then the sparse
+ * pass; at long contexts score < dense < select and sketch4 < sketch8 < score. */
+HY_TEST(selectors_price_keys_or_sketch_then_the_set) {
+    hy_cost_model m;
+    hy_cost_model_init(&m, 128, 32, 8, NULL);
+    m.launch_s = 0;
+    const int64_t n = 131072, k = 2048;
+    double d, s, sc, s8, s4;
+    HY_OK_OR_FAIL(hy_cost_layer(&m, HY_MODE_DENSE, n, 0, &d));
+    HY_OK_OR_FAIL(hy_cost_layer(&m, HY_MODE_SELECT, n, k, &s));
+    HY_OK_OR_FAIL(hy_cost_layer(&m, HY_MODE_SCORE, n, k, &sc));
+    HY_OK_OR_FAIL(hy_cost_layer(&m, HY_MODE_SKETCH8, n, k, &s8));
+    HY_OK_OR_FAIL(hy_cost_layer(&m, HY_MODE_SKETCH4, n, k, &s4));
+    HY_CHECK(s4 < s8 && s8 < sc && sc < d && d < s);
+    /* score: K (8 heads x 128 x 2 bytes), scores written and read, k indices, the set of
+     * k + sink + window rows with their indices */
+    const double kvh = 8, set = 2048 + 4 + 64, row = 2.0 * kvh * 128 * 2;
+    const double want = kvh * 256 * n + 8.0 * kvh * n + 4.0 * kvh * k + row * set + 4.0 * kvh * set;
+    HY_CHECK_NEAR(sc, want / 3.35e12, 1e-15);
+    HY_CHECK(sc / d < 0.6 && s8 / d < 0.35 && s4 / d < 0.25);
+    HY_CHECK_EQ_INT(hy_cost_layer(&m, HY_MODE_SKETCH4, n, 0, &s4), HY_ERANGE); /* needs k */
+}
+
 /* With a launch overhead of 0 the model counts bytes only: reuse / dense = rows ratio. */
 HY_TEST(byte_only_model) {
     hy_cost_model m;

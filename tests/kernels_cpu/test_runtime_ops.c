@@ -12,6 +12,7 @@
 #include "gemv.h"
 #include "hy_bf16.h"
 #include "page_bounds.h"
+#include "sketch.h"
 #include "hy_test.h"
 #include "indexset.h"
 #include "kernel_test_util.h"
@@ -528,6 +529,31 @@ HY_TEST(page_bounds_fold_and_score) {
     folded[0] = 12;
     HY_CHECK(hy_page_bounds_fold(mn, mx, 3, folded, k, lens, &s, P) == HY_ERANGE);
     HY_CHECK(hy_page_bounds_fold(mn, mx, 2, folded, k, lens, &s, P) == HY_EINVAL);
+}
+
+/* Sketches: symmetric rounding with one scale a key (clamped, zero keys), and scores that are
+ * the softmax of the dequantised logits summed over the group. */
+HY_TEST(sketch_quantize_and_score) {
+    const float k[3 * 4] = {1.0f, -0.5f, 0.25f, 0.0f, 0, 0, 0, 0, -7.0f, 3.5f, 1.0f, 0.49f};
+    int8_t q8[12], q4[12];
+    float s8[3], s4[3];
+    HY_OK_OR_FAIL(hy_sketch_quantize(q8, s8, k, 3, 4, 8));
+    HY_OK_OR_FAIL(hy_sketch_quantize(q4, s4, k, 3, 4, 4));
+    HY_CHECK_NEAR(s8[0], 1.0 / 127, 1e-9);
+    HY_CHECK(q8[0] == 127 && q8[1] == -64 && q8[2] == 32 && q8[3] == 0); /* -63.5 -> -64 */
+    HY_CHECK(s8[1] == 0 && q8[4] == 0 && q8[7] == 0);
+    HY_CHECK(q4[8] == -7 && q4[9] == 4 && q4[10] == 1 && q4[11] == 0); /* 3.5 -> 4, 0.49 -> 0 */
+    HY_CHECK_NEAR(s4[2], 1.0, 1e-7);
+    /* scores: with exact keys (int values, scale 1) the softmax of q.k * 0.5 per head */
+    const int8_t kq[2 * 2] = {1, 0, 0, 2};
+    const float ks[2] = {1, 1}, q[2 * 2] = {2, 0, 0, 1};
+    float ps[2];
+    HY_OK_OR_FAIL(hy_sketch_scores(ps, q, 2, kq, ks, 2, 2, 0.5f));
+    /* head 0 logits (1, 0), head 1 (0, 1): each a softmax, summed: (e/(1+e) + 1/(1+e)) = 1 */
+    const double e = exp(1.0);
+    HY_CHECK_NEAR(ps[0], e / (1 + e) + 1 / (1 + e), 1e-6);
+    HY_CHECK_NEAR(ps[0] + ps[1], 2.0, 1e-6);
+    HY_CHECK(hy_sketch_quantize(q8, s8, k, 3, 4, 5) == HY_EINVAL);
 }
 
 HY_TEST_MAIN()

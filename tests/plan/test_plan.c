@@ -53,7 +53,7 @@ static int same_plan(const hy_plan *a, const hy_plan *b) {
         const hy_plan_unit *x = &a->units[u], *y = &b->units[u];
         if (x->mode != y->mode) return 0;
         if (x->mode == HY_MODE_REUSE && x->src != y->src) return 0;
-        if ((x->mode == HY_MODE_SELECT || x->mode == HY_MODE_BOUNDS) &&
+        if (hy_mode_publishes(x->mode) &&
             (x->refresh != y->refresh || (x->refresh == 0 && x->qsim != y->qsim)))
             return 0;
     }
@@ -80,8 +80,9 @@ static hy_plan *v2_plan(void) {
 }
 
 HY_TEST(mode_names) {
-    const char *want[] = {"dense", "select", "reuse", "window", "bounds"};
-    HY_CHECK_EQ_INT(HY_MODE_COUNT, 5);
+    const char *want[] = {"dense", "select", "reuse", "window", "bounds", "score", "sketch8",
+                          "sketch4"};
+    HY_CHECK_EQ_INT(HY_MODE_COUNT, 8);
     for (int m = 0; m < HY_MODE_COUNT; m++)
         HY_CHECK(!strcmp(hy_unit_mode_name((hy_unit_mode)m), want[m]));
     HY_CHECK(!strcmp(hy_unit_mode_name(HY_MODE_COUNT), "unknown"));
@@ -93,7 +94,7 @@ HY_TEST(round_trip_every_mode) {
     HY_OK_OR_FAIL(hy_plan_validate(p));
     char *js = NULL;
     HY_OK_OR_FAIL(hy_plan_to_json(p, &js));
-    HY_CHECK(strstr(js, "\"version\": 2,"));
+    HY_CHECK(strstr(js, "\"version\": 3,"));
     HY_CHECK(strstr(js, "\"mode\": \"window\""));
     HY_CHECK(strstr(js, "\"mode\": \"bounds\",\n   \"refresh\": 2"));
     HY_OK_OR_FAIL(hy_plan_from_json(js, strlen(js), "mem", &q));
@@ -113,15 +114,44 @@ static hy_status read_edited_v2(const char *from, const char *to, hy_plan **q);
 
 HY_TEST(v2_mode_in_v1_file_refused) {
     hy_plan *q;
-    HY_CHECK_EQ_INT(read_edited_v2("\"version\": 2", "\"version\": 1", &q), HY_EFORMAT);
+    HY_CHECK_EQ_INT(read_edited_v2("\"version\": 3", "\"version\": 1", &q), HY_EFORMAT);
     HY_CHECK(strstr(hy_last_error(), "units[1].mode \"window\" needs plan version 2"));
     HY_CHECK(q == NULL);
+}
+
+/* The version 3 selectors: round trip, reuse of each, refused in a version 2 file. */
+HY_TEST(v3_selectors) {
+    hy_plan *p = sample_plan(), *q = NULL;
+    HY_REQUIRE(p);
+    p->units[0] = (hy_plan_unit){HY_MODE_SCORE, -1, 3, NAN};
+    p->units[1] = (hy_plan_unit){HY_MODE_SKETCH8, -1, 1, NAN};
+    p->units[2] = (hy_plan_unit){HY_MODE_SKETCH4, -1, 0, 0.8f};
+    p->units[3] = (hy_plan_unit){HY_MODE_REUSE, 0, 1, NAN};
+    p->units[4] = (hy_plan_unit){HY_MODE_REUSE, 1, 1, NAN};
+    p->units[5] = (hy_plan_unit){HY_MODE_REUSE, 2, 1, NAN};
+    p->units[6] = p->units[7] = (hy_plan_unit){HY_MODE_DENSE, -1, 1, NAN};
+    HY_OK_OR_FAIL(hy_plan_validate(p));
+    char *js = NULL;
+    HY_OK_OR_FAIL(hy_plan_to_json(p, &js));
+    HY_CHECK(strstr(js, "\"mode\": \"sketch8\""));
+    HY_CHECK(strstr(js, "\"mode\": \"score\",\n   \"refresh\": 3"));
+    HY_OK_OR_FAIL(hy_plan_from_json(js, strlen(js), "mem", &q));
+    HY_CHECK(same_plan(p, q));
+    hy_plan_free(q);
+    q = NULL;
+    char *v2 = strstr(js, "\"version\": 3");
+    HY_REQUIRE(v2);
+    v2[11] = '2';
+    HY_CHECK_EQ_INT(hy_plan_from_json(js, strlen(js), "old.json", &q), HY_EFORMAT);
+    HY_CHECK(strstr(hy_last_error(), "units[0].mode \"score\" needs plan version 3"));
+    free(js);
+    hy_plan_free(p);
 }
 
 HY_TEST(version_1_file_still_read) {
     hy_plan *p = sample_plan(), *q = NULL;
     HY_REQUIRE(p);
-    HY_OK_OR_FAIL(read_edited("\"version\": 2", "\"version\": 1", &q));
+    HY_OK_OR_FAIL(read_edited("\"version\": 3", "\"version\": 1", &q));
     HY_CHECK(same_plan(p, q));
     hy_plan_free(p);
     hy_plan_free(q);
@@ -146,7 +176,7 @@ HY_TEST(reuse_of_window_refused) {
     HY_REQUIRE(p);
     p->units[4].src = 1; /* layer 1 head 0 reads layer 0 head 1, a window unit */
     HY_CHECK_EQ_INT(hy_plan_validate(p), HY_EFORMAT);
-    HY_CHECK(strstr(hy_last_error(), "whose mode is window, expected select or bounds"));
+    HY_CHECK(strstr(hy_last_error(), "whose mode is window, expected select, bounds, score"));
     hy_plan_free(p);
 }
 
@@ -242,7 +272,7 @@ HY_TEST(source_must_be_select) {
     HY_CHECK_EQ_INT(read_edited("\"src\": {\n    \"layer\": 2,\n    \"head\": 1",
                                 "\"src\": {\n    \"layer\": 0,\n    \"head\": 1", &q),
                     HY_EFORMAT);
-    HY_CHECK(strstr(hy_last_error(), "whose mode is dense, expected select or bounds"));
+    HY_CHECK(strstr(hy_last_error(), "whose mode is dense, expected select, bounds, score"));
 }
 
 HY_TEST(self_reuse_refused) {
@@ -284,9 +314,9 @@ HY_TEST(shape_mismatch_against_model) {
 
 HY_TEST(other_version_and_format_refused) {
     hy_plan *q;
-    HY_CHECK_EQ_INT(read_edited("\"version\": 2", "\"version\": 3", &q), HY_EUNSUPPORTED);
-    HY_CHECK(strstr(hy_last_error(), "version is 3, expected 1..2"));
-    HY_CHECK_EQ_INT(read_edited("\"version\": 2", "\"version\": 0", &q), HY_EUNSUPPORTED);
+    HY_CHECK_EQ_INT(read_edited("\"version\": 3", "\"version\": 4", &q), HY_EUNSUPPORTED);
+    HY_CHECK(strstr(hy_last_error(), "version is 4, expected 1..3"));
+    HY_CHECK_EQ_INT(read_edited("\"version\": 3", "\"version\": 0", &q), HY_EUNSUPPORTED);
     HY_CHECK_EQ_INT(read_edited("hylra-plan", "hylra-costs", &q), HY_EUNSUPPORTED);
     HY_CHECK(strstr(hy_last_error(), "format is \"hylra-costs\""));
 }

@@ -6,6 +6,7 @@
 #include "hy_observer.h"
 #include "hy_test.h"
 #include "runtime_test_util.h"
+#include "sketch.h"
 
 #include <math.h>
 #include <string.h>
@@ -170,13 +171,24 @@ static double replay(const record *r, const hy_plan *p, double *corrupt_diff) {
                 if ((pu->mode == HY_MODE_REUSE) != phase) continue;
                 unsigned char take[CTX] = {0};
                 int dense = pu->mode == HY_MODE_DENSE;
-                if (pu->mode == HY_MODE_SELECT || pu->mode == HY_MODE_BOUNDS) {
+                if (hy_mode_publishes(pu->mode)) {
                     if (s - sel_step[u] >= pu->refresh) {
                         double sc[CTX] = {0};
                         const float *ps = r->psum + ((size_t)u * STEPS + s) * CTX;
                         const float *q = r->q + ((size_t)u * STEPS + s) * r->g * r->hd;
+                        float sk[CTX];
+                        if (pu->mode == HY_MODE_SKETCH8 || pu->mode == HY_MODE_SKETCH4) {
+                            /* the sketch's probabilities (kernels/sketch.h's reference) */
+                            int8_t kq[CTX * 64];
+                            float ks[CTX];
+                            hy_sketch_quantize(kq, ks, r->k[u], n, r->hd,
+                                               pu->mode == HY_MODE_SKETCH8 ? 8 : 4);
+                            hy_sketch_scores(sk, q, r->g, kq, ks, n, r->hd,
+                                             1.0f / sqrtf((float)r->hd));
+                            ps = sk;
+                        }
                         for (int t = 0; t < units; t++) {
-                            if (pu->mode == HY_MODE_SELECT) { /* page max of the summed probs */
+                            if (pu->mode != HY_MODE_BOUNDS) { /* page max of the summed probs */
                                 sc[t] = -INFINITY;
                                 for (int j = t * P; j < (t + 1) * P && j < n; j++)
                                     sc[t] = fmax(sc[t], ps[j]);
@@ -196,7 +208,7 @@ static double replay(const record *r, const hy_plan *p, double *corrupt_diff) {
                         ref_topk(sc, units, sink_u < units ? sink_u : units,
                                  p->window > 0 ? win_u : units, (p->k + P - 1) / P, stored[u]);
                         sel_step[u] = s;
-                        dense = pu->mode == HY_MODE_SELECT;
+                        dense = pu->mode == HY_MODE_SELECT; /* the others attend to the set */
                     }
                     memcpy(take, stored[u], sizeof take);
                 } else if (pu->mode == HY_MODE_REUSE) {
@@ -204,7 +216,7 @@ static double replay(const record *r, const hy_plan *p, double *corrupt_diff) {
                 }
                 for (int t = 0; t < units; t++) /* sink and the current window always */
                     if (t < sink_u || (p->window > 0 && t >= win_u)) take[t] = 1;
-                if (pu->mode == HY_MODE_SELECT || pu->mode == HY_MODE_BOUNDS)
+                if (hy_mode_publishes(pu->mode))
                     memcpy(cur[u], take, sizeof take); /* what a reuse unit gets */
                 if (dense)
                     for (int t = 0; t < units; t++)
@@ -278,6 +290,26 @@ HY_TEST(small_k_units_attend_to_exactly_their_sets) {
     check_against_reference(m, p, "pages of 3 with bounds units");
     rt_set_unit(p, 0, 0, HY_MODE_DENSE, 0, 0, 1); /* nobody reuses it */
     check_against_reference(m, p, "pages of 3 with a dense unit");
+    hy_plan_free(p);
+    hy_model_free(m);
+}
+
+/* The cheap selectors (score, sketch8, sketch4): sets from exact K-only scores or from the
+ * key sketches, outputs sparse over the sets, reusable, refreshable, tokens and pages. */
+HY_TEST(selector_units_attend_to_their_sets) {
+    tiny_cfg cfg;
+    hy_model *m = load_tiny(3, &cfg);
+    HY_REQUIRE(m);
+    hy_plan *p = rt_new_plan(m, 5, 1, 3);
+    rt_set_unit(p, 0, 0, HY_MODE_SCORE, 0, 0, 1);
+    rt_set_unit(p, 0, 1, HY_MODE_SKETCH8, 0, 0, 2);
+    rt_set_unit(p, 1, 0, HY_MODE_SKETCH4, 0, 0, 1);
+    rt_set_unit(p, 1, 1, HY_MODE_REUSE, 1, 0, 1); /* head reuse of a sketch unit */
+    rt_set_unit(p, 2, 0, HY_MODE_REUSE, 0, 0, 1); /* layer reuse of a score unit */
+    rt_set_unit(p, 2, 1, HY_MODE_REUSE, 0, 1, 1);
+    check_against_reference(m, p, "selectors, tokens");
+    p->granularity = HY_GRAN_PAGE, p->page_size = 3, p->k = 7;
+    check_against_reference(m, p, "selectors, pages of 3");
     hy_plan_free(p);
     hy_model_free(m);
 }
