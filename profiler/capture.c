@@ -18,15 +18,16 @@ hy_status hy_capture_create(int32_t n_layers, int32_t n_kv_heads, int32_t group,
     if (!c) return HY_ENOMEM;
     const size_t U = (size_t)n_layers * (size_t)n_kv_heads;
     *c = (hy_capture){n_layers,         n_kv_heads, group, head_dim, n_queries, pos0,
-                      pos0 + n_queries, NULL,       NULL,  NULL,     NULL};
+                      pos0 + n_queries, NULL,       NULL,  NULL,     NULL, NULL};
     c->probs =
         hy_malloc(U * (size_t)n_queries * (size_t)group * (size_t)c->key_stride * sizeof *c->probs,
                   "capture attention probabilities");
     c->q = hy_malloc(U * (size_t)n_queries * (size_t)group * (size_t)head_dim * sizeof *c->q,
                      "capture queries");
     c->v = hy_calloc(U, sizeof *c->v, "capture value pointers");
+    c->k = hy_calloc(U, sizeof *c->k, "capture key pointers");
     c->seen = hy_calloc(U * (size_t)n_queries, 1, "capture seen flags");
-    if (!c->probs || !c->q || !c->v || !c->seen) {
+    if (!c->probs || !c->q || !c->v || !c->k || !c->seen) {
         hy_capture_free(c);
         return HY_ENOMEM;
     }
@@ -39,6 +40,7 @@ void hy_capture_free(hy_capture *c) {
     free(c->probs);
     free(c->q);
     free((void *)c->v);
+    free((void *)c->k);
     free(c->seen);
     free(c);
 }
@@ -67,5 +69,6 @@ void hy_capture_observe(void *user, const hy_observation *o) {
                o->q + (int64_t)h * o->head_dim, (size_t)o->head_dim * sizeof(float));
     }
     c->v[u] = o->v;
+    c->k[u] = o->k;
     c->seen[slot] = 1;
 }

@@ -12,6 +12,7 @@ static void free_fold(hy_fold *f) {
     free(f->level), free(f->o), free(f->onorm), free(f->ptot), free(f->st);
     free(f->c_rec), free(f->c_err), free(f->c_jac), free(f->t_rec), free(f->t_err);
     free(f->qsim_counts);
+    free(f->s_ov), free(f->s_rec), free(f->s_err);
 }
 
 static hy_status check(const hy_profile *p, const hy_capture *cap) {
@@ -69,6 +70,15 @@ static void push_all(hy_profile *p, const hy_fold *f) {
             hy_profile_stat_push(&p->temporal_recall, i, f->t_rec[(size_t)u * p->n_strides + si]);
             hy_profile_stat_push(&p->temporal_out_err, i, f->t_err[(size_t)u * p->n_strides + si]);
         }
+    for (int sk = 0; sk < HY_PROFILE_N_SKETCH; sk++)
+        for (int32_t u = 0; u < U; u++)
+            for (int32_t ki = 0; ki < K; ki++) {
+                const size_t c = ((size_t)sk * U + u) * K + ki;
+                const size_t i = hy_profile_idx_unit(p, u / H, u % H, ki);
+                hy_profile_stat_push(&p->sketch_overlap[sk], i, f->s_ov[c]);
+                hy_profile_stat_push(&p->sketch_recall[sk], i, f->s_rec[c]);
+                hy_profile_stat_push(&p->sketch_out_err[sk], i, f->s_err[c]);
+            }
     /* the histogram holds fractions: re-weight by the step pairs already folded in */
     const double before = (double)p->n_samples * (f->Q - 1), now = f->Q - 1;
     if (now > 0)
@@ -112,8 +122,12 @@ hy_status hy_profile_fold(hy_profile *p, const hy_capture *cap, const hy_fold_op
     f.t_rec = hy_malloc(U * (size_t)p->n_strides * sizeof(double), "fold temporal recall");
     f.t_err = hy_malloc(U * (size_t)p->n_strides * sizeof(double), "fold temporal out_err");
     f.qsim_counts = hy_malloc(U * (size_t)p->n_qsim_bins * sizeof(double), "fold qsim");
+    const size_t nsel = (size_t)HY_PROFILE_N_SKETCH * U * K;
+    f.s_ov = hy_malloc(nsel * sizeof(double), "fold selector overlap");
+    f.s_rec = hy_malloc(nsel * sizeof(double), "fold selector recall");
+    f.s_err = hy_malloc(nsel * sizeof(double), "fold selector out_err");
     if (!f.level || !f.o || !f.onorm || !f.ptot || !f.st || !f.c_rec || !f.c_err || !f.c_jac ||
-        !f.t_rec || !f.t_err || !f.qsim_counts) {
+        !f.t_rec || !f.t_err || !f.qsim_counts || !f.s_ov || !f.s_rec || !f.s_err) {
         free_fold(&f);
         return HY_ENOMEM;
     }
@@ -123,6 +137,7 @@ hy_status hy_profile_fold(hy_profile *p, const hy_capture *cap, const hy_fold_op
     if (!st) {
         hy_prof_parallel_for(n_threads, f.U, hy_fold_cross_item, &f);
         hy_prof_parallel_for(n_threads, f.U, hy_fold_temporal_item, &f);
+        hy_prof_parallel_for(n_threads, f.U, hy_fold_selector_item, &f);
         if (f.scratch_failed) /* nothing pushed: a half-measured sample would bias the means */
             st = hy_fail(HY_ENOMEM, "profile fold: scratch of a cross/temporal item (%d units)",
                          f.U);

@@ -22,6 +22,7 @@ typedef struct {
     float *probs;       /* [U][Q][group][key_stride], per query head, post-softmax */
     float *q;           /* [U][Q][group][head_dim] */
     const float **v;    /* [U] value rows [key][head_dim] (the context's cache, or test data) */
+    const float **k;    /* [U] key rows, likewise (the key sketches are computed from them) */
     uint8_t *seen;      /* [U][Q] 1 once observed */
 } hy_capture;
 

@@ -21,6 +21,7 @@ typedef struct {
     double *c_rec, *c_err, *c_jac; /* [U src][U dst][K] */
     double *t_rec, *t_err;         /* [U][S] */
     double *qsim_counts;           /* [U][bins] */
+    double *s_ov, *s_rec, *s_err;  /* [sketch][U][K] selector statistics */
 } hy_fold;
 
 static inline int64_t hy_fold_nkeys(const hy_fold *f, int32_t i) {
@@ -40,6 +41,8 @@ void hy_fold_prep_item(void *f, int64_t item);
 void hy_fold_cross_item(void *f, int64_t dst);
 /* stats_temporal.c: item = unit: temporal recall/out_err per stride and the qsim counts. */
 void hy_fold_temporal_item(void *f, int64_t u);
+/* stats_selector.c: item = unit: the key sketches' overlap, recall and out_err per k. */
+void hy_fold_selector_item(void *f, int64_t u);
 
 /* Relative output error of the set whose probability mass is ps and weighted value sum ms
  * (o_S = ms / ps) against the full output o of norm onorm. */

@@ -13,7 +13,8 @@
 #include <stdint.h>
 
 #define HY_PROFILE_FORMAT "hylra-profile"
-#define HY_PROFILE_VERSION 1
+#define HY_PROFILE_VERSION 2 /* written; 1 is read (its selector statistics are NaN) */
+#define HY_PROFILE_N_SKETCH 2 /* selector statistics: [0] sketch8, [1] sketch4 */
 
 /* One statistic over a dense array of cells: mean, sample standard deviation (n-1) and the
  * number of samples folded in. Cells where the statistic is not defined (reuse not allowed,
@@ -57,6 +58,11 @@ typedef struct {
     hy_profile_stat temporal_recall, temporal_out_err;
     /* [L, Hkv, bins]: fraction of step pairs (t-1, t) whose query cosine falls in each bin */
     float *temporal_qsim;
+    /* [L, Hkv, K] per key sketch (version 2): the share of the exact top-k (the middle
+     * tokens select would choose) that the sketch's top-k also holds, and the attention mass
+     * kept and relative output error when the unit attends to the sketch's set */
+    hy_profile_stat sketch_overlap[HY_PROFILE_N_SKETCH], sketch_recall[HY_PROFILE_N_SKETCH],
+        sketch_out_err[HY_PROFILE_N_SKETCH];
 } hy_profile;
 
 /* Allocates every array for the given shape and grids (copied), statistics set to NaN with

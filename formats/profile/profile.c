@@ -80,7 +80,13 @@ hy_status hy_profile_create(int32_t n_layers, int32_t n_heads, int32_t n_kv_head
         stat_alloc(&p->cl_out_err, L * L * K, "profile cross_layer/out_err") ||
         stat_alloc(&p->cl_jaccard, L * L * K, "profile cross_layer/jaccard") ||
         stat_alloc(&p->temporal_recall, U * S, "profile temporal/recall") ||
-        stat_alloc(&p->temporal_out_err, U * S, "profile temporal/out_err")) {
+        stat_alloc(&p->temporal_out_err, U * S, "profile temporal/out_err") ||
+        stat_alloc(&p->sketch_overlap[0], U * K, "profile selector/sketch8_overlap") ||
+        stat_alloc(&p->sketch_recall[0], U * K, "profile selector/sketch8_recall") ||
+        stat_alloc(&p->sketch_out_err[0], U * K, "profile selector/sketch8_out_err") ||
+        stat_alloc(&p->sketch_overlap[1], U * K, "profile selector/sketch4_overlap") ||
+        stat_alloc(&p->sketch_recall[1], U * K, "profile selector/sketch4_recall") ||
+        stat_alloc(&p->sketch_out_err[1], U * K, "profile selector/sketch4_out_err")) {
         hy_profile_free(p);
         return HY_ENOMEM;
     }
@@ -102,7 +108,9 @@ void hy_profile_free(hy_profile *p) {
     hy_profile_stat *all[] = {&p->layer_recall,    &p->layer_out_err, &p->cross_recall,
                               &p->cross_out_err,   &p->cross_jaccard, &p->cl_recall,
                               &p->cl_out_err,      &p->cl_jaccard,    &p->temporal_recall,
-                              &p->temporal_out_err};
+                              &p->temporal_out_err, &p->sketch_overlap[0], &p->sketch_recall[0],
+                              &p->sketch_out_err[0], &p->sketch_overlap[1], &p->sketch_recall[1],
+                              &p->sketch_out_err[1]};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         stat_free(all[i]);
     free(p);

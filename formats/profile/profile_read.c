@@ -154,8 +154,8 @@ static hy_status check_identity(const rctx *r) {
                        fmt, HY_PROFILE_FORMAT);
     st = attr_i32(r, "version", &version);
     if (st) return st;
-    if (version != HY_PROFILE_VERSION)
-        return hy_fail(HY_EUNSUPPORTED, "%s: attribute version is %d, expected %d", r->path,
+    if (version < 1 || version > HY_PROFILE_VERSION)
+        return hy_fail(HY_EUNSUPPORTED, "%s: attribute version is %d, expected 1..%d", r->path,
                        version, HY_PROFILE_VERSION);
     return HY_OK;
 }

@@ -19,6 +19,13 @@ const hy_pstat_desc hy_profile_stats[] = {
     /* not named in DESIGN.md; the ILP's temporal loss in out_err mode needs it. Optional so
      * that a profile without it still loads (the solver then falls back to 1 - recall). */
     STAT("temporal/out_err", HY_PSHAPE_UNIT_S, temporal_out_err, 0),
+    /* version 2: the key sketches' selection (optional: a version 1 file has none) */
+    STAT("selector/sketch8_overlap", HY_PSHAPE_UNIT_K, sketch_overlap[0], 0),
+    STAT("selector/sketch8_recall", HY_PSHAPE_UNIT_K, sketch_recall[0], 0),
+    STAT("selector/sketch8_out_err", HY_PSHAPE_UNIT_K, sketch_out_err[0], 0),
+    STAT("selector/sketch4_overlap", HY_PSHAPE_UNIT_K, sketch_overlap[1], 0),
+    STAT("selector/sketch4_recall", HY_PSHAPE_UNIT_K, sketch_recall[1], 0),
+    STAT("selector/sketch4_out_err", HY_PSHAPE_UNIT_K, sketch_out_err[1], 0),
 };
 const int hy_profile_n_stats = (int)(sizeof hy_profile_stats / sizeof hy_profile_stats[0]);
 

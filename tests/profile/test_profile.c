@@ -179,11 +179,38 @@ HY_TEST(refuses_other_version_by_name) {
     HY_OK_OR_FAIL(hy_profile_write(p, path));
     hid_t f = reopen(path);
     HY_REQUIRE(f >= 0);
-    set_int_attr(f, "version", 2);
+    set_int_attr(f, "version", 3);
     H5Fclose(f);
     HY_CHECK_EQ_INT(hy_profile_read(path, &q), HY_EUNSUPPORTED);
-    HY_CHECK(strstr(hy_last_error(), "version is 2, expected 1"));
+    HY_CHECK(strstr(hy_last_error(), "version is 3, expected 1..2"));
     HY_CHECK(q == NULL);
+    remove(path);
+    hy_profile_free(p);
+}
+
+/* A version 1 file (no /selector datasets) still reads, its selector statistics NaN; version
+ * 2 round-trips them. */
+HY_TEST(version_1_reads_and_selector_stats_round_trip) {
+    hy_profile *p = make(), *q = NULL;
+    HY_REQUIRE(p);
+    const size_t i = hy_profile_idx_unit(p, 1, 0, 0);
+    hy_profile_stat_push(&p->sketch_overlap[1], i, 0.75);
+    hy_profile_stat_push(&p->sketch_overlap[1], i, 0.25);
+    const char *path = tmp_path("sel");
+    HY_OK_OR_FAIL(hy_profile_write(p, path));
+    HY_OK_OR_FAIL(hy_profile_read(path, &q));
+    HY_CHECK_NEAR(q->sketch_overlap[1].mean[i], 0.5, 1e-6);
+    HY_CHECK_EQ_INT(q->sketch_overlap[1].count[i], 2);
+    hy_profile_free(q);
+    q = NULL;
+    hid_t f = reopen(path);
+    HY_REQUIRE(f >= 0);
+    set_int_attr(f, "version", 1);
+    H5Ldelete(f, "selector", H5P_DEFAULT);
+    H5Fclose(f);
+    HY_OK_OR_FAIL(hy_profile_read(path, &q));
+    HY_CHECK(isnan(q->sketch_overlap[1].mean[i]) && q->sketch_overlap[1].count[i] == 0);
+    hy_profile_free(q);
     remove(path);
     hy_profile_free(p);
 }

@@ -257,4 +257,60 @@ HY_TEST(same_seed_same_samples) {
     HY_CHECK_EQ_INT(hy_calib_starts(8000, 4096, 2, 0, a), HY_ERANGE);
 }
 
+
+/* The key sketches' statistics. Every key has a channel of magnitude 127 and integer others,
+ * so the int8 sketch is exact: its sets are the exact ones (overlap 1, the own-set recall and
+ * error). The int4 sketch rounds: its recall can only be at most the exact set's (the exact
+ * top-k keeps the most mass of any set of its size), and its overlap lies in [0, 1]. */
+HY_TEST(sketch_statistics) {
+    init_onehot();
+    const int32_t kg[] = {2, 4, 8};
+    hy_profile *p = two_layer_profile(kg, 3);
+    hy_capture *c = NULL;
+    HY_REQUIRE(p && hy_capture_create(2, 1, 1, N, 1, N - 1, &c) == HY_OK);
+    c->key_stride = N;
+    static float keys[2][N * N];
+    unsigned r = 12345u;
+    for (int u = 0; u < 2; u++) {
+        float *q = c->q + (size_t)u * N;
+        for (int d = 0; d < N; d++) {
+            r = r * 1103515245u + 12345u;
+            q[d] = (float)((int)(r >> 16) % 200 - 100) / 100.0f;
+        }
+        double lg[N], mx = -1e300, z = 0;
+        for (int j = 0; j < N; j++) {
+            double dot = 0;
+            for (int d = 0; d < N; d++) {
+                r = r * 1103515245u + 12345u;
+                float kv = d == j % 4 ? ((r >> 20) & 1 ? 127.0f : -127.0f)
+                                      : (float)((int)(r >> 16) % 253 - 126);
+                keys[u][j * N + d] = kv;
+                dot += (double)q[d] * kv;
+            }
+            lg[j] = dot / 4.0; /* 1 / sqrt(head_dim 16) */
+            mx = lg[j] > mx ? lg[j] : mx;
+        }
+        for (int j = 0; j < N; j++)
+            z += exp(lg[j] - mx);
+        for (int j = 0; j < N; j++)
+            c->probs[(size_t)u * N + j] = (float)(exp(lg[j] - mx) / z);
+        c->v[u] = onehot;
+        c->k[u] = keys[u];
+        c->seen[u] = 1;
+    }
+    HY_OK_OR_FAIL(fold(p, c, 4, 2));
+    for (int u = 0; u < 2; u++)
+        for (int ki = 0; ki < 3; ki++) {
+            const size_t i = hy_profile_idx_unit(p, u, 0, ki);
+            HY_CHECK_NEAR(p->sketch_overlap[0].mean[i], 1.0, 1e-12);
+            HY_CHECK_NEAR(p->sketch_recall[0].mean[i], p->layer_recall.mean[i], 1e-5);
+            HY_CHECK_NEAR(p->sketch_out_err[0].mean[i], p->layer_out_err.mean[i], 1e-5);
+            HY_CHECK(p->sketch_overlap[1].mean[i] >= 0.0 && p->sketch_overlap[1].mean[i] <= 1.0);
+            HY_CHECK(p->sketch_recall[1].mean[i] <= p->layer_recall.mean[i] + 1e-6);
+            HY_CHECK_EQ_INT(p->sketch_overlap[1].count[i], 1);
+        }
+    hy_capture_free(c);
+    hy_profile_free(p);
+}
+
 HY_TEST_MAIN()
