@@ -15,6 +15,18 @@
 /* Round to nearest even. NaN becomes the quiet NaN 0x7fc0 with x's sign (truncating a
  * signalling NaN whose payload sits in the low half would give infinity); overflow past the
  * largest bf16 rounds to infinity as IEEE rounding does. */
+/* A float's IEEE bits and back (what the conversions below and the half-float codec work on). */
+HY_BF16_INLINE uint32_t hy_f32_bits(float x) {
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    return u;
+}
+HY_BF16_INLINE float hy_bits_f32(uint32_t u) {
+    float x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
 HY_BF16_INLINE uint16_t hy_bf16_from_f32(float x) {
     uint32_t u;
     memcpy(&u, &x, sizeof u);

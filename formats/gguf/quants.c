@@ -8,38 +8,27 @@
 #include <math.h>
 #include <string.h>
 
-static uint32_t f32_bits(float f) {
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    return u;
-}
-static float bits_f32(uint32_t u) {
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
-
 float hy_fp16_to_f32(uint16_t h) {
     uint32_t sign = (uint32_t)(h & 0x8000) << 16;
     uint32_t exp = (h >> 10) & 0x1f, man = h & 0x3ff;
     if (exp == 0) {
         /* zero or subnormal: man * 2^-24, exact in fp32 */
         float f = (float)man * 0x1p-24f;
-        return bits_f32(sign | f32_bits(f));
+        return hy_bits_f32(sign | hy_f32_bits(f));
     }
-    if (exp == 31) return bits_f32(sign | 0x7f800000u | (man << 13));
-    return bits_f32(sign | ((exp + 112) << 23) | (man << 13));
+    if (exp == 31) return hy_bits_f32(sign | 0x7f800000u | (man << 13));
+    return hy_bits_f32(sign | ((exp + 112) << 23) | (man << 13));
 }
 
 uint16_t hy_f32_to_fp16(float f) {
-    uint32_t x = f32_bits(f);
+    uint32_t x = hy_f32_bits(f);
     uint16_t sign = (uint16_t)((x >> 16) & 0x8000);
     uint32_t ax = x & 0x7fffffffu;
     if (ax > 0x7f800000u) return sign | 0x7e00 | (uint16_t)((ax >> 13) & 0x3ff);
     if (ax >= 0x477ff000u) return sign | 0x7c00; /* >= 65520 rounds to infinity */
     if (ax < 0x38800000u) {
         /* below the smallest normal (2^-14): the subnormal count is |f| * 2^24, rounded */
-        float a = bits_f32(ax) * 0x1p24f;
+        float a = hy_bits_f32(ax) * 0x1p24f;
         return sign | (uint16_t)nearbyintf(a);
     }
     uint32_t h = (((ax >> 23) - 112) << 10) | ((ax >> 13) & 0x3ff);

@@ -21,16 +21,6 @@
 #include "rope.h"
 #include "swiglu.h"
 
-static float f32_of(uint32_t u) {
-    float x;
-    memcpy(&x, &u, 4);
-    return x;
-}
-static uint32_t bits_of(float x) {
-    uint32_t u;
-    memcpy(&u, &x, 4);
-    return u;
-}
 
 HY_TEST(bf16_rounds_chosen_values) {
     static const struct {
@@ -60,13 +50,13 @@ HY_TEST(bf16_rounds_chosen_values) {
         {0x7fffffffu, 0x7fc0}, /* NaN whose rounding would carry into the sign */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        const uint16_t got = hy_bf16_from_f32(f32_of(cases[i].in));
+        const uint16_t got = hy_bf16_from_f32(hy_bits_f32(cases[i].in));
         if (got != cases[i].out)
             HY_FAILF("bf16(0x%08x) = 0x%04x, expected 0x%04x", cases[i].in, got, cases[i].out);
     }
     HY_CHECK(hy_bf16_to_f32(0x3f80) == 1.0f);
     HY_CHECK(hy_bf16_to_f32(0xc040) == -3.0f);
-    HY_CHECK(bits_of(hy_bf16_to_f32(0x8000)) == 0x80000000u);
+    HY_CHECK(hy_f32_bits(hy_bf16_to_f32(0x8000)) == 0x80000000u);
     /* every non-NaN bf16 survives the round trip through float */
     int bad = 0;
     for (uint32_t b = 0; b < 65536; b++) {
