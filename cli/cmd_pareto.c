@@ -15,7 +15,7 @@ static void usage(FILE *f) {
                "  --svg FILE          picture (default: PARETO.json with .svg)\n"
                "  --costs FILE        measured cost table; default: analytic model\n"
                "  --k K  --ctx N  --granularity layer|head  --loss out_err|recall\n"
-               "  --sensitive T  --temporal                 as in hylra solve\n"
+               "  --sensitive T  --temporal  --selectors L  as in hylra solve\n"
                "  --steps N           DP budget steps over [0, dense] (default 1000)\n"
                "  --ilp-points N      budgets the ILP is solved at (default 12)\n"
                "  --time-limit S      ILP time limit per point (default 10)\n"
@@ -27,7 +27,7 @@ int hy_cmd_pareto(int argc, char **argv) {
     static const struct option lo[] = {{"svg", 1, 0, 'v'},         {"costs", 1, 0, 'c'},
                                        {"k", 1, 0, 'k'},           {"ctx", 1, 0, 'n'},
                                        {"granularity", 1, 0, 'g'}, {"loss", 1, 0, 'l'},
-                                       {"sensitive", 1, 0, 's'},   {"temporal", 0, 0, 't'},
+                                       {"sensitive", 1, 0, 's'},   {"temporal", 0, 0, 't'},   {"selectors", 1, 0, 'E'},
                                        {"steps", 1, 0, 'S'},       {"ilp-points", 1, 0, 'P'},
                                        {"time-limit", 1, 0, 'T'},  {"candidates", 1, 0, 'C'},
                                        {"launch-us", 1, 0, 'U'},   {"output", 1, 0, 'o'},

@@ -22,6 +22,8 @@ static void usage(FILE *f) {
             "  --loss out_err|recall      loss of a reuse (default out_err; recall = 1 - recall)\n"
             "  --sensitive T       own-set loss above T forbids reuse (default 0.1)\n"
             "  --temporal          offer the profile's strides as refresh choices\n"
+            "  --selectors LIST    also offer the cheaper selectors score, sketch8, sketch4\n"
+            "                      (plan v3; sketches need a version 2 profile)\n"
             "  --steps N           DP budget steps (default 1000)\n"
             "  --time-limit S      ILP time limit in seconds (default 60)\n"
             "  --candidates N      ILP sources kept per unit (default 24, 0 = all)\n"
@@ -54,7 +56,7 @@ int hy_cmd_solve(int argc, char **argv) {
                                        {"method", 1, 0, 'm'},      {"k", 1, 0, 'k'},
                                        {"granularity", 1, 0, 'g'}, {"ctx", 1, 0, 'n'},
                                        {"loss", 1, 0, 'l'},        {"sensitive", 1, 0, 's'},
-                                       {"temporal", 0, 0, 't'},    {"steps", 1, 0, 'S'},
+                                       {"temporal", 0, 0, 't'},    {"selectors", 1, 0, 'E'},    {"steps", 1, 0, 'S'},
                                        {"time-limit", 1, 0, 'T'},  {"candidates", 1, 0, 'C'},
                                        {"launch-us", 1, 0, 'U'},   {"output", 1, 0, 'o'},
                                        {"help", 0, 0, 'h'},        {0, 0, 0, 0}};

@@ -79,6 +79,24 @@ int hy_cli_solver_opt(const char *cmd, int c, const char *arg, hy_cli_solver_opt
         if (!parse_long(arg, 0, &n)) return bad(cmd, "--candidates", arg, "an integer >= 0");
         o->io.max_candidates = (int)n;
         return 1;
+    case 'E': { /* --selectors LIST: cheaper selectors offered besides select */
+        o->po.selectors = 0;
+        char buf[128];
+        snprintf(buf, sizeof buf, "%s", arg);
+        for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+            if (!strcmp(tok, "score"))
+                o->po.selectors |= 1u << HY_MODE_SCORE;
+            else if (!strcmp(tok, "sketch8"))
+                o->po.selectors |= 1u << HY_MODE_SKETCH8;
+            else if (!strcmp(tok, "sketch4"))
+                o->po.selectors |= 1u << HY_MODE_SKETCH4;
+            else
+                return bad(cmd, "--selectors", arg, "a comma list of score, sketch8, sketch4");
+        }
+        if (!o->po.selectors)
+            return bad(cmd, "--selectors", arg, "a comma list of score, sketch8, sketch4");
+        return 1;
+    }
     case 'U':
         if (!parse_double(arg, 0, &d) || !isfinite(d))
             return bad(cmd, "--launch-us", arg, "microseconds >= 0 (0 = count bytes only)");

@@ -1,6 +1,6 @@
 /* Options shared by hylra solve and hylra pareto (cli/solver_opts.c). Both commands map the
  * same long options to the same getopt values: c costs, k, n ctx, g granularity, l loss,
- * s sensitive, t temporal, S steps, T time-limit, C candidates, U launch-us. */
+ * s sensitive, t temporal, S steps, T time-limit, C candidates, U launch-us, E selectors. */
 #ifndef HY_CLI_SOLVER_OPTS_H
 #define HY_CLI_SOLVER_OPTS_H
 

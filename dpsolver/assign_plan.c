@@ -28,7 +28,7 @@ hy_status hy_assign_to_plan(const hy_problem *pr, const hy_assign *a, const hy_s
             int32_t u = head ? l * H + h : l;
             hy_plan_unit *x = &pl->units[l * H + h];
             x->mode = (hy_unit_mode)a->mode[u];
-            x->refresh = pr->strides[a->mode[u] == HY_MODE_SELECT ? a->stride[u] : 0];
+            x->refresh = pr->strides[hy_mode_publishes(x->mode) ? a->stride[u] : 0];
             x->src = -1;
             x->qsim = NAN;
             if (a->mode[u] == HY_MODE_REUSE) x->src = head ? a->src[u] : a->src[u] * H + h;

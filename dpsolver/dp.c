@@ -1,5 +1,6 @@
 /* dpsolver/dp: the exact chain DP. Units are taken in order; the state is the most recent
- * select unit (and its refresh stride), so a reuse unit's loss is loss(anchor -> unit). The
+ * select unit and its choice (the selector mode and refresh stride: hy_problem's choices), so
+ * a reuse unit's loss is loss(anchor -> unit). The
  * budget is discretised (costs rounded up, so the plan never exceeds it) and the table is
  * indexed by the budget used exactly, which also yields the whole frontier in one pass.
  * Head problems run one chain per KV head and combine frontiers by min-plus convolution. */
@@ -23,6 +24,10 @@ typedef struct {
     double *fmin;          /* [B+1] scratch: best over states per budget */
     int32_t *farg;         /* [B+1] scratch: its state */
 } chain;
+
+static inline int8_t pr_choice_mode(const hy_problem *pr, int32_t s) {
+    return pr->choice_mode[s];
+}
 
 static int32_t to_int(double c, double step) {
     double q = ceil(c / step - 1e-9);
@@ -107,7 +112,8 @@ static void chain_run(chain *c) {
         }
         for (int32_t s = 0; s < (pr->sensitive[v] ? 1 : S); s++) { /* sensitive: full attention */
             int32_t ns = 1 + j * S + s, cs = c->cs[j * S + s];
-            double pen = pr->stride_pen[(size_t)v * S + s];
+            /* staleness and, for a cheaper selector, its own sparse output */
+            double pen = pr->stride_pen[(size_t)v * S + s] + pr->own_pen[(size_t)v * S + s];
             double *gn = c->g + (size_t)ns * W;
             int32_t *pv = c->prev + ((size_t)j * S + s) * W;
             for (size_t b = 0; b + (size_t)cs < W; b++) {
@@ -143,7 +149,7 @@ static void chain_backtrack(const chain *c, int32_t state, int32_t b, hy_assign 
         int32_t v = c->units[j];
         if (state > 0 && (state - 1) / S == j) { /* unit j opened this anchor */
             int32_t s = (state - 1) % S;
-            out->mode[v] = HY_MODE_SELECT, out->stride[v] = s, out->src[v] = -1;
+            out->mode[v] = pr_choice_mode(c->pr, s), out->stride[v] = s, out->src[v] = -1;
             int32_t p = c->prev[((size_t)j * S + s) * W + (size_t)b];
             b -= c->cs[j * S + s];
             state = p;
@@ -351,6 +357,7 @@ hy_status hy_dp_lagrange(const hy_problem *pr, double lambda, hy_assign *out, do
             }
             for (int32_t s = 0; s < (pr->sensitive[v] ? 1 : S); s++) {
                 g[1 + j * S + s] = fmin + pr->stride_pen[(size_t)v * S + s] +
+                                   pr->own_pen[(size_t)v * S + s] +
                                    lambda * hy_problem_select_cost(pr, v, s);
                 prev[j * S + s] = arg;
             }
@@ -364,7 +371,7 @@ hy_status hy_dp_lagrange(const hy_problem *pr, double lambda, hy_assign *out, do
             int32_t v = units[j];
             out->stride[v] = 0, out->src[v] = -1;
             if (state > 0 && (state - 1) / S == j) {
-                out->mode[v] = HY_MODE_SELECT, out->stride[v] = (state - 1) % S;
+                out->mode[v] = pr_choice_mode(pr, (state - 1) % S), out->stride[v] = (state - 1) % S;
                 state = prev[state - 1];
             } else if (act[(size_t)j * NS + (size_t)state] == ACT_REUSE) {
                 out->mode[v] = HY_MODE_REUSE, out->src[v] = units[(state - 1) / S];

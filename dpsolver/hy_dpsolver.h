@@ -56,6 +56,10 @@ typedef struct {
     hy_solve_granularity granularity;
     double sensitive_threshold; /* own-set loss above this: the unit may not reuse */
     bool temporal;              /* offer the profile's strides as refresh choices of select units */
+    /* selector modes offered besides select, as bits (1u << HY_MODE_SCORE | ...): a unit
+     * may then choose its set with score, sketch8 or sketch4 (plan v3), priced by the cost
+     * model, its own output then sparse (loss: the profile's own-set or sketch out_err) */
+    uint32_t selectors;
 } hy_problem_opts;
 
 void hy_problem_opts_default(hy_problem_opts *o);
@@ -69,11 +73,19 @@ typedef struct {
     int32_t *layer_of;
     double *cost_dense, *cost_select, *cost_reuse;
     float *loss;        /* [n_units * n_units] (src, dst) */
-    uint8_t *sensitive; /* may not reuse, and selects only with stride 1 (full attention) */
-    int32_t n_strides;  /* refresh choices; strides[0] == 1 */
+    uint8_t *sensitive; /* may not reuse, and selects only with choice 0 (select, stride 1:
+                           full attention) */
+    /* The select choices of a unit: choice c runs mode choice_mode[c] (select or a cheaper
+     * selector), refreshing every strides[c] steps; choice 0 is select with stride 1. */
+    int32_t n_strides;  /* number of choices (the name predates the selectors) */
     int32_t *strides;
+    int8_t *choice_mode; /* [n_strides] hy_unit_mode, a publishing mode */
+    double *cost_choice; /* [n_units * n_strides] refresh cost of the choice's mode (before the
+                            stride is averaged in); NULL: cost_select */
     float *stride_pen; /* [n_units * n_strides]: loss added per step-consumer of a select unit
                           refreshed every strides[s] steps (0 for s = 1) */
+    float *own_pen;    /* [n_units * n_strides]: loss of the selecting unit's own output under
+                          the choice (0 for select: its output is dense) */
     double dense_total;
     /* provenance for the plan */
     const hy_profile *profile;
@@ -85,7 +97,7 @@ hy_status hy_problem_from_profile(const hy_profile *p, const hy_cost_model *cm,
 /* Empty problem for tests and synthetic instances (arrays allocated, losses NaN). */
 hy_status hy_problem_alloc(int32_t n_units, int32_t n_layers, int32_t n_strides, hy_problem **out);
 void hy_problem_free(hy_problem *pr);
-/* Cost of selecting unit u with stride index s: the refresh step plus s-1 reuse steps. */
+/* Cost of selecting unit u with choice s: the refresh step plus strides[s]-1 reuse steps. */
 double hy_problem_select_cost(const hy_problem *pr, int32_t u, int32_t s);
 
 /* One choice per unit: mode, source unit (reuse) and stride index (select). */

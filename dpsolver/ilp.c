@@ -110,11 +110,13 @@ static hy_status build(glp_prob *lp, model *m, const hy_ilp_opts *o, double budg
         for (int32_t s = 0; s < S; s++, c++) {
             m->col_x[v * S + s] = c;
             glp_set_col_kind(lp, c, GLP_BV);
-            if (s > 0 && pr->sensitive[v])
-                glp_set_col_bnds(lp, c, GLP_FX, 0.0, 0.0); /* full attention */
+            const double own = pr->own_pen[(size_t)v * S + s];
+            if ((s > 0 && pr->sensitive[v]) || !isfinite(own))
+                glp_set_col_bnds(lp, c, GLP_FX, 0.0, 0.0); /* full attention / not measured */
             glp_set_obj_coef(lp, c,
                              cost_objective ? hy_problem_select_cost(pr, v, s) * cs
-                                            : pr->stride_pen[(size_t)v * S + s]);
+                                 : isfinite(own) ? pr->stride_pen[(size_t)v * S + s] + own
+                                                 : 0.0);
         }
     }
     for (int32_t v = 0; v < U; v++)
@@ -201,7 +203,7 @@ static int warm_vector(const model *m, const hy_assign *a, double *x) {
     for (int32_t v = 0; v < U; v++) {
         if (a->mode[v] == HY_MODE_DENSE)
             x[m->col_d[v]] = 1;
-        else if (a->mode[v] == HY_MODE_SELECT)
+        else if (hy_mode_publishes((hy_unit_mode)a->mode[v]))
             x[m->col_x[v * S + a->stride[v]]] = 1;
         else {
             int found = 0;
@@ -295,7 +297,7 @@ static hy_status run(const hy_problem *pr, double budget_s, const hy_ilp_opts *o
         out->mode[v] = HY_MODE_DENSE, out->src[v] = -1, out->stride[v] = 0;
         for (int32_t s = 0; s < m.S; s++)
             if (glp_mip_col_val(lp, m.col_x[v * m.S + s]) > 0.5)
-                out->mode[v] = HY_MODE_SELECT, out->stride[v] = s;
+                out->mode[v] = pr->choice_mode[s], out->stride[v] = s;
         for (int32_t i = m.cand_off[v]; i < m.cand_off[v + 1]; i++)
             for (int32_t s = 0; s < m.S; s++)
                 if (glp_mip_col_val(lp, m.col_y[(size_t)i * m.S + s]) > 0.5)

@@ -37,15 +37,17 @@ hy_status hy_problem_alloc(int32_t n_units, int32_t n_layers, int32_t n_strides,
     pr->sensitive = hy_calloc(U, 1, "problem sensitivity");
     pr->strides = hy_calloc((size_t)n_strides, sizeof(int32_t), "problem strides");
     pr->stride_pen = hy_calloc(U * (size_t)n_strides, sizeof(float), "problem stride penalties");
+    pr->own_pen = hy_calloc(U * (size_t)n_strides, sizeof(float), "problem own-output losses");
+    pr->choice_mode = hy_malloc((size_t)n_strides, "problem choice modes");
     if (!pr->layer_of || !pr->cost_dense || !pr->cost_select || !pr->cost_reuse || !pr->loss ||
-        !pr->sensitive || !pr->strides || !pr->stride_pen) {
+        !pr->sensitive || !pr->strides || !pr->stride_pen || !pr->own_pen || !pr->choice_mode) {
         hy_problem_free(pr);
         return HY_ENOMEM;
     }
     for (size_t i = 0; i < U * U; i++)
         pr->loss[i] = NAN;
     for (int32_t s = 0; s < n_strides; s++)
-        pr->strides[s] = 1 << s;
+        pr->strides[s] = 1 << s, pr->choice_mode[s] = HY_MODE_SELECT;
     for (int32_t u = 0; u < n_units; u++)
         pr->layer_of[u] = u / pr->heads_per_unit_layer;
     *out = pr;
@@ -62,12 +64,17 @@ void hy_problem_free(hy_problem *pr) {
     free(pr->sensitive);
     free(pr->strides);
     free(pr->stride_pen);
+    free(pr->own_pen);
+    free(pr->choice_mode);
+    free(pr->cost_choice);
     free(pr);
 }
 
 double hy_problem_select_cost(const hy_problem *pr, int32_t u, int32_t s) {
     double st = pr->strides[s];
-    return (pr->cost_select[u] + (st - 1.0) * pr->cost_reuse[u]) / st;
+    const double refresh =
+        pr->cost_choice ? pr->cost_choice[(size_t)u * pr->n_strides + s] : pr->cost_select[u];
+    return (refresh + (st - 1.0) * pr->cost_reuse[u]) / st;
 }
 
 /* Loss of a statistic cell: out_err as measured, or 1 - recall. NaN stays NaN. */
@@ -115,18 +122,39 @@ hy_status hy_problem_from_profile(const hy_profile *p, const hy_cost_model *cm,
                        (long long)n);
     int32_t L = p->n_layers, H = p->n_kv_heads, head = o->granularity == HY_SOLVE_HEAD;
     int32_t U = head ? L * H : L, S = o->temporal ? p->n_strides : 1;
+    /* the select choices: each offered selector mode times each stride */
+    int8_t flavors[4] = {HY_MODE_SELECT};
+    int32_t F = 1;
+    const hy_unit_mode extra[3] = {HY_MODE_SCORE, HY_MODE_SKETCH8, HY_MODE_SKETCH4};
+    for (int i = 0; i < 3; i++)
+        if (o->selectors & (1u << extra[i])) flavors[F++] = (int8_t)extra[i];
+    if (o->selectors & ~((1u << HY_MODE_SCORE) | (1u << HY_MODE_SKETCH8) | (1u << HY_MODE_SKETCH4)))
+        return hy_fail(HY_EINVAL, "problem: selectors 0x%x, expected score, sketch8, sketch4",
+                       o->selectors);
+    const int32_t C = F * S;
     if (o->temporal && p->strides[0] != 1)
         return hy_fail(HY_EFORMAT, "problem: profile strides start at %d, expected 1",
                        p->strides[0]);
     hy_problem *pr = NULL;
-    hy_status st = hy_problem_alloc(U, L, S, &pr);
+    hy_status st = hy_problem_alloc(U, L, C, &pr);
     if (st) return st;
     pr->profile = p;
     pr->opts = *o;
     pr->opts.context = n;
-    for (int32_t s = 0; s < S; s++)
-        pr->strides[s] = p->strides[s];
+    for (int32_t c = 0; c < C; c++)
+        pr->strides[c] = p->strides[c % S], pr->choice_mode[c] = flavors[c / S];
     st = fill_costs(pr, p, cm, n, o->k);
+    if (!st && F > 1) {
+        pr->cost_choice = hy_malloc((size_t)U * C * sizeof(double), "problem choice costs");
+        if (!pr->cost_choice) st = HY_ENOMEM;
+        for (int32_t f = 0; !st && f < F; f++) {
+            double cf = 0;
+            st = hy_cost_layer(cm, (hy_unit_mode)flavors[f], n, o->k, &cf);
+            for (int32_t u = 0; !st && u < U; u++)
+                for (int32_t s = 0; s < S; s++)
+                    pr->cost_choice[(size_t)u * C + f * S + s] = cf / pr->heads_per_unit_layer;
+        }
+    }
     if (st) {
         hy_problem_free(pr);
         return st;
@@ -145,8 +173,24 @@ hy_status hy_problem_from_profile(const hy_profile *p, const hy_cost_model *cm,
                                : 1.0 - p->temporal_recall.mean[ti];
                 if (isnan(t)) t = INFINITY;
                 /* stale on (stride-1) of every stride steps */
-                double pen = t * (pr->strides[s] - 1.0) / pr->strides[s];
-                pr->stride_pen[(size_t)u * S + s] += (float)(pen / H);
+                double pen = t * (p->strides[s] - 1.0) / p->strides[s];
+                for (int32_t f = 0; f < F; f++)
+                    pr->stride_pen[(size_t)u * C + f * S + s] += (float)(pen / H);
+            }
+            /* the cheaper selectors: the unit's own output is its set's (own-set loss, or the
+             * sketch's), and a sketch's consumers lose what the sketch's set loses against
+             * the exact one (the profile has the unit's own; it stands in for theirs) */
+            for (int32_t f = 1; f < F; f++) {
+                const int sk = flavors[f] == HY_MODE_SKETCH8 ? 0 : 1;
+                double fl = flavors[f] == HY_MODE_SCORE
+                                ? own
+                                : cell_loss(&p->sketch_out_err[sk], &p->sketch_recall[sk], i, o->loss);
+                const double deficit = flavors[f] == HY_MODE_SCORE || !(fl > own) ? 0.0 : fl - own;
+                if (isnan(fl)) fl = INFINITY; /* not measured (a version 1 profile): not offered */
+                for (int32_t s = 0; s < S; s++) {
+                    pr->own_pen[(size_t)u * C + f * S + s] += (float)(fl / H);
+                    pr->stride_pen[(size_t)u * C + f * S + s] += (float)(deficit / H);
+                }
             }
         }
     }
@@ -202,20 +246,29 @@ hy_status hy_assign_eval(const hy_problem *pr, const hy_assign *a, double *cost,
             c += pr->cost_dense[v];
             break;
         case HY_MODE_SELECT:
+        case HY_MODE_SCORE:
+        case HY_MODE_SKETCH8:
+        case HY_MODE_SKETCH4:
+            if (a->stride[v] < 0 || a->stride[v] >= pr->n_strides)
+                return hy_fail(HY_ERANGE, "assignment: unit %d choice %d, expected 0..%d", v,
+                               a->stride[v], pr->n_strides - 1);
             if (a->stride[v] > 0 && pr->sensitive[v])
                 return hy_fail(HY_EINVAL,
-                               "assignment: unit %d is sensitive and may not refresh "
-                               "its set every %d steps",
-                               v, pr->strides[a->stride[v]]);
-            if (a->stride[v] < 0 || a->stride[v] >= pr->n_strides)
-                return hy_fail(HY_ERANGE, "assignment: unit %d stride index %d, expected 0..%d", v,
-                               a->stride[v], pr->n_strides - 1);
+                               "assignment: unit %d is sensitive: it selects with select, every "
+                               "step, not %s every %d steps",
+                               v, hy_unit_mode_name((hy_unit_mode)pr->choice_mode[a->stride[v]]),
+                               pr->strides[a->stride[v]]);
+            if (pr->choice_mode[a->stride[v]] != a->mode[v])
+                return hy_fail(HY_EINVAL, "assignment: unit %d has mode %s but choice %d is %s", v,
+                               hy_unit_mode_name((hy_unit_mode)a->mode[v]), a->stride[v],
+                               hy_unit_mode_name((hy_unit_mode)pr->choice_mode[a->stride[v]]));
             c += hy_problem_select_cost(pr, v, a->stride[v]);
-            l += pr->stride_pen[(size_t)v * pr->n_strides + a->stride[v]];
+            l += pr->stride_pen[(size_t)v * pr->n_strides + a->stride[v]] +
+                 pr->own_pen[(size_t)v * pr->n_strides + a->stride[v]];
             break;
         case HY_MODE_REUSE: {
             int32_t u = a->src[v];
-            if (u < 0 || u >= U || a->mode[u] != HY_MODE_SELECT || pr->sensitive[v] ||
+            if (u < 0 || u >= U || !hy_mode_publishes((hy_unit_mode)a->mode[u]) || pr->sensitive[v] ||
                 isnan(pr->loss[(size_t)u * U + v]))
                 return hy_fail(HY_EINVAL,
                                "assignment: unit %d reuses unit %d, which is not an "

@@ -42,6 +42,41 @@ static hy_problem *fx_chain_problem(int32_t L, int32_t S, uint64_t seed) {
     return pr;
 }
 
+/* The same chain with three select choices of stride 1 (select, score, sketch8, as
+ * hy_problem_from_profile builds them with --selectors): the cheaper ones cost less (integer
+ * costs), lose their own output (own_pen) and, for the sketch, pass a deficit to reusers. */
+static hy_problem *fx_chain_problem_selectors(int32_t L, uint64_t seed) {
+    hy_problem *pr = NULL;
+    fx_rng = seed * 0x9e3779b97f4a7c15ull + 7;
+    if (hy_problem_alloc(L, L, 3, &pr)) return NULL;
+    pr->cost_choice = malloc((size_t)L * 3 * sizeof(double));
+    if (!pr->cost_choice) {
+        hy_problem_free(pr);
+        return NULL;
+    }
+    const int8_t modes[3] = {HY_MODE_SELECT, HY_MODE_SCORE, HY_MODE_SKETCH8};
+    for (int32_t c = 0; c < 3; c++)
+        pr->strides[c] = 1, pr->choice_mode[c] = modes[c];
+    for (int32_t u = 0; u < L; u++) {
+        pr->cost_dense[u] = 5 + (int)(fx_u() * 3);
+        pr->cost_select[u] = pr->cost_dense[u] + 1;
+        pr->cost_reuse[u] = 1;
+        pr->dense_total += pr->cost_dense[u];
+        pr->sensitive[u] = fx_u() < 0.15;
+        pr->cost_choice[(size_t)u * 3 + 0] = pr->cost_select[u];
+        pr->cost_choice[(size_t)u * 3 + 1] = 3 + (int)(fx_u() * 2);
+        pr->cost_choice[(size_t)u * 3 + 2] = 2;
+        pr->own_pen[(size_t)u * 3 + 1] = (float)(0.02 + 0.05 * fx_u());
+        pr->own_pen[(size_t)u * 3 + 2] = (float)(0.03 + 0.06 * fx_u());
+        pr->stride_pen[(size_t)u * 3 + 2] = (float)(0.02 * fx_u());
+    }
+    for (int32_t a = 0; a < L; a++)
+        for (int32_t b = a + 1; b < L; b++)
+            pr->loss[(size_t)a * L + b] =
+                fx_u() < 0.1 ? NAN : (float)(0.05 + 0.1 * (b - a) * fx_u());
+    return pr;
+}
+
 /* Every chain policy: each unit dense, select(stride) or reuse of the latest select. Returns
  * the least loss with cost <= budget (INFINITY if none) and the cheapest cost overall. */
 static double fx_brute(const hy_problem *pr, double budget, double *cheapest) {
@@ -72,7 +107,7 @@ static double fx_brute(const hy_problem *pr, double budget, double *cheapest) {
                 int32_t s = c - 2;
                 if (s > 0 && pr->sensitive[v]) ok = 0; /* sensitive: full attention only */
                 cost += hy_problem_select_cost(pr, v, s);
-                loss += pr->stride_pen[(size_t)v * S + s];
+                loss += pr->stride_pen[(size_t)v * S + s] + pr->own_pen[(size_t)v * S + s];
                 anchor = v, astride = s;
             }
         }

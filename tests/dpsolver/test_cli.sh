@@ -20,6 +20,10 @@ check solve_ilp_head sh -c "'$hylra' solve '$dir/p.h5' --ctx 32768 --budget 0.7 
 check plan_show_table sh -c "'$hylra' plan show '$dir/ilp.json' | grep -Eq '^ +11  '"
 check plan_is_json sh -c "python3 -c \"import json,sys; d=json.load(open('$dir/dp.json')); sys.exit(0 if d['format']=='hylra-plan' and len(d['units'])==24 else 1)\""
 check infeasible_names_cheapest sh -c "out=\$('$hylra' solve '$dir/p.h5' --ctx 32768 --budget 0.05 -o '$dir/x.json' 2>&1); test \$? -eq 1 && echo \"\$out\" | grep -q 'cheapest feasible plan costs' && test ! -e '$dir/x.json'"
+# the synthetic profile (version 1 layout) has no sketch statistics: score is offered and, at
+# a tight budget, cheaper than select; the sketches are not offered (their loss is unknown)
+check solve_selectors_score sh -c "'$hylra' solve '$dir/p.h5' --ctx 32768 --budget 0.5 --launch-us 0 --selectors score,sketch8 -o '$dir/sel.json' >/dev/null && '$hylra' plan show '$dir/sel.json' | grep -q ' 0 sketch8' && grep -q '\"version\": 3' '$dir/sel.json'"
+check solve_selectors_bad_exit_2 sh -c "'$hylra' solve '$dir/p.h5' --budget 0.5 --selectors sketch2 -o '$dir/x.json'; test \$? -eq 2 && test ! -e '$dir/x.json'"
 check bad_granularity_exit_2 sh -c "'$hylra' solve '$dir/p.h5' --budget 0.5 --granularity cube -o '$dir/x.json'; test \$? -eq 2"
 check pareto_bad_loss_exit_2 sh -c "'$hylra' pareto '$dir/p.h5' --loss recal -o '$dir/x.json'; test \$? -eq 2 && test ! -e '$dir/x.json'"
 check pareto_bad_granularity_exit_2 sh -c "'$hylra' pareto '$dir/p.h5' --granularity heads -o '$dir/x.json'; test \$? -eq 2"

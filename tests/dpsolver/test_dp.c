@@ -6,8 +6,13 @@
 
 #include <string.h>
 
+static void check_problem_against_brute(hy_problem *pr, int32_t L, int32_t S, uint64_t seed);
+
 static void check_against_brute(int32_t L, int32_t S, uint64_t seed) {
-    hy_problem *pr = fx_chain_problem(L, S, seed);
+    check_problem_against_brute(fx_chain_problem(L, S, seed), L, S, seed);
+}
+
+static void check_problem_against_brute(hy_problem *pr, int32_t L, int32_t S, uint64_t seed) {
     HY_REQUIRE(pr);
     hy_assign a;
     HY_REQUIRE(hy_assign_alloc(L, &a) == HY_OK);
@@ -49,6 +54,27 @@ HY_TEST(dp_equals_brute_force_ten_layers) {
 HY_TEST(dp_equals_brute_force_with_strides) {
     for (uint64_t seed = 200; seed < 206; seed++)
         check_against_brute(4 + (int32_t)(seed % 4), 2, seed);
+}
+
+/* Select choices that are cheaper selectors (score, sketch8): the DP is still exact, writes
+ * their modes, and uses them when the budget is tight. */
+HY_TEST(dp_equals_brute_force_with_selectors) {
+    int used = 0;
+    for (uint64_t seed = 300; seed < 308; seed++) {
+        const int32_t L = 4 + (int32_t)(seed % 4);
+        hy_problem *pr = fx_chain_problem_selectors(L, seed);
+        HY_REQUIRE(pr);
+        hy_assign a;
+        HY_REQUIRE(hy_assign_alloc(L, &a) == HY_OK);
+        hy_solve_info info;
+        if (hy_dp_solve(pr, 0.6 * pr->dense_total, 64, &a, &info) == HY_OK)
+            for (int32_t u = 0; u < L; u++)
+                used |= a.mode[u] == HY_MODE_SCORE || a.mode[u] == HY_MODE_SKETCH8;
+        hy_clear_error();
+        hy_assign_free(&a);
+        check_problem_against_brute(pr, L, 3, seed);
+    }
+    HY_CHECK(used);
 }
 
 HY_TEST(frontier_matches_brute_force) {

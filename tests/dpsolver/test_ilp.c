@@ -42,6 +42,35 @@ HY_TEST(chain_restricted_ilp_equals_dp) {
     }
 }
 
+/* With cheaper selector choices (score, sketch8) the chain-restricted ILP still equals the DP
+ * (own-output losses and a sketch's deficit to its reusers enter both the same way). */
+HY_TEST(chain_restricted_ilp_equals_dp_with_selectors) {
+    for (uint64_t seed = 300; seed < 306; seed++) {
+        const int32_t L = 4 + (int32_t)(seed % 4);
+        hy_problem *pr = fx_chain_problem_selectors(L, seed);
+        HY_REQUIRE(pr);
+        hy_assign a, b;
+        HY_REQUIRE(!hy_assign_alloc(L, &a) && !hy_assign_alloc(L, &b));
+        hy_ilp_opts o = opts();
+        o.chain_only = true, o.max_candidates = 0;
+        double cheap;
+        fx_brute(pr, 0, &cheap);
+        for (double B = cheap; B <= pr->dense_total; B += 2) {
+            hy_solve_info di, ii;
+            HY_OK_OR_FAIL(hy_dp_solve(pr, B, (int32_t)B, &a, &di));
+            HY_OK_OR_FAIL(hy_ilp_solve(pr, B, &o, &b, &ii));
+            if (fabs(ii.loss - di.loss) > 1e-5)
+                HY_FAILF("seed %llu L %d budget %g: ilp %.9g dp %.9g", (unsigned long long)seed,
+                         L, B, ii.loss, di.loss);
+            double c, l;
+            HY_CHECK(hy_assign_eval(pr, &b, &c, &l) == HY_OK);
+        }
+        hy_assign_free(&a);
+        hy_assign_free(&b);
+        hy_problem_free(pr);
+    }
+}
+
 /* Costs of a small model at a short context are ~1e-8 s per unit, under GLPK's feasibility
  * tolerance: the ILP must give the same answers as on the same problem in larger units (it
  * once called every such budget infeasible). */
