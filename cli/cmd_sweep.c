@@ -36,7 +36,8 @@ static void usage(FILE *f) {
             "  --k K                hylra's top-k (default: per budget, the profile k the DP\n"
             "                       predicts best)\n"
             "  --sensitive T        own-set loss that forbids reuse (default 0.45 here)\n"
-            "  --temporal --loss L --candidates N   solver options as in hylra solve\n"
+            "  --temporal --loss L --candidates N --selectors LIST   solver options as in\n"
+            "                                       hylra solve\n"
             "  --launch-us X        launch overhead in the cost model (default 0: KV bytes)\n"
             "  -q, --quiet          no progress lines\n");
 }
@@ -104,6 +105,7 @@ static int parse(int argc, char **argv, sweep_opts *o) {
         {"depth", 1, 0, 'D'},    {"text", 1, 0, 'x'},     {"ilp-time", 1, 0, 'T'},
         {"k", 1, 0, 'k'},        {"sensitive", 1, 0, 's'}, {"temporal", 0, 0, 't'},
         {"loss", 1, 0, 'l'},     {"candidates", 1, 0, 'C'}, {"launch-us", 1, 0, 'U'},
+        {"selectors", 1, 0, 'E'},
         {"output", 1, 0, 'o'},   {"quiet", 0, 0, 'q'},    {"help", 0, 0, 'h'},
         {0, 0, 0, 0}};
     double v[MAX_CTX];
