@@ -121,16 +121,24 @@ hy_status hy_cost_layer(const hy_cost_model *m, hy_unit_mode mode, int64_t n, in
                        "page_size > 0",
                        m->sink, m->window, m->page_size);
     int64_t t = mode == HY_MODE_REUSE ? sparse_tokens(m, n, k) : k;
-    /* no table measures window, bounds or the cheap selectors yet: those are priced
+    hy_cost_op op = HY_OP_COUNT;
+    switch (mode) {
+    case HY_MODE_DENSE: op = HY_OP_DENSE; break;
+    case HY_MODE_SELECT: op = HY_OP_SELECT; break;
+    case HY_MODE_REUSE: op = HY_OP_REUSE; break;
+    case HY_MODE_SCORE: op = HY_OP_SCORE; break;
+    case HY_MODE_SKETCH8: op = HY_OP_SKETCH8; break;
+    case HY_MODE_SKETCH4: op = HY_OP_SKETCH4; break;
+    case HY_MODE_BOUNDS: op = HY_OP_BOUNDS; break;
+    default: break;
+    }
+    /* window is never measured, and a table need not hold the newer ops: those are priced
      * analytically with the table's copy bandwidth and launch overhead (hy_cost_model_init
      * took them from the table) */
-    if (!m->table || (mode != HY_MODE_DENSE && mode != HY_MODE_SELECT && mode != HY_MODE_REUSE)) {
+    if (!m->table || op == HY_OP_COUNT || (op >= HY_OP_SCORE && !hy_costs_has_op(m->table, op))) {
         *seconds = analytic(m, mode, n, t) + (m->table ? m->table->per_layer_other_s : 0);
         return HY_OK;
     }
-    hy_cost_op op = mode == HY_MODE_DENSE    ? HY_OP_DENSE
-                    : mode == HY_MODE_SELECT ? HY_OP_SELECT
-                                             : HY_OP_REUSE;
     /* the table's reuse entries are indexed by the tokens gathered (its k) */
     hy_status st =
         hy_costs_lookup(m->table, op, m->batch, n, mode == HY_MODE_DENSE ? 0 : t, seconds);

@@ -8,7 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *op_names[HY_OP_COUNT] = {"dense", "select", "reuse", "topk"};
+static const char *op_names[HY_OP_COUNT] = {"dense", "select",  "reuse",   "topk",
+                                            "score", "sketch8", "sketch4", "bounds"};
+
+int hy_costs_has_op(const hy_costs *c, hy_cost_op op) {
+    for (int32_t i = 0; c && i < c->n_entries; i++)
+        if (c->entries[i].op == op) return 1;
+    return 0;
+}
 
 const char *hy_cost_op_name(hy_cost_op op) {
     return op >= 0 && op < HY_OP_COUNT ? op_names[op] : "unknown";
@@ -139,7 +146,9 @@ static hy_status read_entry(const char *name, json_t *o, int32_t i, hy_cost_entr
     for (int j = 0; j < HY_OP_COUNT; j++)
         if (!strcmp(op, op_names[j])) e->op = (hy_cost_op)j;
     if (e->op == HY_OP_COUNT)
-        return hy_fail(HY_EFORMAT, "%s: entries[%d].op is \"%s\", expected dense|select|reuse|topk",
+        return hy_fail(HY_EFORMAT,
+                       "%s: entries[%d].op is \"%s\", expected "
+                       "dense|select|reuse|topk|score|sketch8|sketch4|bounds",
                        name, i, op);
     int64_t b = 0;
     hy_status st = get_i64(name, ctx, o, "batch", 1, 1, 1 << 20, &b);

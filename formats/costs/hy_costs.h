@@ -17,6 +17,10 @@ typedef enum {
     HY_OP_SELECT,    /* full attention with scores + top-k (one measured path) */
     HY_OP_REUSE,     /* sparse attention over k published indices (gather included) */
     HY_OP_TOPK,      /* the top-k alone */
+    HY_OP_SCORE,     /* K-only scores + top-k + sparse attention over the set (plan mode score) */
+    HY_OP_SKETCH8,   /* int8 key sketch scores + top-k + sparse attention (mode sketch8) */
+    HY_OP_SKETCH4,   /* the same with an int4 sketch (mode sketch4) */
+    HY_OP_BOUNDS,    /* page bounds + page top-k + sparse attention (mode bounds; k in tokens) */
     HY_OP_COUNT
 } hy_cost_op;
 
@@ -41,6 +45,8 @@ typedef struct {
 } hy_costs;
 
 const char *hy_cost_op_name(hy_cost_op op);
+/* Whether the table has at least one entry of op. */
+int hy_costs_has_op(const hy_costs *c, hy_cost_op op);
 
 hy_status hy_costs_create(int32_t n_entries, hy_costs **out); /* entries zeroed */
 void hy_costs_free(hy_costs *c);

@@ -77,7 +77,7 @@ static hy_status edited(const char *from, const char *to) {
 HY_TEST(named_errors) {
     HY_CHECK_EQ_INT(edited("\"topk\"", "\"flash\""), HY_EFORMAT);
     HY_CHECK(
-        strstr(hy_last_error(), "entries[6].op is \"flash\", expected dense|select|reuse|topk"));
+        strstr(hy_last_error(), "entries[6].op is \"flash\", expected dense|select|reuse|topk|score"));
     HY_CHECK_EQ_INT(edited("\"version\": 1", "\"version\": 3"), HY_EUNSUPPORTED);
     HY_CHECK(strstr(hy_last_error(), "version is 3, expected 1"));
     HY_CHECK_EQ_INT(edited("\"seconds\": 3e-6}", "\"seconds\": -1}"), HY_ERANGE);
@@ -264,6 +264,32 @@ HY_TEST(table_model_uses_measurements_and_bandwidth) {
     /* window has no table op: bytes at the table's 3000 GB/s plus its 3 us launch */
     HY_OK_OR_FAIL(hy_cost_layer(&m, HY_MODE_WINDOW, 4096, 0, &s));
     HY_CHECK_NEAR(s, 2.0 * 3 * 64 * 2 * 68 / 3e12 + 3e-6, 1e-15);
+    hy_costs_free(c);
+}
+
+/* The newer ops (score, sketch8, sketch4, bounds) are read from a table that has them and
+ * priced analytically (with the table's bandwidth) when it does not. */
+HY_TEST(table_selector_ops_measured_or_analytic) {
+    hy_costs *c = load();
+    HY_REQUIRE(c);
+    hy_cost_model m;
+    hy_cost_model_init(&m, 64, 9, 3, c);
+    double a8, s8;
+    HY_OK_OR_FAIL(hy_cost_layer(&m, HY_MODE_SKETCH8, 4096, 256, &a8)); /* not in the table */
+    hy_costs_free(c);
+    const char *js = "{\"format\": \"hylra-costs\", \"version\": 1, \"device\": \"x\", "
+                     "\"copy_bandwidth_GBps\": 3000, \"n_kv_heads\": 3, \"head_dim\": 64, "
+                     "\"entries\": [{\"op\": \"dense\", \"batch\": 1, \"n\": 4096, \"k\": 0, "
+                     "\"seconds\": 1e-5}, {\"op\": \"sketch8\", \"batch\": 1, \"n\": 4096, "
+                     "\"k\": 256, \"seconds\": 2.5e-6}], \"fixed\": {\"launch_overhead_s\": 3e-6}}";
+    HY_OK_OR_FAIL(hy_costs_from_json(js, strlen(js), "sel.json", &c));
+    HY_CHECK(hy_costs_has_op(c, HY_OP_SKETCH8) && !hy_costs_has_op(c, HY_OP_SCORE));
+    hy_cost_model_init(&m, 64, 9, 3, c);
+    HY_OK_OR_FAIL(hy_cost_layer(&m, HY_MODE_SKETCH8, 4096, 256, &s8));
+    HY_CHECK_NEAR(s8, 2.5e-6, 1e-18);
+    HY_CHECK(fabs(a8 - s8) > 1e-7); /* the analytic price was another number */
+    /* a v1 op missing from a table is still an error, not a silent analytic price */
+    HY_CHECK_EQ_INT(hy_cost_layer(&m, HY_MODE_SELECT, 4096, 256, &s8), HY_ENOTFOUND);
     hy_costs_free(c);
 }
 
