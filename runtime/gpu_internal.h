@@ -138,7 +138,6 @@ typedef struct {
     int n_segs;
     int64_t max_len;       /* bounds every sequence's length during the step (split choice) */
     int32_t *slots;        /* device slot tables, [layer][3][n_batch * n_kv] */
-    const int32_t *h_slots; /* the same on the host (to know which rows are skipped) */
 } hy_gpu_step_attn;
 hy_status hy_gpu_attn_layer(hy_ctx *c, int layer, void *arg);
 /* Fills the slot tables of a step's segments on the host: for each layer three tables of row

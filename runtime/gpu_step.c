@@ -111,7 +111,7 @@ static hy_status record(hy_ctx *c, const step_desc *d, const int32_t *dev_slots,
                         const int32_t *dev_seqs) {
     hy_gpu_ctx *g = c->gpu;
     const hy_model_info *mi = &c->m->info;
-    hy_gpu_step_attn sa = {d->segs, d->n_segs, d->max_len, (int32_t *)dev_slots, NULL};
+    hy_gpu_step_attn sa = {d->segs, d->n_segs, d->max_len, (int32_t *)dev_slots};
     if (d->flags & ATTN_ONLY) {
         for (int l = 0; l < mi->n_layers; l++)
             HY_TRY(hy_gpu_attn_layer(c, l, &sa));
