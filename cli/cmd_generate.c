@@ -1,12 +1,15 @@
 /* hylra generate: prompt (or chat) in, streamed continuation out on the CPU runtime.
  * Text goes to stdout as it decodes; prefill and decode rates go to stderr. */
 #include "commands.h"
+#include "eval_common.h"
 #include "hy_common.h"
 #include "hy_gguf.h"
 #include "hy_runtime.h"
 #include "hy_tokenizer.h"
 
 #include <getopt.h>
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +41,22 @@ struct gen_opts {
     hy_sampler_params sp;
 };
 
+/* A whole-string float (no trailing characters); 0 on success. */
+static int parse_float(const char *s, float *out) {
+    char *end = NULL;
+    const float v = strtof(s, &end);
+    if (end == s || *end || !isfinite(v)) return -1;
+    *out = v;
+    return 0;
+}
+
+static int bad_num(const char *opt, const char *arg) {
+    fprintf(stderr, "hylra generate: %s %s: expected a number\n", opt, arg);
+    return 2;
+}
+
 static int parse(int argc, char **argv, struct gen_opts *o) {
+    long lv = 0;
     enum { O_CHAT = 256, O_SYSTEM, O_TEMP, O_TOPK, O_TOPP, O_SEED, O_CTX, O_IDS, O_DEVICE };
     static const struct option lo[] = {
         {"model", 1, 0, 'm'},   {"prompt", 1, 0, 'p'},   {"file", 1, 0, 'f'},
@@ -54,14 +72,30 @@ static int parse(int argc, char **argv, struct gen_opts *o) {
         case 'm': o->model = optarg; break;
         case 'p': o->prompt = optarg; break;
         case 'f': o->file = optarg; break;
-        case 'n': o->n_predict = atoll(optarg); break;
+        case 'n':
+            if (hy_cli_parse_int("generate", "-n", optarg, 0, 1L << 30, &lv)) return 2;
+            o->n_predict = lv;
+            break;
         case O_CHAT: o->chat = 1; break;
         case O_SYSTEM: o->system = optarg; break;
-        case O_TEMP: o->sp.temperature = strtof(optarg, NULL); break;
-        case O_TOPK: o->sp.top_k = atoi(optarg); break;
-        case O_TOPP: o->sp.top_p = strtof(optarg, NULL); break;
-        case O_SEED: o->sp.seed = strtoull(optarg, NULL, 10); break;
-        case O_CTX: o->n_ctx = atoll(optarg); break;
+        case O_TEMP:
+            if (parse_float(optarg, &o->sp.temperature)) return bad_num("--temp", optarg);
+            break;
+        case O_TOPK:
+            if (hy_cli_parse_int("generate", "--top-k", optarg, 0, 1L << 30, &lv)) return 2;
+            o->sp.top_k = (int)lv;
+            break;
+        case O_TOPP:
+            if (parse_float(optarg, &o->sp.top_p)) return bad_num("--top-p", optarg);
+            break;
+        case O_SEED:
+            if (hy_cli_parse_int("generate", "--seed", optarg, 0, LONG_MAX, &lv)) return 2;
+            o->sp.seed = (uint64_t)lv;
+            break;
+        case O_CTX:
+            if (hy_cli_parse_int("generate", "--ctx", optarg, 1, 1L << 30, &lv)) return 2;
+            o->n_ctx = lv;
+            break;
         case O_IDS: o->print_ids = 1; break;
         case O_DEVICE:
             if (hy_device_parse(optarg, &o->device)) {

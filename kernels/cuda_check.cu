@@ -5,8 +5,15 @@
 
 extern "C" hy_status hy_cuda_device_name(char *name, size_t cap, int *sm_count, size_t *mem_bytes) {
     int n = 0, dev = 0;
-    HY_CUDA_CHECK(cudaGetDeviceCount(&n));
-    if (n < 1) return hy_fail(HY_EDEVICE, "no CUDA device present (cudaGetDeviceCount = 0)");
+    const cudaError_t e = cudaGetDeviceCount(&n);
+    if (e != cudaSuccess) {
+        cudaGetLastError();
+        /* without a GPU (no driver, or a stub one) the runtime says "driver insufficient":
+         * say first what it means for the user */
+        return hy_fail(HY_EDEVICE, "no usable GPU on this machine (CUDA: %s)",
+                       cudaGetErrorString(e));
+    }
+    if (n < 1) return hy_fail(HY_EDEVICE, "no usable GPU on this machine (no CUDA device)");
     HY_CUDA_CHECK(cudaGetDevice(&dev));
     cudaDeviceProp p;
     HY_CUDA_CHECK(cudaGetDeviceProperties(&p, dev));
