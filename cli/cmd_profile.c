@@ -174,6 +174,14 @@ static int parse(int argc, char **argv, struct prof_opts *o) {
     return 0;
 }
 
+/* The calibration source a profile records: the --data path and the text's sha256, so that a
+ * resumed run can tell another text (or the same name with other contents). */
+static void calib_source(const struct prof_opts *o, char *out, size_t cap) {
+    char sha[65] = "";
+    if (hy_sha256_file(o->data, sha)) hy_clear_error(); /* read again by the caller, who says */
+    snprintf(out, cap, "%.180s sha256:%s", o->data, sha);
+}
+
 /* A resumed profile must have been made with the same settings, or its samples would mix. */
 static int same_settings(const hy_profile *p, const struct prof_opts *o, const hy_model_info *mi) {
     int ok = p->ctx == o->ctx && p->n_queries == o->queries && p->sink == o->sink &&
@@ -181,6 +189,18 @@ static int same_settings(const hy_profile *p, const struct prof_opts *o, const h
              !strcmp(p->model_sha256, mi->sha256);
     for (int32_t i = 0; ok && i < o->n_k; i++)
         ok = p->k_grid[i] == o->k_grid[i];
+    /* the same text: by its hash where the profile recorded one, else by its path */
+    char now[256];
+    calib_source(o, now, sizeof now);
+    const char *had = strstr(p->calib_source, "sha256:"), *has = strstr(now, "sha256:");
+    const int same_text = had ? !strcmp(had, has) : !strcmp(p->calib_source, o->data);
+    if (ok && !same_text) {
+        fprintf(stderr,
+                "hylra profile: --resume: %s was made from another calibration text (%s); this "
+                "run's --data is %s; use the same text or a new -o\n",
+                o->out, p->calib_source, now);
+        return 0;
+    }
     if (!ok)
         fprintf(stderr,
                 "hylra profile: --resume: %s was made with other settings (ctx %d, queries %d, "
@@ -201,7 +221,7 @@ static hy_status new_profile(const struct prof_opts *o, const hy_model_info *mi,
     snprintf(p->model_name, sizeof p->model_name, "%s", mi->name);
     snprintf(p->arch, sizeof p->arch, "%s", mi->arch);
     snprintf(p->model_sha256, sizeof p->model_sha256, "%s", mi->sha256);
-    snprintf(p->calib_source, sizeof p->calib_source, "%s", o->data);
+    calib_source(o, p->calib_source, sizeof p->calib_source);
     snprintf(p->tool_version, sizeof p->tool_version, "hylra %s", HY_VERSION);
     p->seed = o->seed, p->ctx = o->ctx, p->n_queries = o->queries;
     p->sink = o->sink, p->window = o->window, p->n_samples = 0;

@@ -126,7 +126,7 @@ typedef struct {
 } hy_solve_info;
 
 /* Budget DP, exact for chains: each unit is dense, select(stride) or reuses the most recent
- * select unit before it in units (layer problems: the chain of DESIGN.md). Costs rounded up
+ * select unit before it in units (layer problems: the chain of docs/design.md). Costs rounded up
  * to budget/steps (the plan never exceeds the budget). HY_ESOLVER naming the cheapest
  * feasible budget when none fits. O(U * U*S * steps). */
 hy_status hy_dp_solve(const hy_problem *pr, double budget_s, int32_t steps, hy_assign *out,

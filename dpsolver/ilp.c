@@ -176,7 +176,7 @@ static hy_status build(glp_prob *lp, model *m, const hy_ilp_opts *o, double budg
     glp_load_matrix(lp, nz, ia, ja, ar);
     free(ia), free(ja), free(ar);
     if (!o->chain_only) return HY_OK;
-    /* chain: a unit may only reuse the latest select unit before it (DESIGN.md's DP) */
+    /* chain: a unit may only reuse the latest select unit before it (docs/design.md's DP) */
     int ind[3 + 64];
     double val[3 + 64];
     for (int32_t v = 0; v < U; v++)

@@ -16,7 +16,7 @@ const hy_pstat_desc hy_profile_stats[] = {
     STAT("cross_layer/out_err", HY_PSHAPE_LAYER_K, cl_out_err, 1),
     STAT("cross_layer/jaccard", HY_PSHAPE_LAYER_K, cl_jaccard, 1),
     STAT("temporal/recall", HY_PSHAPE_UNIT_S, temporal_recall, 1),
-    /* not named in DESIGN.md; the ILP's temporal loss in out_err mode needs it. Optional so
+    /* not named in docs/design.md; the ILP's temporal loss in out_err mode needs it. Optional so
      * that a profile without it still loads (the solver then falls back to 1 - recall). */
     STAT("temporal/out_err", HY_PSHAPE_UNIT_S, temporal_out_err, 0),
     /* version 2: the key sketches' selection (optional: a version 1 file has none) */

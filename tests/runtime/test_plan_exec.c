@@ -1,6 +1,6 @@
 /* Plan execution on a tiny random Llama: with k >= context every sparse mode gives dense
  * logits; with small k each unit's output equals attention restricted to the set the plan
- * semantics (DESIGN.md, hy_plan.h) say it attends to, recomputed here from the observer's
+ * semantics (docs/design.md, hy_plan.h) say it attends to, recomputed here from the observer's
  * dense probabilities with a top-k, merge and page-bound scoring written independently of
  * the runtime; plans for another model or too large a k are refused. */
 #include "hy_observer.h"

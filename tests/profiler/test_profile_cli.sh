@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# `hylra profile` end to end on the real model, small: a 1-sample profile, then --resume to 2
+# samples with the same text (accepted) and with another text of the same name (refused by
+# its sha256, exit 1, the file untouched). Args: HYLRA; run from the source root.
+set -u
+hylra=$1
+model=${HY_MODEL:-data/models/SmolLM2-135M-Instruct.Q4_1.gguf}
+text=.cache/evaltext/devil.txt
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+pass=0 fail=0
+check() {
+  local name=$1; shift
+  if "$@" >"$dir/out" 2>&1; then echo "PASS $name"; pass=$((pass + 1))
+  else echo "FAIL $name"; cat "$dir/out"; fail=$((fail + 1)); fi
+}
+cp "$text" "$dir/cal.txt"
+opts=(-m "$model" --ctx 256 --queries 4 --k-grid 16,32 --threads 2)
+check profile_one_sample "$hylra" profile "${opts[@]}" --data "$dir/cal.txt" --samples 1 -o "$dir/p.h5"
+check resume_same_text "$hylra" profile "${opts[@]}" --data "$dir/cal.txt" --samples 2 -o "$dir/p.h5" --resume
+cp "$dir/p.h5" "$dir/before.h5"
+sed -i 's/the/THE/' "$dir/cal.txt"
+check resume_other_text_refused sh -c "'$hylra' profile ${opts[*]} --data '$dir/cal.txt' --samples 3 -o '$dir/p.h5' --resume 2>'$dir/err'; test \$? -eq 1 && grep -q 'another calibration text' '$dir/err' && cmp -s '$dir/p.h5' '$dir/before.h5'"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
