@@ -35,3 +35,17 @@ char *hy_cli_read_file(const char *path, const char *what, size_t *len) {
     if (len) *len = n;
     return buf;
 }
+
+int hy_cli_check_output(const char *cmd, const char *opt, const char *path) {
+    if (!path) return 0;
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        fprintf(stderr, "hylra %s: %s %s: cannot write (%s)\n", cmd, opt, path, strerror(errno));
+        return -1;
+    }
+    fclose(f);
+    remove(tmp);
+    return 0;
+}

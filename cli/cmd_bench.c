@@ -192,6 +192,7 @@ static int bench_decode(int argc, char **argv) {
         usage_decode(stderr);
         return 2;
     }
+    if (hy_cli_check_output("bench decode", "-o", o.out)) return 2;
     if (hy_bench_decode(&o)) return hy_cli_die("bench decode");
     if (o.out) fprintf(stderr, "hylra: wrote %s\n", o.out);
     return 0;

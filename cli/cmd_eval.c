@@ -117,6 +117,7 @@ int hy_cmd_eval(int argc, char **argv) {
         usage(stderr);
         return 2;
     }
+    if (hy_cli_check_output("eval", "--json", json)) return 2;
     o.text_source = text;
     hy_cli_eval_env env;
     if (hy_cli_eval_env_open(model, text, &env)) {

@@ -78,6 +78,8 @@ int hy_cmd_pareto(int argc, char **argv) {
                  (int)(n > 5 && !strcmp(out + n - 5, ".json") ? n - 5 : n), out);
         svg = svgbuf;
     }
+    if (hy_cli_check_output("pareto", "-o", out) || hy_cli_check_output("pareto", "--svg", svg))
+        return 2;
     hy_session *s = NULL;
     if (hy_cli_session_open(argv[optind], &so, &s)) return hy_cli_die("pareto");
     hy_pareto p;

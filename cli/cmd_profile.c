@@ -152,6 +152,7 @@ static int parse(int argc, char **argv, struct prof_opts *o) {
         usage(stderr);
         return 2;
     }
+    if (hy_cli_check_output("profile", "-o", o->out)) return 2;
     if (o->ctx <= 0 || o->samples <= 0 || o->queries <= 0 || o->queries > o->ctx || o->sink < 0 ||
         o->window < 0 || o->temporal_k <= 0 || o->err_every < 1 || o->err_every > o->queries) {
         fprintf(stderr,

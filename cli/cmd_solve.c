@@ -98,6 +98,7 @@ int hy_cmd_solve(int argc, char **argv) {
         usage(stderr);
         return 2;
     }
+    if (hy_cli_check_output("solve", "-o", out)) return 2;
     hy_session *s = NULL;
     if (hy_cli_session_open(argv[optind], &so, &s)) return hy_cli_die("solve");
     hy_plan *pl = NULL;

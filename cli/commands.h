@@ -22,5 +22,9 @@ int hy_cli_die(const char *what);
 /* Reads a whole file ("-" = standard input), NUL-terminated; what names it in errors.
  * Returns NULL with the error recorded. *len (if len) excludes the NUL. Caller frees. */
 char *hy_cli_read_file(const char *path, const char *what, size_t *len);
+/* Checks before any work that an output can be written: creates and removes path.tmp (the
+ * atomic writers' temporary name). -1 after printing "hylra CMD: OPT PATH: cannot write
+ * (reason)"; 0 when it can. */
+int hy_cli_check_output(const char *cmd, const char *opt, const char *path);
 
 #endif
