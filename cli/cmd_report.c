@@ -1,6 +1,7 @@
 /* hylra report: renders a profile (formats/profile) as one self-contained HTML page with SVG
  * pictures (profiler/hy_report.h). */
 #include "commands.h"
+#include "eval_common.h"
 #include "hy_common.h"
 #include "hy_profile.h"
 #include "hy_report.h"
@@ -26,7 +27,8 @@ int hy_cmd_report(int argc, char **argv) {
                                        {"help", 0, 0, 'h'},      {0, 0, 0, 0}};
     hy_report_opts o = {256, -1, 0.1f};
     const char *out = NULL;
-    int c;
+    int c, layer_given = 0;
+    long v = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:h", lo, NULL)) != -1) {
         switch (c) {
@@ -34,14 +36,22 @@ int hy_cmd_report(int argc, char **argv) {
             out = optarg;
             break;
         case O_K:
-            o.k = atoi(optarg);
+            if (hy_cli_parse_int("report", "--k", optarg, 1, 1 << 30, &v)) return 2;
+            o.k = (int32_t)v;
             break;
-        case O_LAYER:
-            o.layer = atoi(optarg);
+        case O_LAYER: /* its upper bound is the profile's: checked once it is read */
+            if (hy_cli_parse_int("report", "--layer", optarg, 0, 1 << 20, &v)) return 2;
+            o.layer = (int32_t)v, layer_given = 1;
             break;
-        case O_SENS:
-            o.sensitive_err = strtof(optarg, NULL);
+        case O_SENS: {
+            char *end = NULL;
+            o.sensitive_err = strtof(optarg, &end);
+            if (end == optarg || *end || !(o.sensitive_err >= 0)) {
+                fprintf(stderr, "hylra report: --sensitive %s: expected a number >= 0\n", optarg);
+                return 2;
+            }
             break;
+        }
         case 'h':
             usage(stdout);
             return 0;
@@ -55,7 +65,14 @@ int hy_cmd_report(int argc, char **argv) {
         return 2;
     }
     hy_profile *p = NULL;
+    if (hy_cli_check_output("report", "-o", out)) return 2;
     if (hy_profile_read(argv[optind], &p)) return hy_cli_die("reading the profile");
+    if (layer_given && o.layer >= p->n_layers) {
+        fprintf(stderr, "hylra report: --layer %d: expected 0..%d (the profile's layers)\n",
+                o.layer, p->n_layers - 1);
+        hy_profile_free(p);
+        return 2;
+    }
     int rc = 0;
     if (hy_report_write_html(p, &o, out))
         rc = hy_cli_die("writing the report");

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `hylra profile` end to end on the real model, small: a 1-sample profile, then --resume to 2
 # samples with the same text (accepted) and with another text of the same name (refused by
-# its sha256, exit 1, the file untouched). Args: HYLRA; run from the source root.
+# its sha256, exit 1, the file untouched); `hylra report` on it, and its --layer range.
+# Args: HYLRA; run from the source root.
 set -u
 hylra=$1
 model=${HY_MODEL:-data/models/SmolLM2-135M-Instruct.Q4_1.gguf}
@@ -21,5 +22,8 @@ check resume_same_text "$hylra" profile "${opts[@]}" --data "$dir/cal.txt" --sam
 cp "$dir/p.h5" "$dir/before.h5"
 sed -i 's/the/THE/' "$dir/cal.txt"
 check resume_other_text_refused sh -c "'$hylra' profile ${opts[*]} --data '$dir/cal.txt' --samples 3 -o '$dir/p.h5' --resume 2>'$dir/err'; test \$? -eq 1 && grep -q 'another calibration text' '$dir/err' && cmp -s '$dir/p.h5' '$dir/before.h5'"
+check report_layer_0 "$hylra" report "$dir/p.h5" --layer 0 -o "$dir/r.html"
+check report_layer_out_of_range_exit_2 sh -c "'$hylra' report '$dir/p.h5' --layer 99 -o '$dir/r2.html' 2>'$dir/err'; test \$? -eq 2 && grep -q 'expected 0..29' '$dir/err' && test ! -e '$dir/r2.html'"
+check report_negative_layer_exit_2 sh -c "'$hylra' report '$dir/p.h5' --layer -1 -o '$dir/r2.html'; test \$? -eq 2"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
