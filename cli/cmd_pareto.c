@@ -68,7 +68,10 @@ int hy_cmd_pareto(int argc, char **argv) {
         }
     }
     if (optind != argc - 1 || !out) {
-        usage(stderr);
+        fprintf(stderr, "hylra pareto: %s\n(hylra pareto --help lists the options)\n",
+                optind >= argc ? "missing PROFILE.h5"
+                : optind < argc - 1 ? "one PROFILE.h5 only"
+                                    : "missing -o PARETO.json");
         return 2;
     }
     char svgbuf[4096];

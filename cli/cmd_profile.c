@@ -149,7 +149,8 @@ static int parse(int argc, char **argv, struct prof_opts *o) {
         }
     }
     if (!o->model || !o->data || !o->out) {
-        usage(stderr);
+        fprintf(stderr, "hylra profile: missing %s\n(hylra profile --help lists the options)\n",
+                !o->model ? "-m MODEL.gguf" : !o->data ? "--data TEXT" : "-o PROF.h5");
         return 2;
     }
     if (hy_cli_check_output("profile", "-o", o->out)) return 2;

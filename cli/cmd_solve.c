@@ -95,7 +95,12 @@ int hy_cmd_solve(int argc, char **argv) {
         }
     }
     if (optind != argc - 1 || !out || budget <= 0) {
-        usage(stderr);
+        fprintf(stderr, "hylra solve: %s\n",
+                optind >= argc       ? "missing PROFILE.h5"
+                : optind < argc - 1  ? "one PROFILE.h5 only"
+                : !out               ? "missing -o PLAN.json"
+                                     : "missing --budget B (a fraction of dense, or seconds)");
+        fprintf(stderr, "(hylra solve --help lists the options)\n");
         return 2;
     }
     if (hy_cli_check_output("solve", "-o", out)) return 2;

@@ -24,7 +24,11 @@ int hy_cli_parse_tasks(const char *cmd, const char *list, hy_eval_opts *o) {
     for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
         hy_task_kind k;
         if (strcmp(t, "agree") && strcmp(t, "ppl") && hy_task_parse(t, &k)) {
-            fprintf(stderr, "hylra %s: --task %s: %s\n", cmd, t, hy_last_error());
+            hy_clear_error();
+            fprintf(stderr,
+                    "hylra %s: --task %s: unknown task, expected a comma list of agree, ppl, "
+                    "passkey, niah, multikey, multivalue, multiquery, vt, fwe\n",
+                    cmd, t);
             return -1;
         }
         if (o->n_tasks == HY_EVAL_MAX_TASKS) {
