@@ -29,8 +29,10 @@ static inline int8_t pr_choice_mode(const hy_problem *pr, int32_t s) {
     return pr->choice_mode[s];
 }
 
-static int32_t to_int(double c, double step) {
-    double q = ceil(c / step - 1e-9);
+/* Costs in budget steps: rounded up (a plan that fits never exceeds the budget) or down (every
+ * plan that truly fits is representable; the caller checks the true cost). */
+static int32_t to_int(double c, double step, int down) {
+    double q = down ? floor(c / step + 1e-9) : ceil(c / step - 1e-9);
     return q < 0 ? 0 : q > 1e9 ? 1000000000 : (int32_t)q;
 }
 
@@ -40,7 +42,7 @@ static void chain_free(chain *c) {
 }
 
 static hy_status chain_init(chain *c, const hy_problem *pr, const int32_t *units, int32_t m,
-                            double step, int32_t B) {
+                            double step, int32_t B, int down) {
     memset(c, 0, sizeof *c);
     c->pr = pr, c->units = units, c->m = m, c->S = pr->n_strides, c->B = B;
     c->n_states = 1 + m * c->S;
@@ -61,10 +63,10 @@ static hy_status chain_init(chain *c, const hy_problem *pr, const int32_t *units
     }
     for (int32_t j = 0; j < m; j++) {
         int32_t u = units[j];
-        c->cd[j] = to_int(pr->cost_dense[u], step);
-        c->cr[j] = to_int(pr->cost_reuse[u], step);
+        c->cd[j] = to_int(pr->cost_dense[u], step, down);
+        c->cr[j] = to_int(pr->cost_reuse[u], step, down);
         for (int32_t s = 0; s < c->S; s++)
-            c->cs[j * c->S + s] = to_int(hy_problem_select_cost(pr, u, s), step);
+            c->cs[j * c->S + s] = to_int(hy_problem_select_cost(pr, u, s), step, down);
     }
     return HY_OK;
 }
@@ -178,11 +180,11 @@ static int32_t *chain_units(const hy_problem *pr, int32_t h, int32_t H, int32_t 
 
 /* Frontier of chain h (exact budget used), into best[0..B]. */
 static hy_status chain_frontier(const hy_problem *pr, int32_t h, int32_t H, double step, int32_t B,
-                                double *best) {
+                                int down, double *best) {
     int32_t m;
     int32_t *units = chain_units(pr, h, H, &m);
     chain c;
-    hy_status st = units ? chain_init(&c, pr, units, m, step, B) : HY_ENOMEM;
+    hy_status st = units ? chain_init(&c, pr, units, m, step, B, down) : HY_ENOMEM;
     if (!st) {
         chain_run(&c);
         chain_best(&c, best, NULL);
@@ -193,11 +195,11 @@ static hy_status chain_frontier(const hy_problem *pr, int32_t h, int32_t H, doub
 }
 
 static hy_status chain_assign(const hy_problem *pr, int32_t h, int32_t H, double step, int32_t B,
-                              int32_t b, hy_assign *out) {
+                              int down, int32_t b, hy_assign *out) {
     int32_t m;
     int32_t *units = chain_units(pr, h, H, &m);
     chain c;
-    hy_status st = units ? chain_init(&c, pr, units, m, step, B) : HY_ENOMEM;
+    hy_status st = units ? chain_init(&c, pr, units, m, step, B, down) : HY_ENOMEM;
     if (st) {
         free(units);
         return st;
@@ -217,14 +219,14 @@ static hy_status chain_assign(const hy_problem *pr, int32_t h, int32_t H, double
 
 /* Min-plus convolution of H chain frontiers; split[h][b] = budget given to chain h when the
  * first h+1 chains together use b. */
-static hy_status combine(const hy_problem *pr, int32_t H, double step, int32_t B, double *total,
-                         int32_t *split) {
+static hy_status combine(const hy_problem *pr, int32_t H, double step, int32_t B, int down,
+                         double *total, int32_t *split) {
     size_t W = (size_t)B + 1;
     double *fr = malloc(W * sizeof(double)), *acc = malloc(W * sizeof(double)),
            *nx = malloc(W * sizeof(double));
     hy_status st = fr && acc && nx ? HY_OK : hy_fail(HY_ENOMEM, "dp: out of memory");
     for (int32_t h = 0; !st && h < H; h++) {
-        st = chain_frontier(pr, h, H, step, B, fr);
+        st = chain_frontier(pr, h, H, step, B, down, fr);
         if (st) break;
         int32_t *sp = split + (size_t)h * W;
         if (h == 0) {
@@ -261,6 +263,35 @@ static hy_status infeasible(const hy_problem *pr, double budget_s) {
                    cost / pr->dense_total);
 }
 
+/* One discretised DP over the head chains at budget_s: the plan with the least loss among
+ * those whose rounded cost fits (costs rounded down or up). HY_ESOLVER when none fits. */
+static hy_status solve_rounded(const hy_problem *pr, int32_t H, double budget_s, int32_t steps,
+                               int down, hy_assign *out) {
+    double step = budget_s / steps;
+    size_t W = (size_t)steps + 1;
+    double *total = malloc(W * sizeof(double));
+    int32_t *split = malloc((size_t)H * W * sizeof(int32_t));
+    hy_status st = total && split ? HY_OK : hy_fail(HY_ENOMEM, "dp: out of memory");
+    if (!st) st = combine(pr, H, step, steps, down, total, split);
+    int32_t bstar = -1;
+    for (size_t b = 0; !st && b < W; b++)
+        if (total[b] < INFINITY && (bstar < 0 || total[b] < total[bstar])) bstar = (int32_t)b;
+    if (!st && bstar < 0) st = HY_ESOLVER;
+    for (int32_t h = H - 1, b = bstar; !st && h >= 0; h--) {
+        int32_t x = split[(size_t)h * W + (size_t)b];
+        st = chain_assign(pr, h, H, step, steps, down, x, out);
+        b -= x;
+    }
+    free(total);
+    free(split);
+    return st;
+}
+
+/* The budget is discretised, so the DP is exact over rounded costs. It is made exact over true
+ * costs where it can be shown: with costs rounded down every plan that truly fits is
+ * representable, so that DP's least loss is a lower bound; if its plan also fits in true cost
+ * it is the optimum. Otherwise the rounded-up DP's plan (which fits) is returned with the gap
+ * to that bound; and if even that DP finds none, the cheapest chain plan, when it fits. */
 hy_status hy_dp_solve_head_chains(const hy_problem *pr, int32_t H, double budget_s, int32_t steps,
                                   hy_assign *out, hy_solve_info *info) {
     double t0 = hy_now();
@@ -269,29 +300,29 @@ hy_status hy_dp_solve_head_chains(const hy_problem *pr, int32_t H, double budget
                        budget_s, steps);
     if (H < 1 || pr->n_units % H)
         return hy_fail(HY_EINVAL, "dp: %d units do not split into %d head chains", pr->n_units, H);
-    double step = budget_s / steps;
-    size_t W = (size_t)steps + 1;
-    double *total = malloc(W * sizeof(double));
-    int32_t *split = malloc((size_t)H * W * sizeof(int32_t));
-    hy_status st = total && split ? HY_OK : hy_fail(HY_ENOMEM, "dp: out of memory");
-    if (!st) st = combine(pr, H, step, steps, total, split);
-    int32_t bstar = -1;
-    for (size_t b = 0; !st && b < W; b++)
-        if (total[b] < INFINITY && (bstar < 0 || total[b] < total[bstar])) bstar = (int32_t)b;
-    if (!st && bstar < 0) st = infeasible(pr, budget_s);
-    for (int32_t h = H - 1, b = bstar; !st && h >= 0; h--) {
-        int32_t x = split[(size_t)h * W + (size_t)b];
-        st = chain_assign(pr, h, H, step, steps, x, out);
-        b -= x;
-    }
-    free(total);
-    free(split);
-    if (st) return st;
     hy_solve_info in = {0};
-    st = hy_assign_eval(pr, out, &in.cost, &in.loss);
-    if (st) return hy_fail_ctx(st, "dp produced an illegal assignment");
-    in.seconds = hy_now() - t0, in.gap = 0, in.optimal = true, in.cheapest = NAN;
-    in.status = "optimal";
+    const double fits = budget_s * (1.0 + 1e-12);
+    double lower = NAN;
+    hy_status st = solve_rounded(pr, H, budget_s, steps, 1, out);
+    if (st == HY_ESOLVER) return infeasible(pr, budget_s); /* not even with costs rounded down */
+    if (!st) st = hy_assign_eval(pr, out, &in.cost, &in.loss);
+    if (st) return st == HY_ESOLVER ? infeasible(pr, budget_s) : st;
+    lower = in.loss;
+    if (in.cost > fits) {
+        st = solve_rounded(pr, H, budget_s, steps, 0, out);
+        if (st == HY_ESOLVER) { /* the cheapest chain plan may still fit */
+            double c = NAN, l;
+            st = hy_dp_lagrange(pr, 1e12, out, &c, &l);
+            if (!st && !(c <= fits)) st = HY_ESOLVER;
+        }
+        if (st == HY_ESOLVER) return infeasible(pr, budget_s);
+        if (!st) st = hy_assign_eval(pr, out, &in.cost, &in.loss);
+        if (st) return hy_fail_ctx(st, "dp produced an illegal assignment");
+    }
+    in.seconds = hy_now() - t0, in.cheapest = NAN;
+    in.gap = in.loss > lower && in.loss > 0 ? (in.loss - lower) / in.loss : 0.0;
+    in.optimal = in.gap == 0.0;
+    in.status = in.optimal ? "optimal" : "within_gap";
     in.method = H > 1 ? "dp-head-chains" : "dp";
     if (info) *info = in;
     return HY_OK;
@@ -308,7 +339,7 @@ hy_status hy_dp_frontier(const hy_problem *pr, double max_s, int32_t steps, doub
     int32_t H = pr->heads_per_unit_layer;
     int32_t *split = malloc((size_t)H * ((size_t)steps + 1) * sizeof(int32_t));
     if (!split) return hy_fail(HY_ENOMEM, "dp: out of memory");
-    hy_status st = combine(pr, H, max_s / steps, steps, frontier, split);
+    hy_status st = combine(pr, H, max_s / steps, steps, 0, frontier, split);
     free(split);
     for (int32_t b = 1; !st && b <= steps; b++) /* at most b, not exactly b */
         if (frontier[b - 1] < frontier[b]) frontier[b] = frontier[b - 1];

@@ -77,6 +77,31 @@ HY_TEST(dp_equals_brute_force_with_selectors) {
     HY_CHECK(used);
 }
 
+/* Rounding costs up to budget steps made plans that truly fit look too expensive: at a budget
+ * of exactly the dense cost the DP returned a lossy plan although all-dense (loss 0) fits.
+ * Costs 0.7 a unit, 3 units, budget 2.1 in 10 steps of 0.21: rounded up, dense is 4 steps a
+ * unit (12 > 10). */
+HY_TEST(all_dense_found_when_it_fits_exactly) {
+    hy_problem *pr = NULL;
+    HY_REQUIRE(hy_problem_alloc(3, 3, 1, &pr) == HY_OK);
+    for (int32_t u = 0; u < 3; u++) {
+        pr->cost_dense[u] = 0.7, pr->cost_select[u] = 0.9, pr->cost_reuse[u] = 0.1;
+        pr->dense_total += 0.7;
+    }
+    pr->loss[0 * 3 + 1] = pr->loss[0 * 3 + 2] = pr->loss[1 * 3 + 2] = 0.2f;
+    hy_assign a;
+    HY_REQUIRE(hy_assign_alloc(3, &a) == HY_OK);
+    hy_solve_info info;
+    HY_OK_OR_FAIL(hy_dp_solve(pr, 2.1, 10, &a, &info));
+    HY_CHECK_NEAR(info.loss, 0.0, 0);
+    HY_CHECK(info.cost <= 2.1 + 1e-12 && info.optimal);
+    /* just under: a lossy plan that truly fits (select 0.9 + reuse 0.1 + reuse 0.1 = 1.1) */
+    HY_OK_OR_FAIL(hy_dp_solve(pr, 2.0, 10, &a, &info));
+    HY_CHECK(info.loss > 0 && info.cost <= 2.0 + 1e-12);
+    hy_assign_free(&a);
+    hy_problem_free(pr);
+}
+
 HY_TEST(frontier_matches_brute_force) {
     hy_problem *pr = fx_chain_problem(8, 1, 77);
     HY_REQUIRE(pr);
