@@ -5,6 +5,7 @@
 #include "solver_opts.h"
 
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,54 @@ static void summary(const hy_plan *pl) {
            pl->cost_s / pl->dense_cost_s, pl->dense_cost_s, pl->dense_cost_s / pl->cost_s);
     printf("predicted loss %.5g (%s, summed over layers)\n", pl->loss, pl->loss_kind);
     printf("solver %s: %s, gap %.3g, %.3f s\n", pl->solver, pl->status, pl->gap, pl->solve_seconds);
+}
+
+/* The cheapest chain plan's cost as a fraction of dense for the session's profile under
+ * options o and cost model cm (NaN when the problem cannot be built). */
+static double floor_fraction(const hy_session *s, const hy_problem_opts *o, const hy_cost_model *cm) {
+    hy_problem *pr = NULL;
+    if (hy_problem_from_profile(s->profile, cm, o, &pr)) {
+        hy_clear_error();
+        return NAN;
+    }
+    hy_assign a;
+    double cost = NAN, loss;
+    if (!hy_assign_alloc(pr->n_units, &a)) {
+        if (hy_dp_lagrange(pr, 1e12, &a, &cost, &loss)) cost = NAN;
+        hy_assign_free(&a);
+    }
+    hy_clear_error();
+    const double f = cost / pr->dense_total;
+    hy_problem_free(pr);
+    return f;
+}
+
+/* After an infeasible budget: the floor each knob would give, so the user sees which one to
+ * turn (--launch-us 0, a higher --sensitive, the smallest k of the profile, --selectors). */
+static void suggest_knobs(const hy_session *s, const hy_cli_solver_opts *so) {
+    const hy_problem_opts *o = &s->problem->opts;
+    fprintf(stderr, "hylra solve: floors with other settings (fraction of dense):");
+    hy_cost_model cm = s->cm;
+    cm.launch_s = 0;
+    double f = floor_fraction(s, o, &cm);
+    if (f == f) fprintf(stderr, " --launch-us 0: %.4g;", f);
+    hy_problem_opts x = *o;
+    x.sensitive_threshold = 1e9;
+    f = floor_fraction(s, &x, &s->cm);
+    if (f == f) fprintf(stderr, " --sensitive 1e9 (no unit kept dense): %.4g;", f);
+    x = *o;
+    x.k = s->profile->k_grid[0];
+    f = floor_fraction(s, &x, &s->cm);
+    if (f == f) fprintf(stderr, " --k %d: %.4g;", x.k, f);
+    x = *o;
+    x.selectors = (1u << HY_MODE_SCORE) | (1u << HY_MODE_SKETCH8) | (1u << HY_MODE_SKETCH4);
+    f = floor_fraction(s, &x, &s->cm);
+    if (f == f) fprintf(stderr, " --selectors score,sketch8,sketch4: %.4g;", f);
+    x.sensitive_threshold = 1e9, x.k = s->profile->k_grid[0];
+    f = floor_fraction(s, &x, &cm);
+    if (f == f) fprintf(stderr, " all of them: %.4g", f);
+    fprintf(stderr, "\n");
+    (void)so;
 }
 
 int hy_cmd_solve(int argc, char **argv) {
@@ -109,8 +158,11 @@ int hy_cmd_solve(int argc, char **argv) {
     hy_plan *pl = NULL;
     hy_solve_info info;
     if (hy_session_solve(s, method, budget, seconds, so.steps, &so.io, &pl, &info)) {
+        const int infeasible = hy_last_error() && strstr(hy_last_error(), "infeasible");
+        const int rc = hy_cli_die("solve");
+        if (infeasible) suggest_knobs(s, &so);
         hy_session_close(s);
-        return hy_cli_die("solve");
+        return rc;
     }
     int rc = 0;
     if (hy_plan_write(pl, out))

@@ -28,6 +28,7 @@ check solve_selectors_bad_exit_2 sh -c "'$hylra' solve '$dir/p.h5' --budget 0.5 
 check solve_unwritable_output_exit_2 sh -c "'$hylra' solve '$dir/p.h5' --budget 0.7 -o '$dir/no/such/dir/x.json' 2>'$dir/e'; test \$? -eq 2 && grep -q 'cannot write' '$dir/e'"
 check pareto_unwritable_svg_exit_2 sh -c "'$hylra' pareto '$dir/p.h5' -o '$dir/pp.json' --svg '$dir/no/such/x.svg'; test \$? -eq 2 && test ! -e '$dir/pp.json'"
 check solve_missing_budget_named sh -c "'$hylra' solve '$dir/p.h5' -o '$dir/x.json' 2>'$dir/e'; test \$? -eq 2 && grep -q 'missing --budget' '$dir/e'"
+check infeasible_names_knobs sh -c "'$hylra' solve '$dir/p.h5' --ctx 32768 --budget 0.05 -o '$dir/x.json' 2>&1 | grep -q 'floors with other settings.*--launch-us 0: '"
 check bad_granularity_exit_2 sh -c "'$hylra' solve '$dir/p.h5' --budget 0.5 --granularity cube -o '$dir/x.json'; test \$? -eq 2"
 check pareto_bad_loss_exit_2 sh -c "'$hylra' pareto '$dir/p.h5' --loss recal -o '$dir/x.json'; test \$? -eq 2 && test ! -e '$dir/x.json'"
 check pareto_bad_granularity_exit_2 sh -c "'$hylra' pareto '$dir/p.h5' --granularity heads -o '$dir/x.json'; test \$? -eq 2"
