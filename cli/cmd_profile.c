@@ -10,7 +10,9 @@
 #include "hy_tokenizer.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -230,7 +232,21 @@ static hy_status new_profile(const struct prof_opts *o, const hy_model_info *mi,
     return HY_OK;
 }
 
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig) {
+    (void)sig;
+    static const char msg[] = "\nprofile: stopping after the sample in progress (Ctrl-C again "
+                              "to abort at once)\n";
+    if (interrupted) _exit(130);
+    interrupted = 1;
+    if (write(2, msg, sizeof msg - 1) < 0) { /* nothing to do: the flag is what matters */
+    }
+}
+
 static int run(const struct prof_opts *o, hy_model *m, const hy_token *toks, int64_t n_tok) {
+    void (*old_int)(int) = SIG_DFL;
+    int sig_set = 0;
     const hy_model_info *mi = hy_model_info_borrow(m);
     hy_profile *p = NULL;
     hy_ctx *c = NULL;
@@ -269,9 +285,22 @@ static int run(const struct prof_opts *o, hy_model *m, const hy_token *toks, int
     const int32_t first = p->n_samples;
     if (first >= o->samples)
         fprintf(stderr, "profile: %s already holds %d samples\n", o->out, first);
+    /* until the last sample is in, the file says it is incomplete (solve and report refuse
+     * it); Ctrl-C stops after the sample in progress, with the file resumable */
+    p->samples_planned = o->samples > p->n_samples ? o->samples : p->n_samples;
+    interrupted = 0;
+    old_int = signal(SIGINT, on_sigint), sig_set = 1;
     const double t0 = hy_now();
     double sec[2], fwd = 0.0, fold = 0.0;
     for (int32_t s = first; s < o->samples; s++) {
+        if (interrupted) {
+            fprintf(stderr,
+                    "profile: interrupted after %d of %d samples; %s is kept and marked "
+                    "incomplete: resume with the same options and --resume\n",
+                    p->n_samples, o->samples, o->out);
+            rc = 130;
+            goto out;
+        }
         if (hy_profile_sample(c, cap, toks + starts[s], o->ctx, p, &fo, sec)) {
             rc = hy_cli_die("profiling a sample");
             goto out;
@@ -291,6 +320,7 @@ static int run(const struct prof_opts *o, hy_model *m, const hy_token *toks, int
     fprintf(stderr, "profile: wrote %s (%d samples x %d queries, ctx %d) in %.1fs\n", o->out,
             p->n_samples, o->queries, o->ctx, hy_now() - t0);
 out:
+    if (sig_set) signal(SIGINT, old_int);
     free(starts);
     hy_capture_free(cap);
     hy_ctx_free(c);

@@ -69,6 +69,10 @@ int hy_cmd_report(int argc, char **argv) {
     hy_profile *p = NULL;
     if (hy_cli_check_output("report", "-o", out)) return 2;
     if (hy_profile_read(argv[optind], &p)) return hy_cli_die("reading the profile");
+    if (hy_profile_check_complete(p, argv[optind])) {
+        hy_profile_free(p);
+        return hy_cli_die("report");
+    }
     if (layer_given && o.layer >= p->n_layers) {
         fprintf(stderr, "hylra report: --layer %d: expected 0..%d (the profile's layers)\n",
                 o.layer, p->n_layers - 1);

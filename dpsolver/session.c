@@ -14,6 +14,7 @@ hy_status hy_session_open(const char *profile_path, const char *costs_path,
     hy_session *s = hy_calloc(1, sizeof *s, "solver session");
     if (!s) return HY_ENOMEM;
     hy_status st = hy_profile_read(profile_path, &s->profile);
+    if (!st) st = hy_profile_check_complete(s->profile, profile_path);
     if (!st) st = hy_sha256_file(profile_path, s->profile_sha256);
     if (!st && costs_path) st = hy_costs_read(costs_path, &s->costs);
     if (!st) {

@@ -39,6 +39,8 @@ typedef struct {
     int32_t ctx;       /* tokens of context per calibration sample */
     int32_t n_queries; /* decode-like query positions per sample */
     int32_t n_samples; /* samples folded in so far */
+    int32_t samples_planned; /* samples the run asked for (0: unknown, an older file); a
+                                profile with fewer is an interrupted run's */
     int32_t sink, window;
     /* grids (dimension scales) */
     int32_t n_k;
@@ -73,6 +75,9 @@ hy_status hy_profile_create(int32_t n_layers, int32_t n_heads, int32_t n_kv_head
                             const int32_t *strides, int32_t n_qsim_bins, const float *qsim_edges,
                             hy_profile **out);
 void hy_profile_free(hy_profile *p);
+/* HY_OK for a profile that holds every sample its run planned; else HY_EFORMAT naming path,
+ * what it holds and how to finish it (solve and report refuse interrupted profiles). */
+hy_status hy_profile_check_complete(const hy_profile *p, const char *path);
 
 static inline int32_t hy_profile_n_units(const hy_profile *p) {
     return p->n_layers * p->n_kv_heads;

@@ -154,3 +154,11 @@ int32_t hy_profile_stride_index(const hy_profile *p, int32_t stride) {
         if (p->strides[i] == stride) return i;
     return -1;
 }
+
+hy_status hy_profile_check_complete(const hy_profile *p, const char *path) {
+    if (p->samples_planned <= 0 || p->n_samples >= p->samples_planned) return HY_OK;
+    return hy_fail(HY_EFORMAT,
+                   "%s holds %d of the %d samples its run planned (interrupted); finish it with "
+                   "hylra profile ... --samples %d -o %s --resume",
+                   path, p->n_samples, p->samples_planned, p->samples_planned, path);
+}

@@ -122,6 +122,7 @@ static hy_status write_root_attrs(const wctx *w, const hy_profile *p) {
     if (!st) st = attr_i32(w, "ctx", p->ctx);
     if (!st) st = attr_i32(w, "n_queries", p->n_queries);
     if (!st) st = attr_i32(w, "n_samples", p->n_samples);
+    if (!st) st = attr_i32(w, "samples_planned", p->samples_planned);
     if (!st) st = attr_i32(w, "sink", p->sink);
     if (!st) st = attr_i32(w, "window", p->window);
     if (!st)

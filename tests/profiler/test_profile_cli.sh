@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `hylra profile` end to end on the real model, small: a 1-sample profile, then --resume to 2
 # samples with the same text (accepted) and with another text of the same name (refused by
-# its sha256, exit 1, the file untouched); `hylra report` on it, and its --layer range.
+# its sha256, exit 1, the file untouched); `hylra report` on it, and its --layer range; an
+# interrupted run (SIGINT) and the refusal of its incomplete file.
 # Args: HYLRA; run from the source root.
 set -u
 hylra=$1
@@ -25,5 +26,19 @@ check resume_other_text_refused sh -c "'$hylra' profile ${opts[*]} --data '$dir/
 check report_layer_0 "$hylra" report "$dir/p.h5" --layer 0 -o "$dir/r.html"
 check report_layer_out_of_range_exit_2 sh -c "'$hylra' report '$dir/p.h5' --layer 99 -o '$dir/r2.html' 2>'$dir/err'; test \$? -eq 2 && grep -q 'expected 0..29' '$dir/err' && test ! -e '$dir/r2.html'"
 check report_negative_layer_exit_2 sh -c "'$hylra' report '$dir/p.h5' --layer -1 -o '$dir/r2.html'; test \$? -eq 2"
+# Ctrl-C: the run stops after the sample in progress, exit 130, the file is kept, marked
+# incomplete (solve and report refuse it, naming --resume), and --resume finishes it
+interrupt() {
+  "$hylra" profile "${opts[@]}" --data "$text" --samples 40 -o "$dir/i.h5" 2>"$dir/ierr" &
+  local pid=$! t=0
+  while ! grep -q 'sample 1/40' "$dir/ierr" 2>/dev/null && [ $t -lt 600 ]; do sleep 0.1; t=$((t + 1)); done
+  kill -INT $pid
+  wait $pid
+  local rc=$?
+  test $rc -eq 130 && grep -q 'interrupted after' "$dir/ierr" && test -s "$dir/i.h5"
+}
+check interrupt_keeps_a_resumable_file interrupt
+check solve_refuses_interrupted sh -c "'$hylra' solve '$dir/i.h5' --budget 0.9 -o '$dir/s.json' 2>&1 | grep -q 'interrupted); finish it with'"
+check report_refuses_interrupted sh -c "'$hylra' report '$dir/i.h5' -o '$dir/r3.html' 2>&1 | grep -q 'interrupted'"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
