@@ -8,6 +8,7 @@
 
 #include <glpk.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -347,13 +348,19 @@ hy_status hy_ilp_solve(const hy_problem *pr, double budget_s, const hy_ilp_opts 
     hy_status st = run(pr, budget_s, o, 0, out, info);
     if (st == HY_ESOLVER && strstr(hy_last_error(), "infeasible")) {
         double cheap = NAN;
+        char pruned[160] = "";
+        if (o->max_candidates > 0)
+            snprintf(pruned, sizeof pruned,
+                     " (with each unit's reuse sources pruned to the %d best; --candidates 0 "
+                     "considers them all and may reach lower)",
+                     o->max_candidates);
         if (!hy_ilp_cheapest(pr, o, &cheap))
             return hy_fail(
                 HY_ESOLVER,
                 "budget %.4g s (%.4g of dense %.4g s) is infeasible: the cheapest feasible "
-                "plan costs %.4g s (%.4g of dense); ask for at least that budget",
+                "plan costs %.4g s (%.4g of dense)%s; ask for at least that budget",
                 budget_s, budget_s / pr->dense_total, pr->dense_total, cheap,
-                cheap / pr->dense_total);
+                cheap / pr->dense_total, pruned);
     }
     return st;
 }
