@@ -118,6 +118,19 @@ int hy_cmd_eval(int argc, char **argv) {
         return 2;
     }
     if (hy_cli_check_output("eval", "--json", json)) return 2;
+    /* a bootstrap CI over fewer than 5 samples says little: say so before the work */
+    int lm = 0, gen = 0;
+    for (int t = 0; t < o.n_tasks; t++) {
+        const int is_lm = !strcmp(o.tasks[t], "agree") || !strcmp(o.tasks[t], "ppl");
+        lm |= is_lm, gen |= !is_lm;
+    }
+    if ((lm && o.n_docs < 5) || (gen && o.n_samples < 5))
+        fprintf(stderr,
+                "hylra eval: warning: the 95%% CIs rest on %s%s%s; use --docs / --samples >= 5 "
+                "for intervals that mean something\n",
+                lm && o.n_docs < 5 ? "fewer than 5 documents" : "",
+                lm && o.n_docs < 5 && gen && o.n_samples < 5 ? " and " : "",
+                gen && o.n_samples < 5 ? "fewer than 5 samples per task" : "");
     o.text_source = text;
     hy_cli_eval_env env;
     if (hy_cli_eval_env_open(model, text, &env)) {

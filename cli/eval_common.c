@@ -107,6 +107,13 @@ hy_status hy_cli_method(const char *spec, const hy_model *m, const hy_cost_model
                         : p.kind == HY_POLICY_TIDAL    ? "tidal"
                         : p.kind == HY_POLICY_RECYCLED ? "recycled"
                                                        : "plan";
-    hy_cli_method_from_plan(*plan, name, group, fit > 0 ? fit : NAN, cm, ctx, out);
+    /* a plan file keeps the budget it was solved for (--fit does not refit a plan); a fitted
+     * policy was built for --fit */
+    double budget = NAN;
+    if (p.kind == HY_POLICY_PLAN && *plan)
+        budget = !strcmp((*plan)->budget_kind, "fraction") ? (*plan)->budget_value : NAN;
+    else if (fit > 0)
+        budget = fit;
+    hy_cli_method_from_plan(*plan, name, group, budget, cm, ctx, out);
     return HY_OK;
 }

@@ -16,6 +16,8 @@ check() { # name, command...
 }
 check eval_policy_table_json sh -c "'$hylra' eval --ctx 256 --docs 1 --tf 4 --policy window:16 --json '$dir/e.json' -q > '$dir/t.txt' && grep -q '^window:16 ' '$dir/t.txt' && python3 -c \"import json; d=json.load(open('$dir/e.json')); assert d['format']=='hylra-eval' and len(d['methods'])==2\""
 check eval_fit_names_fitted_value sh -c "'$hylra' eval --ctx 512 --docs 1 --tf 4 --policy quest:16,16 --fit 0.5 -q | grep -Eq '^quest:16,[0-9]+ +0\\.[45]'"
+check eval_warns_few_docs sh -c "'$hylra' eval --ctx 256 --docs 1 --tf 4 -q --json '$dir/w.json' 2>&1 >/dev/null | grep -q 'CIs rest on fewer than 5 documents'"
+check eval_unwritable_json_exit_2 sh -c "'$hylra' eval --ctx 256 --json '$dir/no/such/x.json' -q; test \$? -eq 2"
 check eval_bad_ctx_exit_2 sh -c "'$hylra' eval --ctx 10 -q; test \$? -eq 2"
 check eval_bad_task_exit_2 sh -c "out=\$('$hylra' eval --task agree,haystack -q 2>&1); test \$? -eq 2 && echo \"\$out\" | grep -q 'haystack'"
 check eval_bad_fit_exit_2 sh -c "'$hylra' eval --fit 1.5 -q; test \$? -eq 2"
