@@ -103,6 +103,7 @@ static const char *usage_text =
     "usage: hylra plan show PLAN.json\n"
     "       hylra plan policy SPEC (--profile PROF.h5 | --shape L,H,HKV,D) --ctx N -o PLAN.json\n"
     "                  [--fit FRAC] [--sink S] [--window W] [--costs FILE] [--launch-us X]\n"
+    "       hylra plan export PLAN.json --format tidal|duo|ucm -o FILE   (docs/plan-export.md)\n"
     "  SPEC   dense | window:W | quest:P,k | tidal:L1,L2,k | recycled:s,k (docs/policies.md)\n"
     "  --profile      model shape, identity, sink and window from a profile\n"
     "  --shape        n_layers,n_heads,n_kv_heads,head_dim (sink 4, window 64 unless given)\n"
@@ -233,6 +234,7 @@ int hy_cmd_plan(int argc, char **argv) {
         return 0;
     }
     if (argc >= 2 && !strcmp(argv[1], "policy")) return cmd_policy(argc - 1, argv + 1);
+    if (argc >= 2 && !strcmp(argv[1], "export")) return hy_cli_plan_export(argc - 1, argv + 1);
     if (argc != 3 || strcmp(argv[1], "show")) {
         fputs(usage_text, stderr);
         return 2;

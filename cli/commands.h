@@ -16,6 +16,8 @@ int hy_cmd_pareto(int argc, char **argv);
 int hy_cmd_plan(int argc, char **argv);
 int hy_cmd_eval(int argc, char **argv);
 int hy_cmd_sweep(int argc, char **argv);
+/* `hylra plan export` (cli/plan_export.c); argv[0] is "export". */
+int hy_cli_plan_export(int argc, char **argv);
 
 /* Prints "hylra: <msg>" with the library's last error to stderr; returns exit code 1. */
 int hy_cli_die(const char *what);

@@ -58,6 +58,13 @@ check policy_fit_window sh -c "'$hylra' plan policy window:0 --shape 12,6,2,64 -
 check policy_fit_unreachable_names_cheapest sh -c "'$hylra' plan policy window:0 --shape 12,6,2,64 --ctx 4096 --fit 0.5 -o '$dir/z.json' 2>&1 | grep -q 'cheapest reachable fraction is 0.7'; test ! -e '$dir/z.json'"
 check policy_bad_spec_exit_2 sh -c "'$hylra' plan policy quest:16 --shape 12,6,2,64 --ctx 4096 -o '$dir/z.json' 2>&1 | grep -q 'expected quest:P,k'; '$hylra' plan policy quest:16 --shape 12,6,2,64 --ctx 4096 -o '$dir/z.json'; test \$? -eq 2"
 check policy_bad_shape_exit_2 sh -c "'$hylra' plan policy dense --shape 12,6,-2,64 --ctx 4096 -o '$dir/z.json'; test \$? -eq 2"
+# plan export (docs/plan-export.md): each format read back against the plan's units
+check export_tidal_roundtrip sh -c "'$hylra' plan export '$dir/t.json' --format tidal -o '$dir/t.tidal' && python3 -c \"import json,sys; p=json.load(open('$dir/t.json')); e=json.load(open('$dir/t.tidal')); H=p['model']['n_kv_heads']; m=[p['units'][l*H]['mode'] for l in range(len(p['units'])//H)]; sys.exit(0 if e['full_attention_layers']==[l for l in range(len(m)) if m[l]=='dense'] and e['token_selection_layers']==[l for l in range(len(m)) if m[l]=='select'] and e['top_k']==p['k'] else 1)\""
+check export_ucm_roundtrip sh -c "'$hylra' plan export '$dir/t.json' --format ucm -o '$dir/t.ucm' && python3 -c \"import json,sys; p=json.load(open('$dir/t.json')); e=json.load(open('$dir/t.ucm')); H=p['model']['n_kv_heads']; u=p['units']; r=[u[l*H]['src']['layer'] if u[l*H]['mode']=='reuse' else -1 for l in range(len(u)//H)]; sys.exit(0 if e['top_k_index_reuse']==r and e['rollback_layers']==[l for l in range(len(r)) if u[l*H]['mode']=='dense'] else 1)\""
+check export_duo_mask sh -c "'$hylra' plan export '$dir/w.json' --format duo -o '$dir/w.tsv' && python3 -c \"import sys; rows=[l.split('\\t') for l in open('$dir/w.tsv').read().split('\\n') if l]; sys.exit(0 if len(rows)==12 and all(r==['0','0'] for r in rows) else 1)\""
+check export_tidal_refuses_other_shapes sh -c "'$hylra' plan export '$dir/w.json' --format tidal -o '$dir/x.tidal' 2>'$dir/e'; test \$? -eq 1 && grep -q 'layer 0 is window' '$dir/e' && test ! -e '$dir/x.tidal'"
+check export_page_plan_refused sh -c "'$hylra' plan export '$dir/q.json' --format ucm -o '$dir/x.ucm' 2>'$dir/e'; test \$? -eq 1 && grep -q 'granularity is page' '$dir/e'"
+check export_bad_format_exit_2 sh -c "'$hylra' plan export '$dir/t.json' --format vllm -o '$dir/x'; test \$? -eq 2"
 check svg_is_xml python3 -c "import xml.etree.ElementTree as E; E.parse('$dir/pa.svg')"
 echo "$pass passed, $fail failed"
 test "$fail" -eq 0
