@@ -148,7 +148,8 @@ hy_status hy_bench_decode(const hy_bench_decode_opts *o) {
     if (!st) {
         fprintf(f, "device: %s (%d SMs, %.1f GiB), copy bandwidth %.1f GB/s (read+write)\n",
                 dev_name, sms, mem / 1073741824.0, bw);
-        fprintf(f, "model: %s (%d layers, %d/%d heads, head_dim %d, d_model %d, ffn %d, vocab %d): "
+        fprintf(f,
+                "model: %s (%d layers, %d/%d heads, head_dim %d, d_model %d, ffn %d, vocab %d): "
                 "%.2f GB of weights per step\n",
                 mi->name, mi->n_layers, mi->n_heads, mi->n_kv_heads, mi->head_dim, mi->d_model,
                 mi->d_ff, mi->n_vocab, hy_model_step_weight_bytes(m) / 1e9);
@@ -184,8 +185,8 @@ hy_status hy_bench_decode(const hy_bench_decode_opts *o) {
                 }
             }
             if (why[0]) {
-                fprintf(stderr, "hylra: bench decode: B=%d ctx=%lld skipped: %s\n", B,
-                        (long long)n, why);
+                fprintf(stderr, "hylra: bench decode: B=%d ctx=%lld skipped: %s\n", B, (long long)n,
+                        why);
                 json_t *sk = json_object();
                 json_object_set_new(sk, "batch", json_integer(B));
                 json_object_set_new(sk, "ctx", json_integer(n));
@@ -218,18 +219,18 @@ hy_status hy_bench_decode(const hy_bench_decode_opts *o) {
                 /* bytes a step must move: weights, the K/V rows attended (2 x head_dim bf16
                  * per row), the new K/V rows written */
                 const double kv_bytes = r.kv_rows / o->steps * 4.0 * mi->head_dim;
-                const double kv_dense = (double)B * mi->n_layers * mi->n_kv_heads * (n + 1) * 4.0 *
-                                        mi->head_dim;
-                const double bytes = hy_model_step_weight_bytes(m) +
-                                     (k < 0 ? kv_dense : kv_bytes) +
+                const double kv_dense =
+                    (double)B * mi->n_layers * mi->n_kv_heads * (n + 1) * 4.0 * mi->head_dim;
+                const double bytes = hy_model_step_weight_bytes(m) + (k < 0 ? kv_dense : kv_bytes) +
                                      (double)B * mi->n_layers * mi->n_kv_heads * 4.0 * mi->head_dim;
                 const double bound = bytes / (bw * 1e9);
                 const char *from = "";
-                const double pred = predict(o, table, bw, mi, B, n, plan, dense_step - dense_attn,
-                                            &from);
+                const double pred =
+                    predict(o, table, bw, mi, B, n, plan, dense_step - dense_attn, &from);
                 const double tps = B / r.step_s;
-                fprintf(f, "%-28.28s %3d %7lld %9.3f %9.1f %5.1f%% %9.3f %5.1f%% %9.3f %+6.1f%% "
-                           "%8.2f %9.1f %6.2f\n",
+                fprintf(f,
+                        "%-28.28s %3d %7lld %9.3f %9.1f %5.1f%% %9.3f %5.1f%% %9.3f %+6.1f%% "
+                        "%8.2f %9.1f %6.2f\n",
                         spec, B, (long long)n, r.step_s * 1e3, tps, 100 * r.attn_s / r.step_s,
                         bound * 1e3, 100 * bound / r.step_s, pred * 1e3,
                         100 * (pred - r.step_s) / r.step_s, dense_step / r.step_s, t_torch,

@@ -110,8 +110,10 @@ static int parse_list(const char *opt, const char *s, int64_t lo, int64_t hi, in
         char *end;
         long long x = strtoll(p, &end, 10);
         if (end == p || (*end && *end != ',') || x < lo || x > hi || n == cap) {
-            fprintf(stderr, "hylra: bench decode: %s %s: expected up to %d comma-separated "
-                            "integers in %lld..%lld\n", opt, s, cap, (long long)lo, (long long)hi);
+            fprintf(stderr,
+                    "hylra: bench decode: %s %s: expected up to %d comma-separated "
+                    "integers in %lld..%lld\n",
+                    opt, s, cap, (long long)lo, (long long)hi);
             return -1;
         }
         v[n++] = x;
@@ -125,15 +127,21 @@ static int parse_list(const char *opt, const char *s, int64_t lo, int64_t hi, in
 }
 
 static int bench_decode(int argc, char **argv) {
-    static const struct option opts[] = {
-        {"shape", required_argument, 0, 'S'}, {"model", required_argument, 0, 'm'},
-        {"ctx", required_argument, 0, 'c'},   {"batch", required_argument, 0, 'b'},
-        {"plan", required_argument, 0, 'P'},  {"policy", required_argument, 0, 'p'},
-        {"steps", required_argument, 0, 'n'}, {"sink", required_argument, 0, 's'},
-        {"window", required_argument, 0, 'w'}, {"costs", required_argument, 0, 'C'},
-        {"torch", required_argument, 0, 't'}, {"seed", required_argument, 0, 'r'},
-        {"output", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"shape", required_argument, 0, 'S'},
+                                         {"model", required_argument, 0, 'm'},
+                                         {"ctx", required_argument, 0, 'c'},
+                                         {"batch", required_argument, 0, 'b'},
+                                         {"plan", required_argument, 0, 'P'},
+                                         {"policy", required_argument, 0, 'p'},
+                                         {"steps", required_argument, 0, 'n'},
+                                         {"sink", required_argument, 0, 's'},
+                                         {"window", required_argument, 0, 'w'},
+                                         {"costs", required_argument, 0, 'C'},
+                                         {"torch", required_argument, 0, 't'},
+                                         {"seed", required_argument, 0, 'r'},
+                                         {"output", required_argument, 0, 'o'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     hy_bench_decode_opts o = {0};
     o.seed = 1, o.steps = 32, o.sink = 4, o.window = 64;
     o.ctx[0] = 8192, o.ctx[1] = 32768, o.ctx[2] = 131072, o.n_ctx = 3;
@@ -144,15 +152,20 @@ static int bench_decode(int argc, char **argv) {
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:o:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'S': o.shape = optarg; break;
-        case 'm': o.model = optarg; break;
+        case 'S':
+            o.shape = optarg;
+            break;
+        case 'm':
+            o.model = optarg;
+            break;
         case 'c':
             if ((n = parse_list("--ctx", optarg, 1, 1 << 20, o.ctx, 16)) < 0) return 2;
             o.n_ctx = n;
             break;
         case 'b':
             if ((n = parse_list("--batch", optarg, 1, 4096, tmp, 16)) < 0) return 2;
-            for (int i = 0; i < n; i++) o.batch[i] = (int)tmp[i];
+            for (int i = 0; i < n; i++)
+                o.batch[i] = (int)tmp[i];
             o.n_batch = n;
             break;
         case 'P':
@@ -172,19 +185,36 @@ static int bench_decode(int argc, char **argv) {
         case 'n':
         case 's':
         case 'w':
-            if (parse_list(c == 'n' ? "--steps" : c == 's' ? "--sink" : "--window", optarg,
-                           c == 'n' ? 1 : 0, 65536, tmp, 1) < 0)
+            if (parse_list(c == 'n'   ? "--steps"
+                           : c == 's' ? "--sink"
+                                      : "--window",
+                           optarg, c == 'n' ? 1 : 0, 65536, tmp, 1) < 0)
                 return 2;
-            if (c == 'n') o.steps = (int)tmp[0];
-            else if (c == 's') o.sink = (int)tmp[0];
-            else o.window = (int)tmp[0];
+            if (c == 'n')
+                o.steps = (int)tmp[0];
+            else if (c == 's')
+                o.sink = (int)tmp[0];
+            else
+                o.window = (int)tmp[0];
             break;
-        case 'C': o.costs = optarg; break;
-        case 't': o.torch = optarg; break;
-        case 'r': o.seed = strtoull(optarg, NULL, 10); break;
-        case 'o': o.out = optarg; break;
-        case 'h': usage_decode(stdout); return 0;
-        default: usage_decode(stderr); return 2;
+        case 'C':
+            o.costs = optarg;
+            break;
+        case 't':
+            o.torch = optarg;
+            break;
+        case 'r':
+            o.seed = strtoull(optarg, NULL, 10);
+            break;
+        case 'o':
+            o.out = optarg;
+            break;
+        case 'h':
+            usage_decode(stdout);
+            return 0;
+        default:
+            usage_decode(stderr);
+            return 2;
         }
     }
     if (!o.shape == !o.model) {
@@ -205,8 +235,7 @@ int hy_cmd_bench(int argc, char **argv) {
     }
     if (!strcmp(argv[1], "kernels")) return bench_kernels(argc - 1, argv + 1);
     if (!strcmp(argv[1], "decode")) return bench_decode(argc - 1, argv + 1);
-    fprintf(stderr, "hylra: bench: unknown target '%s' (expected: decode, kernels)\n\n",
-            argv[1]);
+    fprintf(stderr, "hylra: bench: unknown target '%s' (expected: decode, kernels)\n\n", argv[1]);
     usage(stderr);
     return 2;
 }

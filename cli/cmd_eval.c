@@ -37,13 +37,13 @@ static void usage(FILE *f) {
 
 int hy_cmd_eval(int argc, char **argv) {
     static const struct option lo[] = {
-        {"model", 1, 0, 'm'},   {"plan", 1, 0, 'P'},    {"policy", 1, 0, 'p'},
-        {"fit", 1, 0, 'F'},     {"task", 1, 0, 't'},    {"ctx", 1, 0, 'n'},
-        {"docs", 1, 0, 'd'},    {"tf", 1, 0, 'T'},      {"samples", 1, 0, 's'},
-        {"depth", 1, 0, 'D'},   {"seed", 1, 0, 'S'},    {"text", 1, 0, 'x'},
-        {"sink", 1, 0, 'K'},    {"window", 1, 0, 'W'},  {"launch-us", 1, 0, 'U'},
-        {"json", 1, 0, 'j'},    {"device", 1, 0, 'V'},    {"quiet", 0, 0, 'q'},   {"help", 0, 0, 'h'},
-        {0, 0, 0, 0}};
+        {"model", 1, 0, 'm'}, {"plan", 1, 0, 'P'},   {"policy", 1, 0, 'p'},
+        {"fit", 1, 0, 'F'},   {"task", 1, 0, 't'},   {"ctx", 1, 0, 'n'},
+        {"docs", 1, 0, 'd'},  {"tf", 1, 0, 'T'},     {"samples", 1, 0, 's'},
+        {"depth", 1, 0, 'D'}, {"seed", 1, 0, 'S'},   {"text", 1, 0, 'x'},
+        {"sink", 1, 0, 'K'},  {"window", 1, 0, 'W'}, {"launch-us", 1, 0, 'U'},
+        {"json", 1, 0, 'j'},  {"device", 1, 0, 'V'}, {"quiet", 0, 0, 'q'},
+        {"help", 0, 0, 'h'},  {0, 0, 0, 0}};
     hy_eval_opts o;
     hy_eval_opts_default(&o);
     const char *model = HY_DEFAULT_MODEL, *text = HY_DEFAULT_EVALTEXT, *json = NULL;
@@ -56,7 +56,9 @@ int hy_cmd_eval(int argc, char **argv) {
     while ((c = getopt_long(argc, argv, "m:qh", lo, NULL)) != -1) {
         char *end = NULL;
         switch (c) {
-        case 'm': model = optarg; break;
+        case 'm':
+            model = optarg;
+            break;
         case 'P':
         case 'p':
             if (n_specs == 63) {
@@ -72,11 +74,25 @@ int hy_cmd_eval(int argc, char **argv) {
                 return 2;
             }
             break;
-        case 't': if (hy_cli_parse_tasks("eval", optarg, &o)) return 2; break;
-        case 'n': if (hy_cli_parse_int("eval", "--ctx", optarg, 64, 1 << 20, &v)) return 2; o.ctx = v; break;
-        case 'd': if (hy_cli_parse_int("eval", "--docs", optarg, 1, 100000, &v)) return 2; o.n_docs = (int32_t)v; break;
-        case 'T': if (hy_cli_parse_int("eval", "--tf", optarg, 1, 1 << 20, &v)) return 2; o.tf_tokens = (int32_t)v; break;
-        case 's': if (hy_cli_parse_int("eval", "--samples", optarg, 1, 100000, &v)) return 2; o.n_samples = (int32_t)v; break;
+        case 't':
+            if (hy_cli_parse_tasks("eval", optarg, &o)) return 2;
+            break;
+        case 'n':
+            if (hy_cli_parse_int("eval", "--ctx", optarg, 64, 1 << 20, &v)) return 2;
+            o.ctx = v;
+            break;
+        case 'd':
+            if (hy_cli_parse_int("eval", "--docs", optarg, 1, 100000, &v)) return 2;
+            o.n_docs = (int32_t)v;
+            break;
+        case 'T':
+            if (hy_cli_parse_int("eval", "--tf", optarg, 1, 1 << 20, &v)) return 2;
+            o.tf_tokens = (int32_t)v;
+            break;
+        case 's':
+            if (hy_cli_parse_int("eval", "--samples", optarg, 1, 100000, &v)) return 2;
+            o.n_samples = (int32_t)v;
+            break;
         case 'D':
             o.depth = strtod(optarg, &end);
             if (end == optarg || *end || !(o.depth >= 0 && o.depth <= 1)) {
@@ -91,9 +107,15 @@ int hy_cmd_eval(int argc, char **argv) {
                 return 2;
             }
             break;
-        case 'x': text = optarg; break;
-        case 'K': if (hy_cli_parse_int("eval", "--sink", optarg, 0, 1 << 20, &sink)) return 2; break;
-        case 'W': if (hy_cli_parse_int("eval", "--window", optarg, 0, 1 << 20, &window)) return 2; break;
+        case 'x':
+            text = optarg;
+            break;
+        case 'K':
+            if (hy_cli_parse_int("eval", "--sink", optarg, 0, 1 << 20, &sink)) return 2;
+            break;
+        case 'W':
+            if (hy_cli_parse_int("eval", "--window", optarg, 0, 1 << 20, &window)) return 2;
+            break;
         case 'U':
             launch_us = strtod(optarg, &end);
             if (end == optarg || *end || !(launch_us >= 0)) {
@@ -101,16 +123,24 @@ int hy_cmd_eval(int argc, char **argv) {
                 return 2;
             }
             break;
-        case 'j': json = optarg; break;
+        case 'j':
+            json = optarg;
+            break;
         case 'V':
             if (hy_device_parse(optarg, &o.device)) {
                 fprintf(stderr, "hylra eval: %s\n", hy_last_error());
                 return 2;
             }
             break;
-        case 'q': o.progress = false; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'q':
+            o.progress = false;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (optind != argc) {
@@ -153,7 +183,8 @@ int hy_cmd_eval(int argc, char **argv) {
     if (!rc && hy_eval_write_table(r, stdout)) rc = hy_cli_die("eval: table");
     if (!rc && json && hy_eval_write_json(r, json)) rc = hy_cli_die("eval: json");
     if (!rc && json) fprintf(stderr, "eval: wrote %s\n", json);
-    if (!rc) fprintf(stderr, "eval: %d methods, ctx %lld, %.1f s\n", nm, (long long)o.ctx, r->seconds);
+    if (!rc)
+        fprintf(stderr, "eval: %d methods, ctx %lld, %.1f s\n", nm, (long long)o.ctx, r->seconds);
     hy_eval_result_free(r);
     for (int i = 0; i < nm; i++)
         hy_plan_free(plans[i]);

@@ -59,25 +59,35 @@ static int parse(int argc, char **argv, struct gen_opts *o) {
     long lv = 0;
     enum { O_CHAT = 256, O_SYSTEM, O_TEMP, O_TOPK, O_TOPP, O_SEED, O_CTX, O_IDS, O_DEVICE };
     static const struct option lo[] = {
-        {"model", 1, 0, 'm'},   {"prompt", 1, 0, 'p'},   {"file", 1, 0, 'f'},
-        {"chat", 0, 0, O_CHAT}, {"system", 1, 0, O_SYSTEM}, {"n-predict", 1, 0, 'n'},
-        {"temp", 1, 0, O_TEMP}, {"top-k", 1, 0, O_TOPK}, {"top-p", 1, 0, O_TOPP},
-        {"seed", 1, 0, O_SEED}, {"ctx", 1, 0, O_CTX},    {"ids", 0, 0, O_IDS},
-        {"device", 1, 0, O_DEVICE}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+        {"model", 1, 0, 'm'},       {"prompt", 1, 0, 'p'},      {"file", 1, 0, 'f'},
+        {"chat", 0, 0, O_CHAT},     {"system", 1, 0, O_SYSTEM}, {"n-predict", 1, 0, 'n'},
+        {"temp", 1, 0, O_TEMP},     {"top-k", 1, 0, O_TOPK},    {"top-p", 1, 0, O_TOPP},
+        {"seed", 1, 0, O_SEED},     {"ctx", 1, 0, O_CTX},       {"ids", 0, 0, O_IDS},
+        {"device", 1, 0, O_DEVICE}, {"help", 0, 0, 'h'},        {0, 0, 0, 0}};
     *o = (struct gen_opts){.n_predict = 128, .sp = {0.0f, 40, 0.95f, 42}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:p:f:n:h", lo, NULL)) != -1) {
         switch (c) {
-        case 'm': o->model = optarg; break;
-        case 'p': o->prompt = optarg; break;
-        case 'f': o->file = optarg; break;
+        case 'm':
+            o->model = optarg;
+            break;
+        case 'p':
+            o->prompt = optarg;
+            break;
+        case 'f':
+            o->file = optarg;
+            break;
         case 'n':
             if (hy_cli_parse_int("generate", "-n", optarg, 0, 1L << 30, &lv)) return 2;
             o->n_predict = lv;
             break;
-        case O_CHAT: o->chat = 1; break;
-        case O_SYSTEM: o->system = optarg; break;
+        case O_CHAT:
+            o->chat = 1;
+            break;
+        case O_SYSTEM:
+            o->system = optarg;
+            break;
         case O_TEMP:
             if (parse_float(optarg, &o->sp.temperature)) return bad_num("--temp", optarg);
             break;
@@ -96,15 +106,21 @@ static int parse(int argc, char **argv, struct gen_opts *o) {
             if (hy_cli_parse_int("generate", "--ctx", optarg, 1, 1L << 30, &lv)) return 2;
             o->n_ctx = lv;
             break;
-        case O_IDS: o->print_ids = 1; break;
+        case O_IDS:
+            o->print_ids = 1;
+            break;
         case O_DEVICE:
             if (hy_device_parse(optarg, &o->device)) {
                 fprintf(stderr, "hylra generate: %s\n", hy_last_error());
                 return 2;
             }
             break;
-        case 'h': usage(stdout); exit(0);
-        default: usage(stderr); return 2;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (!o->model || (!o->prompt == !o->file)) {
@@ -122,8 +138,9 @@ static int parse(int argc, char **argv, struct gen_opts *o) {
 /* Prompt text -> ids, through the chat template when asked. */
 static hy_status prompt_ids(const hy_tokenizer *tok, const struct gen_opts *o, const char *text,
                             hy_token **ids, int64_t *n) {
-    if (!o->chat) return hy_tokenizer_encode(tok, text, strlen(text),
-                                             HY_TOK_ADD_SPECIAL | HY_TOK_PARSE_SPECIAL, ids, n);
+    if (!o->chat)
+        return hy_tokenizer_encode(tok, text, strlen(text),
+                                   HY_TOK_ADD_SPECIAL | HY_TOK_PARSE_SPECIAL, ids, n);
     hy_chat_msg msgs[2];
     size_t nm = 0;
     if (o->system) msgs[nm++] = (hy_chat_msg){"system", o->system};
@@ -147,21 +164,41 @@ static int run(const struct gen_opts *o, hy_tokenizer *tok, hy_model *m, const c
     hy_tok_stream *stream = NULL;
     float *logits = malloc(sizeof(float) * (size_t)mi->n_vocab);
     if (!logits) return hy_cli_die("allocating logits");
-    if (prompt_ids(tok, o, text, &ids, &n_prompt)) { rc = hy_cli_die("tokenizing the prompt"); goto out; }
-    if (n_prompt == 0) { fprintf(stderr, "hylra generate: the prompt is empty\n"); goto out; }
+    if (prompt_ids(tok, o, text, &ids, &n_prompt)) {
+        rc = hy_cli_die("tokenizing the prompt");
+        goto out;
+    }
+    if (n_prompt == 0) {
+        fprintf(stderr, "hylra generate: the prompt is empty\n");
+        goto out;
+    }
     int64_t n_ctx = o->n_ctx ? o->n_ctx : n_prompt + o->n_predict;
     if (n_ctx > mi->n_ctx_train && !o->n_ctx) n_ctx = mi->n_ctx_train;
     if (n_prompt + o->n_predict > n_ctx) {
-        fprintf(stderr, "hylra generate: prompt (%lld tokens) + -n %lld exceeds the context of %lld tokens\n",
-                (long long)n_prompt, (long long)o->n_predict, (long long)n_ctx);
+        fprintf(
+            stderr,
+            "hylra generate: prompt (%lld tokens) + -n %lld exceeds the context of %lld tokens\n",
+            (long long)n_prompt, (long long)o->n_predict, (long long)n_ctx);
         goto out;
     }
-    if (hy_ctx_create_on(m, o->device, n_ctx, 1, &ctx)) { rc = hy_cli_die("creating the context"); goto out; }
-    if (hy_sampler_create(&o->sp, mi->n_vocab, &smp)) { rc = hy_cli_die("sampler"); goto out; }
-    if (hy_tok_stream_create(tok, 0, &stream)) { rc = hy_cli_die("decoder"); goto out; }
+    if (hy_ctx_create_on(m, o->device, n_ctx, 1, &ctx)) {
+        rc = hy_cli_die("creating the context");
+        goto out;
+    }
+    if (hy_sampler_create(&o->sp, mi->n_vocab, &smp)) {
+        rc = hy_cli_die("sampler");
+        goto out;
+    }
+    if (hy_tok_stream_create(tok, 0, &stream)) {
+        rc = hy_cli_die("decoder");
+        goto out;
+    }
 
     double t0 = hy_now();
-    if (hy_forward(ctx, 0, ids, n_prompt, logits, 1)) { rc = hy_cli_die("prefill"); goto out; }
+    if (hy_forward(ctx, 0, ids, n_prompt, logits, 1)) {
+        rc = hy_cli_die("prefill");
+        goto out;
+    }
     double t_prefill = hy_now() - t0;
     int64_t n_gen = 0;
     t0 = hy_now();
@@ -173,7 +210,10 @@ static int run(const struct gen_opts *o, hy_tokenizer *tok, hy_model *m, const c
         } else {
             const char *piece;
             size_t len;
-            if (hy_tok_stream_push(stream, next, &piece, &len)) { rc = hy_cli_die("decoding"); goto out; }
+            if (hy_tok_stream_push(stream, next, &piece, &len)) {
+                rc = hy_cli_die("decoding");
+                goto out;
+            }
             fwrite(piece, 1, len, stdout);
         }
         fflush(stdout);
@@ -191,7 +231,9 @@ static int run(const struct gen_opts *o, hy_tokenizer *tok, hy_model *m, const c
     }
     printf("\n");
     fflush(stdout);
-    fprintf(stderr, "generate: prompt %lld tok in %.2fs (%.1f tok/s), generated %lld tok in %.2fs (%.1f tok/s)\n",
+    fprintf(stderr,
+            "generate: prompt %lld tok in %.2fs (%.1f tok/s), generated %lld tok in %.2fs (%.1f "
+            "tok/s)\n",
             (long long)n_prompt, t_prefill, n_prompt / (t_prefill > 0 ? t_prefill : 1e-9),
             (long long)n_gen, t_decode, n_gen / (t_decode > 0 ? t_decode : 1e-9));
     rc = 0;
@@ -210,16 +252,26 @@ int hy_cmd_generate(int argc, char **argv) {
     if (rc) return rc;
     char *file_text = NULL;
     const char *text = o.prompt;
-    if (o.file && !(text = file_text = hy_cli_read_file(o.file, "prompt file", NULL))) return hy_cli_die("reading the prompt");
+    if (o.file && !(text = file_text = hy_cli_read_file(o.file, "prompt file", NULL)))
+        return hy_cli_die("reading the prompt");
 
     hy_gguf *g = NULL;
     hy_tokenizer *tok = NULL;
     hy_model *m = NULL;
     rc = 1;
-    if (hy_gguf_open(o.model, &g)) { rc = hy_cli_die("opening the model"); goto out; }
-    if (hy_tokenizer_from_gguf(g, &tok)) { rc = hy_cli_die("loading the tokenizer"); goto out; }
+    if (hy_gguf_open(o.model, &g)) {
+        rc = hy_cli_die("opening the model");
+        goto out;
+    }
+    if (hy_tokenizer_from_gguf(g, &tok)) {
+        rc = hy_cli_die("loading the tokenizer");
+        goto out;
+    }
     double t0 = hy_now();
-    if (hy_model_load(o.model, &m)) { rc = hy_cli_die("loading the model"); goto out; }
+    if (hy_model_load(o.model, &m)) {
+        rc = hy_cli_die("loading the model");
+        goto out;
+    }
     fprintf(stderr, "generate: loaded %s in %.2fs\n", o.model, hy_now() - t0);
     rc = run(&o, tok, m, text);
 out:

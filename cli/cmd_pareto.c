@@ -24,14 +24,23 @@ static void usage(FILE *f) {
 }
 
 int hy_cmd_pareto(int argc, char **argv) {
-    static const struct option lo[] = {{"svg", 1, 0, 'v'},         {"costs", 1, 0, 'c'},
-                                       {"k", 1, 0, 'k'},           {"ctx", 1, 0, 'n'},
-                                       {"granularity", 1, 0, 'g'}, {"loss", 1, 0, 'l'},
-                                       {"sensitive", 1, 0, 's'},   {"temporal", 0, 0, 't'},   {"selectors", 1, 0, 'E'},
-                                       {"steps", 1, 0, 'S'},       {"ilp-points", 1, 0, 'P'},
-                                       {"time-limit", 1, 0, 'T'},  {"candidates", 1, 0, 'C'},
-                                       {"launch-us", 1, 0, 'U'},   {"output", 1, 0, 'o'},
-                                       {"help", 0, 0, 'h'},        {0, 0, 0, 0}};
+    static const struct option lo[] = {{"svg", 1, 0, 'v'},
+                                       {"costs", 1, 0, 'c'},
+                                       {"k", 1, 0, 'k'},
+                                       {"ctx", 1, 0, 'n'},
+                                       {"granularity", 1, 0, 'g'},
+                                       {"loss", 1, 0, 'l'},
+                                       {"sensitive", 1, 0, 's'},
+                                       {"temporal", 0, 0, 't'},
+                                       {"selectors", 1, 0, 'E'},
+                                       {"steps", 1, 0, 'S'},
+                                       {"ilp-points", 1, 0, 'P'},
+                                       {"time-limit", 1, 0, 'T'},
+                                       {"candidates", 1, 0, 'C'},
+                                       {"launch-us", 1, 0, 'U'},
+                                       {"output", 1, 0, 'o'},
+                                       {"help", 0, 0, 'h'},
+                                       {0, 0, 0, 0}};
     hy_cli_solver_opts so = {.steps = 1000, .launch_s = -1};
     hy_problem_opts_default(&so.po);
     so.po.granularity = HY_SOLVE_HEAD; /* the ILP's gain shows at unit level */
@@ -69,7 +78,7 @@ int hy_cmd_pareto(int argc, char **argv) {
     }
     if (optind != argc - 1 || !out) {
         fprintf(stderr, "hylra pareto: %s\n(hylra pareto --help lists the options)\n",
-                optind >= argc ? "missing PROFILE.h5"
+                optind >= argc      ? "missing PROFILE.h5"
                 : optind < argc - 1 ? "one PROFILE.h5 only"
                                     : "missing -o PARETO.json");
         return 2;

@@ -12,9 +12,9 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
-#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -152,7 +152,9 @@ static int parse(int argc, char **argv, struct prof_opts *o) {
     }
     if (!o->model || !o->data || !o->out) {
         fprintf(stderr, "hylra profile: missing %s\n(hylra profile --help lists the options)\n",
-                !o->model ? "-m MODEL.gguf" : !o->data ? "--data TEXT" : "-o PROF.h5");
+                !o->model  ? "-m MODEL.gguf"
+                : !o->data ? "--data TEXT"
+                           : "-o PROF.h5");
         return 2;
     }
     if (hy_cli_check_output("profile", "-o", o->out)) return 2;

@@ -62,8 +62,9 @@ int hy_cmd_report(int argc, char **argv) {
     }
     if (!out || optind + 1 != argc) {
         fprintf(stderr, "hylra report: %s\n(hylra report --help lists the options)\n",
-                optind >= argc ? "missing PROF.h5" : optind + 1 < argc ? "one PROF.h5 only"
-                                                                       : "missing -o REPORT.html");
+                optind >= argc      ? "missing PROF.h5"
+                : optind + 1 < argc ? "one PROF.h5 only"
+                                    : "missing -o REPORT.html");
         return 2;
     }
     hy_profile *p = NULL;

@@ -54,7 +54,8 @@ static void summary(const hy_plan *pl) {
 
 /* The cheapest chain plan's cost as a fraction of dense for the session's profile under
  * options o and cost model cm (NaN when the problem cannot be built). */
-static double floor_fraction(const hy_session *s, const hy_problem_opts *o, const hy_cost_model *cm) {
+static double floor_fraction(const hy_session *s, const hy_problem_opts *o,
+                             const hy_cost_model *cm) {
     hy_problem *pr = NULL;
     if (hy_problem_from_profile(s->profile, cm, o, &pr)) {
         hy_clear_error();
@@ -101,14 +102,23 @@ static void suggest_knobs(const hy_session *s, const hy_cli_solver_opts *so) {
 }
 
 int hy_cmd_solve(int argc, char **argv) {
-    static const struct option lo[] = {{"budget", 1, 0, 'b'},      {"costs", 1, 0, 'c'},
-                                       {"method", 1, 0, 'm'},      {"k", 1, 0, 'k'},
-                                       {"granularity", 1, 0, 'g'}, {"ctx", 1, 0, 'n'},
-                                       {"loss", 1, 0, 'l'},        {"sensitive", 1, 0, 's'},
-                                       {"temporal", 0, 0, 't'},    {"selectors", 1, 0, 'E'},    {"steps", 1, 0, 'S'},
-                                       {"time-limit", 1, 0, 'T'},  {"candidates", 1, 0, 'C'},
-                                       {"launch-us", 1, 0, 'U'},   {"output", 1, 0, 'o'},
-                                       {"help", 0, 0, 'h'},        {0, 0, 0, 0}};
+    static const struct option lo[] = {{"budget", 1, 0, 'b'},
+                                       {"costs", 1, 0, 'c'},
+                                       {"method", 1, 0, 'm'},
+                                       {"k", 1, 0, 'k'},
+                                       {"granularity", 1, 0, 'g'},
+                                       {"ctx", 1, 0, 'n'},
+                                       {"loss", 1, 0, 'l'},
+                                       {"sensitive", 1, 0, 's'},
+                                       {"temporal", 0, 0, 't'},
+                                       {"selectors", 1, 0, 'E'},
+                                       {"steps", 1, 0, 'S'},
+                                       {"time-limit", 1, 0, 'T'},
+                                       {"candidates", 1, 0, 'C'},
+                                       {"launch-us", 1, 0, 'U'},
+                                       {"output", 1, 0, 'o'},
+                                       {"help", 0, 0, 'h'},
+                                       {0, 0, 0, 0}};
     hy_cli_solver_opts so = {.steps = 1000, .launch_s = -1};
     hy_problem_opts_default(&so.po);
     hy_ilp_opts_default(&so.io);
@@ -145,10 +155,10 @@ int hy_cmd_solve(int argc, char **argv) {
     }
     if (optind != argc - 1 || !out || budget <= 0) {
         fprintf(stderr, "hylra solve: %s\n",
-                optind >= argc       ? "missing PROFILE.h5"
-                : optind < argc - 1  ? "one PROFILE.h5 only"
-                : !out               ? "missing -o PLAN.json"
-                                     : "missing --budget B (a fraction of dense, or seconds)");
+                optind >= argc      ? "missing PROFILE.h5"
+                : optind < argc - 1 ? "one PROFILE.h5 only"
+                : !out              ? "missing -o PLAN.json"
+                                    : "missing --budget B (a fraction of dense, or seconds)");
         fprintf(stderr, "(hylra solve --help lists the options)\n");
         return 2;
     }

@@ -88,7 +88,8 @@ static int parse_policies(const char *s, sweep_opts *o) {
         if (o->n_policies == MAX_POLICIES || hy_policy_parse(spec, &pol) ||
             pol.kind == HY_POLICY_DENSE || pol.kind == HY_POLICY_PLAN) {
             fprintf(stderr, "hylra sweep: --policies %s: %s\n", spec,
-                    o->n_policies == MAX_POLICIES ? "too many" : "expected window/quest/tidal/recycled");
+                    o->n_policies == MAX_POLICIES ? "too many"
+                                                  : "expected window/quest/tidal/recycled");
             return -1;
         }
         snprintf(o->policy[o->n_policies++], sizeof o->policy[0], "%s", spec);
@@ -98,16 +99,29 @@ static int parse_policies(const char *s, sweep_opts *o) {
 }
 
 static int parse(int argc, char **argv, sweep_opts *o) {
-    static const struct option lo[] = {
-        {"model", 1, 0, 'm'},    {"ctx", 1, 0, 'X'},      {"budgets", 1, 0, 'B'},
-        {"policies", 1, 0, 'P'}, {"task", 1, 0, 'a'},     {"docs", 1, 0, 'd'},
-        {"tf", 1, 0, 'F'},       {"samples", 1, 0, 'M'},  {"seed", 1, 0, 'e'},
-        {"depth", 1, 0, 'D'},    {"text", 1, 0, 'x'},     {"ilp-time", 1, 0, 'T'},
-        {"k", 1, 0, 'k'},        {"sensitive", 1, 0, 's'}, {"temporal", 0, 0, 't'},
-        {"loss", 1, 0, 'l'},     {"candidates", 1, 0, 'C'}, {"launch-us", 1, 0, 'U'},
-        {"selectors", 1, 0, 'E'},
-        {"output", 1, 0, 'o'},   {"quiet", 0, 0, 'q'},    {"help", 0, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option lo[] = {{"model", 1, 0, 'm'},
+                                       {"ctx", 1, 0, 'X'},
+                                       {"budgets", 1, 0, 'B'},
+                                       {"policies", 1, 0, 'P'},
+                                       {"task", 1, 0, 'a'},
+                                       {"docs", 1, 0, 'd'},
+                                       {"tf", 1, 0, 'F'},
+                                       {"samples", 1, 0, 'M'},
+                                       {"seed", 1, 0, 'e'},
+                                       {"depth", 1, 0, 'D'},
+                                       {"text", 1, 0, 'x'},
+                                       {"ilp-time", 1, 0, 'T'},
+                                       {"k", 1, 0, 'k'},
+                                       {"sensitive", 1, 0, 's'},
+                                       {"temporal", 0, 0, 't'},
+                                       {"loss", 1, 0, 'l'},
+                                       {"candidates", 1, 0, 'C'},
+                                       {"launch-us", 1, 0, 'U'},
+                                       {"selectors", 1, 0, 'E'},
+                                       {"output", 1, 0, 'o'},
+                                       {"quiet", 0, 0, 'q'},
+                                       {"help", 0, 0, 'h'},
+                                       {0, 0, 0, 0}};
     double v[MAX_CTX];
     long n;
     int c;
@@ -115,22 +129,41 @@ static int parse(int argc, char **argv, sweep_opts *o) {
     while ((c = getopt_long(argc, argv, "m:o:qh", lo, NULL)) != -1) {
         char *end = NULL;
         switch (c) {
-        case 'm': o->model = optarg; break;
+        case 'm':
+            o->model = optarg;
+            break;
         case 'X':
             if ((o->n_ctx = parse_list("--ctx", optarg, v, MAX_CTX, 64, 1 << 20)) < 0) return 2;
             for (int i = 0; i < o->n_ctx; i++)
                 o->ctx[i] = (int64_t)v[i];
             break;
         case 'B':
-            if ((o->n_budgets = parse_list("--budgets", optarg, o->budget, MAX_BUDGETS, 1e-3, 1)) < 0)
+            if ((o->n_budgets = parse_list("--budgets", optarg, o->budget, MAX_BUDGETS, 1e-3, 1)) <
+                0)
                 return 2;
             break;
-        case 'P': if (parse_policies(optarg, o)) return 2; break;
-        case 'a': if (hy_cli_parse_tasks("sweep", optarg, &o->eo)) return 2; break;
-        case 'd': if (hy_cli_parse_int("sweep", "--docs", optarg, 1, 100000, &n)) return 2; o->eo.n_docs = (int32_t)n; break;
-        case 'F': if (hy_cli_parse_int("sweep", "--tf", optarg, 1, 1 << 20, &n)) return 2; o->eo.tf_tokens = (int32_t)n; break;
-        case 'M': if (hy_cli_parse_int("sweep", "--samples", optarg, 1, 100000, &n)) return 2; o->eo.n_samples = (int32_t)n; break;
-        case 'e': if (hy_cli_parse_int("sweep", "--seed", optarg, 0, 1L << 62, &n)) return 2; o->eo.seed = (uint64_t)n; break;
+        case 'P':
+            if (parse_policies(optarg, o)) return 2;
+            break;
+        case 'a':
+            if (hy_cli_parse_tasks("sweep", optarg, &o->eo)) return 2;
+            break;
+        case 'd':
+            if (hy_cli_parse_int("sweep", "--docs", optarg, 1, 100000, &n)) return 2;
+            o->eo.n_docs = (int32_t)n;
+            break;
+        case 'F':
+            if (hy_cli_parse_int("sweep", "--tf", optarg, 1, 1 << 20, &n)) return 2;
+            o->eo.tf_tokens = (int32_t)n;
+            break;
+        case 'M':
+            if (hy_cli_parse_int("sweep", "--samples", optarg, 1, 100000, &n)) return 2;
+            o->eo.n_samples = (int32_t)n;
+            break;
+        case 'e':
+            if (hy_cli_parse_int("sweep", "--seed", optarg, 0, 1L << 62, &n)) return 2;
+            o->eo.seed = (uint64_t)n;
+            break;
         case 'D':
             o->eo.depth = strtod(optarg, &end);
             if (end == optarg || *end || !(o->eo.depth >= 0 && o->eo.depth <= 1)) {
@@ -138,7 +171,9 @@ static int parse(int argc, char **argv, sweep_opts *o) {
                 return 2;
             }
             break;
-        case 'x': o->text = optarg; break;
+        case 'x':
+            o->text = optarg;
+            break;
         case 'T':
             o->so.io.time_limit_s = strtod(optarg, &end);
             if (end == optarg || *end || !(o->so.io.time_limit_s > 0)) {
@@ -146,10 +181,19 @@ static int parse(int argc, char **argv, sweep_opts *o) {
                 return 2;
             }
             break;
-        case 'k': if (hy_cli_parse_int("sweep", "--k", optarg, 1, 1 << 20, &n)) return 2; o->k_fixed = (int)n; break;
-        case 'o': o->out = optarg; break;
-        case 'q': o->eo.progress = false; break;
-        case 'h': usage(stdout); return 1;
+        case 'k':
+            if (hy_cli_parse_int("sweep", "--k", optarg, 1, 1 << 20, &n)) return 2;
+            o->k_fixed = (int)n;
+            break;
+        case 'o':
+            o->out = optarg;
+            break;
+        case 'q':
+            o->eo.progress = false;
+            break;
+        case 'h':
+            usage(stdout);
+            return 1;
         default: {
             int shared = hy_cli_solver_opt("sweep", c, optarg, &o->so);
             if (shared < 0) return 2;
@@ -184,8 +228,9 @@ static hy_status solve_pair(const sweep_opts *o, int64_t ctx, double budget, hy_
         if (o->k_fixed ? s->profile->k_grid[i] == o->k_fixed : s->profile->k_grid[i] <= ctx / 4)
             ks[nk++] = s->profile->k_grid[i];
     hy_session_close(s);
-    if (!nk) return hy_fail(HY_ENOTFOUND, "sweep: no profile k fits (asked %d, ctx %lld)",
-                            o->k_fixed, (long long)ctx);
+    if (!nk)
+        return hy_fail(HY_ENOTFOUND, "sweep: no profile k fits (asked %d, ctx %lld)", o->k_fixed,
+                       (long long)ctx);
     hy_solve_info info;
     int32_t best_k = -1;
     for (int32_t i = 0; i < nk && !st; i++) {
@@ -201,8 +246,11 @@ static hy_status solve_pair(const sweep_opts *o, int64_t ctx, double budget, hy_
         hy_session_close(s);
     }
     if (st) return st;
-    if (!*dp) return hy_fail(HY_ESOLVER, "sweep: no DP plan fits %.2f of dense at ctx %lld for "
-                             "any profile k", budget, (long long)ctx);
+    if (!*dp)
+        return hy_fail(HY_ESOLVER,
+                       "sweep: no DP plan fits %.2f of dense at ctx %lld for "
+                       "any profile k",
+                       budget, (long long)ctx);
     so.po.k = best_k;
     so.io.warm = NULL;
     if (!(st = hy_cli_session_open(o->profile, &so, &s))) {
@@ -238,7 +286,8 @@ static hy_status run_context(const sweep_opts *o, const hy_cli_eval_env *env, in
         plans[nm] = ilp;
         hy_cli_method_from_plan(ilp, name, "ilp", bud, &cm, ctx, &methods[nm++]);
         for (int p = 0; p < o->n_policies && !st; p++) {
-            st = hy_cli_method(o->policy[p], env->m, &cm, ctx, 4, 64, bud, &methods[nm], &plans[nm]);
+            st =
+                hy_cli_method(o->policy[p], env->m, &cm, ctx, 4, 64, bud, &methods[nm], &plans[nm]);
             if (st) break;
             snprintf(name, sizeof name, "%s@%.2f", methods[nm].name, bud);
             snprintf(methods[nm].name, sizeof methods[nm].name, "%s", name);
@@ -285,10 +334,13 @@ static int summarise(hy_eval_result *const *res, int n_res, const char *dir, FIL
     for (int i = 0; i < n_res; i++) {
         int32_t n_used = 0;
         const double rho = hy_eval_spearman(res[i], &n_used);
-        fprintf(f, "\nctx %lld: Spearman(predicted loss, measured loss) = %.3f over %d solver "
-                "plans\n", (long long)res[i]->ctx, rho, n_used);
+        fprintf(f,
+                "\nctx %lld: Spearman(predicted loss, measured loss) = %.3f over %d solver "
+                "plans\n",
+                (long long)res[i]->ctx, rho, n_used);
         for (int m = 0; m < res[i]->n_methods && np < 512; m++)
-            if (!strcmp(res[i]->methods[m].group, "dp") || !strcmp(res[i]->methods[m].group, "ilp")) {
+            if (!strcmp(res[i]->methods[m].group, "dp") ||
+                !strcmp(res[i]->methods[m].group, "ilp")) {
                 const double p = res[i]->methods[m].pred_loss, q = hy_eval_measured_loss(res[i], m);
                 if (isfinite(p) && isfinite(q)) pred[np] = p, meas[np++] = q;
             }
@@ -344,9 +396,13 @@ static int replot(const char *dir) {
 int hy_cmd_sweep(int argc, char **argv) {
     for (int i = 1; i + 1 < argc; i++)
         if (!strcmp(argv[i], "--replot")) return argc == 3 ? replot(argv[i + 1]) : 2;
-    sweep_opts o = {.n_ctx = 3, .ctx = {2048, 4096, 8192}, .n_budgets = 3,
-                    .budget = {0.2, 0.3, 0.5}, .model = HY_DEFAULT_MODEL,
-                    .text = HY_DEFAULT_EVALTEXT, .so = {.steps = 1000, .launch_s = -1}};
+    sweep_opts o = {.n_ctx = 3,
+                    .ctx = {2048, 4096, 8192},
+                    .n_budgets = 3,
+                    .budget = {0.2, 0.3, 0.5},
+                    .model = HY_DEFAULT_MODEL,
+                    .text = HY_DEFAULT_EVALTEXT,
+                    .so = {.steps = 1000, .launch_s = -1}};
     hy_problem_opts_default(&o.so.po);
     hy_ilp_opts_default(&o.so.io);
     o.so.io.time_limit_s = 20;

@@ -71,8 +71,8 @@ void hy_cli_cost_model(const hy_model *m, double launch_s, int32_t sink, int32_t
 
 void hy_cli_method_from_plan(hy_plan *plan, const char *name, const char *group, double budget,
                              const hy_cost_model *cm, int64_t ctx, hy_eval_method *out) {
-    *out = (hy_eval_method){.plan = plan, .budget = budget, .pred_cost_frac = NAN,
-                            .pred_loss = NAN};
+    *out =
+        (hy_eval_method){.plan = plan, .budget = budget, .pred_cost_frac = NAN, .pred_loss = NAN};
     snprintf(out->name, sizeof out->name, "%s", name);
     snprintf(out->group, sizeof out->group, "%s", group);
     double c = 0, d = 0;
@@ -91,10 +91,15 @@ hy_status hy_cli_method(const char *spec, const hy_model *m, const hy_cost_model
     hy_policy p;
     hy_status st = hy_policy_parse(spec, &p);
     if (st) return st;
-    const hy_policy_shape shape = {.n_layers = mi->n_layers, .n_heads = mi->n_heads,
-                                   .n_kv_heads = mi->n_kv_heads, .head_dim = mi->head_dim,
-                                   .model_name = mi->name, .model_sha256 = mi->sha256,
-                                   .sink = sink, .window = window, .context = (int32_t)ctx};
+    const hy_policy_shape shape = {.n_layers = mi->n_layers,
+                                   .n_heads = mi->n_heads,
+                                   .n_kv_heads = mi->n_kv_heads,
+                                   .head_dim = mi->head_dim,
+                                   .model_name = mi->name,
+                                   .model_sha256 = mi->sha256,
+                                   .sink = sink,
+                                   .window = window,
+                                   .context = (int32_t)ctx};
     if (fit > 0 && (st = hy_policy_fit(&p, &shape, cm, fit)))
         return hy_fail_ctx(st, "policy %s at %.2f of dense", spec, fit);
     if (p.kind != HY_POLICY_DENSE && (st = hy_policy_plan(&p, &shape, cm, plan)))

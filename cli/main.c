@@ -22,7 +22,8 @@ static const struct command commands[] = {
     {"generate", hy_cmd_generate, "generate text from a prompt (streams tokens, tokens/s)"},
 #endif
 #ifdef HY_HAVE_CMD_PROFILE
-    {"profile", hy_cmd_profile, "measure attention sparsity and top-k overlap into an HDF5 profile"},
+    {"profile", hy_cmd_profile,
+     "measure attention sparsity and top-k overlap into an HDF5 profile"},
 #endif
 #ifdef HY_HAVE_CMD_REPORT
     {"report", hy_cmd_report, "render a profile as a self-contained HTML report"},

@@ -73,8 +73,7 @@ static hy_status export_tidal(const hy_plan *p, const char *path) {
                            "first, then selection layers (every step) each reused by the layers "
                            "after it",
                            l, hy_unit_mode_name((hy_unit_mode)m),
-                           m == HY_MODE_REUSE ? " of a layer other than the latest selection"
-                                              : "");
+                           m == HY_MODE_REUSE ? " of a layer other than the latest selection" : "");
         }
     }
     json_t *root = json_object();
@@ -119,15 +118,14 @@ static hy_status export_ucm(const hy_plan *p, const char *path) {
         const char *why = "";
         const int m = layer_mode(p, l, &src, &why);
         const hy_plan_unit *u = &p->units[l * p->n_kv_heads];
-        const char *bad = m < 0                                      ? why
-                          : m == HY_MODE_WINDOW                      ? "a window layer"
+        const char *bad = m < 0                 ? why
+                          : m == HY_MODE_WINDOW ? "a window layer"
                           : hy_mode_publishes((hy_unit_mode)m) && u->refresh != 1
                               ? "a set refreshed less often than every step"
                               : NULL;
         if (bad) {
             json_decref(reuse), json_decref(rollback);
-            return hy_fail(HY_EUNSUPPORTED, "ucm: layer %d: %s has no field there", l,
-                           bad);
+            return hy_fail(HY_EUNSUPPORTED, "ucm: layer %d: %s has no field there", l, bad);
         }
         if (m == HY_MODE_DENSE) json_array_append_new(rollback, json_integer(l));
         json_array_append_new(reuse, json_integer(m == HY_MODE_REUSE ? src : -1));
@@ -156,9 +154,12 @@ int hy_cli_plan_export(int argc, char **argv) {
         }
     }
     if (!in || !fmt || !out) {
-        fprintf(stderr, "hylra plan export: missing %s\nusage: hylra plan export PLAN.json "
-                        "--format tidal|duo|ucm -o FILE\n",
-                !in ? "PLAN.json" : !fmt ? "--format" : "-o FILE");
+        fprintf(stderr,
+                "hylra plan export: missing %s\nusage: hylra plan export PLAN.json "
+                "--format tidal|duo|ucm -o FILE\n",
+                !in    ? "PLAN.json"
+                : !fmt ? "--format"
+                       : "-o FILE");
         return 2;
     }
     if (strcmp(fmt, "tidal") && strcmp(fmt, "duo") && strcmp(fmt, "ucm")) {

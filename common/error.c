@@ -31,23 +31,38 @@ hy_status hy_fail_ctx(hy_status st, const char *fmt, ...) {
     return st;
 }
 
-const char *hy_last_error(void) { return g_msg[0] ? g_msg : "no error recorded"; }
+const char *hy_last_error(void) {
+    return g_msg[0] ? g_msg : "no error recorded";
+}
 
-void hy_clear_error(void) { g_msg[0] = 0; }
+void hy_clear_error(void) {
+    g_msg[0] = 0;
+}
 
 const char *hy_status_name(hy_status st) {
     switch (st) {
-    case HY_OK: return "ok";
-    case HY_EINVAL: return "invalid argument";
-    case HY_EIO: return "i/o error";
-    case HY_EFORMAT: return "malformed file";
-    case HY_EUNSUPPORTED: return "unsupported";
-    case HY_ENOMEM: return "out of memory";
-    case HY_ERANGE: return "out of range";
-    case HY_EMISMATCH: return "mismatch";
-    case HY_ENOTFOUND: return "not found";
-    case HY_EDEVICE: return "device error";
-    case HY_ESOLVER: return "solver error";
+    case HY_OK:
+        return "ok";
+    case HY_EINVAL:
+        return "invalid argument";
+    case HY_EIO:
+        return "i/o error";
+    case HY_EFORMAT:
+        return "malformed file";
+    case HY_EUNSUPPORTED:
+        return "unsupported";
+    case HY_ENOMEM:
+        return "out of memory";
+    case HY_ERANGE:
+        return "out of range";
+    case HY_EMISMATCH:
+        return "mismatch";
+    case HY_ENOTFOUND:
+        return "not found";
+    case HY_EDEVICE:
+        return "device error";
+    case HY_ESOLVER:
+        return "solver error";
     }
     return "unknown status";
 }
@@ -60,6 +75,7 @@ void *hy_malloc(size_t n, const char *what) {
 
 void *hy_calloc(size_t count, size_t size, const char *what) {
     void *p = calloc(count ? count : 1, size ? size : 1);
-    if (!p) hy_fail(HY_ENOMEM, "out of memory allocating %zu x %zu bytes for %s", count, size, what);
+    if (!p)
+        hy_fail(HY_ENOMEM, "out of memory allocating %zu x %zu bytes for %s", count, size, what);
     return p;
 }

@@ -45,4 +45,6 @@ void hy_progress_update(hy_progress *p, int64_t done) {
     print_line(p, done, 0);
 }
 
-void hy_progress_end(hy_progress *p, int64_t done) { print_line(p, done, 1); }
+void hy_progress_end(hy_progress *p, int64_t done) {
+    print_line(p, done, 1);
+}

@@ -30,7 +30,8 @@ static void block(uint32_t h[8], const uint8_t *p) {
     }
     uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
     for (int i = 0; i < 64; i++) {
-        uint32_t t1 = hh + (ROR(e, 6) ^ ROR(e, 11) ^ ROR(e, 25)) + ((e & f) ^ (~e & g)) + K[i] + w[i];
+        uint32_t t1 =
+            hh + (ROR(e, 6) ^ ROR(e, 11) ^ ROR(e, 25)) + ((e & f) ^ (~e & g)) + K[i] + w[i];
         uint32_t t2 = (ROR(a, 2) ^ ROR(a, 13) ^ ROR(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
         hh = g, g = f, f = e, e = d + t1, d = c, c = b, b = a, a = t1 + t2;
     }
@@ -56,7 +57,8 @@ void hy_sha256_update(hy_sha256_ctx *c, const void *data, size_t n) {
         block(c->h, c->buf);
         c->nbuf = 0;
     }
-    for (; n >= 64; p += 64, n -= 64) block(c->h, p);
+    for (; n >= 64; p += 64, n -= 64)
+        block(c->h, p);
     memcpy(c->buf, p, n);
     c->nbuf = n;
 }
@@ -65,15 +67,18 @@ void hy_sha256_final(hy_sha256_ctx *c, uint8_t out[32]) {
     uint64_t bits = c->nbytes * 8;
     uint8_t pad[72] = {0x80};
     size_t padlen = (c->nbuf < 56 ? 56 : 120) - c->nbuf;
-    for (int i = 0; i < 8; i++) pad[padlen + i] = (uint8_t)(bits >> (56 - 8 * i));
+    for (int i = 0; i < 8; i++)
+        pad[padlen + i] = (uint8_t)(bits >> (56 - 8 * i));
     hy_sha256_update(c, pad, padlen + 8);
     for (int i = 0; i < 8; i++)
-        for (int j = 0; j < 4; j++) out[4 * i + j] = (uint8_t)(c->h[i] >> (24 - 8 * j));
+        for (int j = 0; j < 4; j++)
+            out[4 * i + j] = (uint8_t)(c->h[i] >> (24 - 8 * j));
 }
 
 void hy_sha256_hex(const uint8_t d[32], char hex[65]) {
     static const char digits[] = "0123456789abcdef";
-    for (int i = 0; i < 32; i++) hex[2 * i] = digits[d[i] >> 4], hex[2 * i + 1] = digits[d[i] & 15];
+    for (int i = 0; i < 32; i++)
+        hex[2 * i] = digits[d[i] >> 4], hex[2 * i + 1] = digits[d[i] & 15];
     hex[64] = 0;
 }
 
@@ -84,7 +89,8 @@ hy_status hy_sha256_file(const char *path, char hex[65]) {
     hy_sha256_ctx c;
     hy_sha256_init(&c);
     size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) hy_sha256_update(&c, buf, n);
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        hy_sha256_update(&c, buf, n);
     int err = ferror(f);
     fclose(f);
     if (err) return hy_fail(HY_EIO, "%s: read error while hashing", path);

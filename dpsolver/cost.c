@@ -123,14 +123,29 @@ hy_status hy_cost_layer(const hy_cost_model *m, hy_unit_mode mode, int64_t n, in
     int64_t t = mode == HY_MODE_REUSE ? sparse_tokens(m, n, k) : k;
     hy_cost_op op = HY_OP_COUNT;
     switch (mode) {
-    case HY_MODE_DENSE: op = HY_OP_DENSE; break;
-    case HY_MODE_SELECT: op = HY_OP_SELECT; break;
-    case HY_MODE_REUSE: op = HY_OP_REUSE; break;
-    case HY_MODE_SCORE: op = HY_OP_SCORE; break;
-    case HY_MODE_SKETCH8: op = HY_OP_SKETCH8; break;
-    case HY_MODE_SKETCH4: op = HY_OP_SKETCH4; break;
-    case HY_MODE_BOUNDS: op = HY_OP_BOUNDS; break;
-    default: break;
+    case HY_MODE_DENSE:
+        op = HY_OP_DENSE;
+        break;
+    case HY_MODE_SELECT:
+        op = HY_OP_SELECT;
+        break;
+    case HY_MODE_REUSE:
+        op = HY_OP_REUSE;
+        break;
+    case HY_MODE_SCORE:
+        op = HY_OP_SCORE;
+        break;
+    case HY_MODE_SKETCH8:
+        op = HY_OP_SKETCH8;
+        break;
+    case HY_MODE_SKETCH4:
+        op = HY_OP_SKETCH4;
+        break;
+    case HY_MODE_BOUNDS:
+        op = HY_OP_BOUNDS;
+        break;
+    default:
+        break;
     }
     /* window is never measured, and a table need not hold the newer ops: those are priced
      * analytically with the table's copy bandwidth and launch overhead (hy_cost_model_init

@@ -402,7 +402,8 @@ hy_status hy_dp_lagrange(const hy_problem *pr, double lambda, hy_assign *out, do
             int32_t v = units[j];
             out->stride[v] = 0, out->src[v] = -1;
             if (state > 0 && (state - 1) / S == j) {
-                out->mode[v] = pr_choice_mode(pr, (state - 1) % S), out->stride[v] = (state - 1) % S;
+                out->mode[v] = pr_choice_mode(pr, (state - 1) % S),
+                out->stride[v] = (state - 1) % S;
                 state = prev[state - 1];
             } else if (act[(size_t)j * NS + (size_t)state] == ACT_REUSE) {
                 out->mode[v] = HY_MODE_REUSE, out->src[v] = units[(state - 1) / S];

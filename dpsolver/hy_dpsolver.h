@@ -77,15 +77,15 @@ typedef struct {
                            full attention) */
     /* The select choices of a unit: choice c runs mode choice_mode[c] (select or a cheaper
      * selector), refreshing every strides[c] steps; choice 0 is select with stride 1. */
-    int32_t n_strides;  /* number of choices (the name predates the selectors) */
+    int32_t n_strides; /* number of choices (the name predates the selectors) */
     int32_t *strides;
     int8_t *choice_mode; /* [n_strides] hy_unit_mode, a publishing mode */
     double *cost_choice; /* [n_units * n_strides] refresh cost of the choice's mode (before the
                             stride is averaged in); NULL: cost_select */
-    float *stride_pen; /* [n_units * n_strides]: loss added per step-consumer of a select unit
-                          refreshed every strides[s] steps (0 for s = 1) */
-    float *own_pen;    /* [n_units * n_strides]: loss of the selecting unit's own output under
-                          the choice (0 for select: its output is dense) */
+    float *stride_pen;   /* [n_units * n_strides]: loss added per step-consumer of a select unit
+                            refreshed every strides[s] steps (0 for s = 1) */
+    float *own_pen;      /* [n_units * n_strides]: loss of the selecting unit's own output under
+                            the choice (0 for select: its output is dense) */
     double dense_total;
     /* provenance for the plan */
     const hy_profile *profile;

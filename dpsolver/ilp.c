@@ -115,9 +115,9 @@ static hy_status build(glp_prob *lp, model *m, const hy_ilp_opts *o, double budg
             if ((s > 0 && pr->sensitive[v]) || !isfinite(own))
                 glp_set_col_bnds(lp, c, GLP_FX, 0.0, 0.0); /* full attention / not measured */
             glp_set_obj_coef(lp, c,
-                             cost_objective ? hy_problem_select_cost(pr, v, s) * cs
-                                 : isfinite(own) ? pr->stride_pen[(size_t)v * S + s] + own
-                                                 : 0.0);
+                             cost_objective  ? hy_problem_select_cost(pr, v, s) * cs
+                             : isfinite(own) ? pr->stride_pen[(size_t)v * S + s] + own
+                                             : 0.0);
         }
     }
     for (int32_t v = 0; v < U; v++)

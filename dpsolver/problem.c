@@ -182,9 +182,10 @@ hy_status hy_problem_from_profile(const hy_profile *p, const hy_cost_model *cm,
              * the exact one (the profile has the unit's own; it stands in for theirs) */
             for (int32_t f = 1; f < F; f++) {
                 const int sk = flavors[f] == HY_MODE_SKETCH8 ? 0 : 1;
-                double fl = flavors[f] == HY_MODE_SCORE
-                                ? own
-                                : cell_loss(&p->sketch_out_err[sk], &p->sketch_recall[sk], i, o->loss);
+                double fl =
+                    flavors[f] == HY_MODE_SCORE
+                        ? own
+                        : cell_loss(&p->sketch_out_err[sk], &p->sketch_recall[sk], i, o->loss);
                 const double deficit = flavors[f] == HY_MODE_SCORE || !(fl > own) ? 0.0 : fl - own;
                 if (isnan(fl)) fl = INFINITY; /* not measured (a version 1 profile): not offered */
                 for (int32_t s = 0; s < S; s++) {
@@ -268,8 +269,8 @@ hy_status hy_assign_eval(const hy_problem *pr, const hy_assign *a, double *cost,
             break;
         case HY_MODE_REUSE: {
             int32_t u = a->src[v];
-            if (u < 0 || u >= U || !hy_mode_publishes((hy_unit_mode)a->mode[u]) || pr->sensitive[v] ||
-                isnan(pr->loss[(size_t)u * U + v]))
+            if (u < 0 || u >= U || !hy_mode_publishes((hy_unit_mode)a->mode[u]) ||
+                pr->sensitive[v] || isnan(pr->loss[(size_t)u * U + v]))
                 return hy_fail(HY_EINVAL,
                                "assignment: unit %d reuses unit %d, which is not an "
                                "allowed select source%s",

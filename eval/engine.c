@@ -28,11 +28,12 @@ static int is_lm_task(const char *t) {
 static hy_status check_args(const hy_model *m, const hy_eval_method *methods, int32_t nm,
                             const hy_eval_opts *o) {
     const hy_model_info *mi = hy_model_info_borrow(m);
-    if (nm < 1 || nm > 64)
-        return hy_fail(HY_ERANGE, "eval: %d methods, expected 1..64", nm);
+    if (nm < 1 || nm > 64) return hy_fail(HY_ERANGE, "eval: %d methods, expected 1..64", nm);
     if (methods[0].plan)
-        return hy_fail(HY_EINVAL, "eval: method 0 (%s) must be dense (no plan): it is the "
-                       "reference", methods[0].name);
+        return hy_fail(HY_EINVAL,
+                       "eval: method 0 (%s) must be dense (no plan): it is the "
+                       "reference",
+                       methods[0].name);
     if (o->ctx < 64 || o->ctx > mi->n_ctx_train)
         return hy_fail(HY_ERANGE, "eval: ctx %lld, expected 64..%d (the model's context length)",
                        (long long)o->ctx, mi->n_ctx_train);
@@ -55,9 +56,10 @@ static hy_status check_args(const hy_model *m, const hy_eval_method *methods, in
     for (int32_t t = 0; t < o->n_tasks; t++)
         lm |= is_lm_task(o->tasks[t]);
     if (lm && (o->tf_tokens < 1 || o->tf_tokens >= o->ctx / 2))
-        return hy_fail(HY_ERANGE, "eval: %d teacher-forced steps (--tf) at ctx %lld, expected "
-                       "1..%lld (under half the context)", o->tf_tokens, (long long)o->ctx,
-                       (long long)(o->ctx / 2 - 1));
+        return hy_fail(HY_ERANGE,
+                       "eval: %d teacher-forced steps (--tf) at ctx %lld, expected "
+                       "1..%lld (under half the context)",
+                       o->tf_tokens, (long long)o->ctx, (long long)(o->ctx / 2 - 1));
     if (o->n_docs < 1 || o->n_samples < 1)
         return hy_fail(HY_ERANGE, "eval: n_docs %d, n_samples %d, expected >= 1", o->n_docs,
                        o->n_samples);
@@ -86,8 +88,8 @@ hy_status hy_eval_prefill_all(hy_eval_state *s, const int32_t *ids, int64_t n) {
     return st;
 }
 
-static hy_status alloc_task(hy_eval_task_result *r, const char *name, int32_t nm, int32_t n,
-                            int kl, int out) {
+static hy_status alloc_task(hy_eval_task_result *r, const char *name, int32_t nm, int32_t n, int kl,
+                            int out) {
     snprintf(r->task, sizeof r->task, "%s", name);
     r->n = n;
     r->score = hy_calloc((size_t)nm * n, sizeof(double), "eval scores");
@@ -147,16 +149,19 @@ hy_status hy_eval_run(const hy_model *m, const hy_tokenizer *tok, const hy_eval_
     int32_t i_agree = -1, i_ppl = -1;
     int64_t work = 0;
     for (int32_t t = 0; t < o->n_tasks; t++) {
-        if (!strcmp(o->tasks[t], "agree")) i_agree = t;
-        else if (!strcmp(o->tasks[t], "ppl")) i_ppl = t;
-        else work += hy_eval_gen_work(o, nm);
+        if (!strcmp(o->tasks[t], "agree"))
+            i_agree = t;
+        else if (!strcmp(o->tasks[t], "ppl"))
+            i_ppl = t;
+        else
+            work += hy_eval_gen_work(o, nm);
     }
     if (i_agree >= 0 || i_ppl >= 0) work += hy_eval_lm_work(o, nm);
     r->n_tasks = o->n_tasks;
     for (int32_t t = 0; t < o->n_tasks && !st; t++) {
         const int lm = is_lm_task(o->tasks[t]);
-        st = alloc_task(&r->tasks[t], o->tasks[t], nm, lm ? o->n_docs : o->n_samples,
-                        t == i_agree, !lm);
+        st = alloc_task(&r->tasks[t], o->tasks[t], nm, lm ? o->n_docs : o->n_samples, t == i_agree,
+                        !lm);
     }
     if (!st && o->progress) hy_progress_begin(&s.prog, "eval", work, "tok");
     if (!st && (i_agree >= 0 || i_ppl >= 0))

@@ -10,10 +10,10 @@ typedef struct {
     const hy_tokenizer *tok;
     const hy_eval_opts *o;
     hy_ctx *c;
-    int32_t nm;      /* methods = sequences; 0 is dense */
-    int *seqs;       /* 0..nm-1 */
-    int32_t *batch;  /* [nm] tokens of one lockstep step */
-    float *logits;   /* [nm][n_vocab] */
+    int32_t nm;     /* methods = sequences; 0 is dense */
+    int *seqs;      /* 0..nm-1 */
+    int32_t *batch; /* [nm] tokens of one lockstep step */
+    float *logits;  /* [nm][n_vocab] */
     int64_t n_vocab;
     double *kv_tok, *kv_dense; /* [nm] accumulated attention counters */
     hy_progress prog;

@@ -98,9 +98,10 @@ hy_status hy_eval_gen(hy_eval_state *s, hy_task_kind kind, hy_eval_task_result *
         }
         if (!st) st = render(s, &ts, &ids, &n);
         if (!st && n + ts.max_new_tokens > o->ctx)
-            st = hy_fail(HY_ERANGE, "eval: %s sample %d: %lld prompt tokens + %d to generate "
-                         "exceed ctx %lld", hy_task_name(kind), i, (long long)n,
-                         ts.max_new_tokens, (long long)o->ctx);
+            st = hy_fail(HY_ERANGE,
+                         "eval: %s sample %d: %lld prompt tokens + %d to generate "
+                         "exceed ctx %lld",
+                         hy_task_name(kind), i, (long long)n, ts.max_new_tokens, (long long)o->ctx);
         if (!st) st = hy_eval_prefill_all(s, ids, n - 1);
         if (!st) {
             gen = hy_malloc((size_t)s->nm * (size_t)ts.max_new_tokens * sizeof *gen,

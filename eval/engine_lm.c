@@ -44,9 +44,11 @@ hy_status hy_eval_lm(hy_eval_state *s, hy_eval_task_result *agree, hy_eval_task_
     const int64_t n_win = n_ids / win;
     if (n_win < o->n_docs) {
         free(ids);
-        return hy_fail(HY_ERANGE, "eval: the text (%s) has %lld tokens: %lld windows of %lld, "
-                       "%d documents asked", o->text_source, (long long)n_ids, (long long)n_win,
-                       (long long)win, o->n_docs);
+        return hy_fail(HY_ERANGE,
+                       "eval: the text (%s) has %lld tokens: %lld windows of %lld, "
+                       "%d documents asked",
+                       o->text_source, (long long)n_ids, (long long)n_win, (long long)win,
+                       o->n_docs);
     }
     int64_t *order = hy_malloc((size_t)n_win * sizeof *order, "document order");
     double *lp_d = hy_malloc((size_t)V * sizeof *lp_d, "log-probs");
@@ -62,7 +64,8 @@ hy_status hy_eval_lm(hy_eval_state *s, hy_eval_task_result *agree, hy_eval_task_
     }
     for (int32_t d = 0; d < o->n_docs && !st; d++) {
         const hy_token *doc = ids + order[d] * win;
-        const int64_t n0 = o->ctx - T; /* prefilled; steps feed doc[n0 + i], predict doc[n0 + i + 1] */
+        const int64_t n0 =
+            o->ctx - T; /* prefilled; steps feed doc[n0 + i], predict doc[n0 + i + 1] */
         st = hy_eval_prefill_all(s, doc, n0);
         memset(acc, 0, (size_t)nm * 3 * sizeof *acc);
         for (int64_t i = 0; i < T && !st; i++) {

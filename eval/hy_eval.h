@@ -25,24 +25,24 @@ typedef struct {
     char name[96];  /* row label: "dense", "dp@0.30", "window:1020", "plan:x.json" */
     char group[32]; /* curve / family: dense, dp, ilp, window, quest, tidal, recycled, plan */
     hy_plan *plan;  /* NULL = dense; borrowed */
-    double budget;         /* the budget fraction the method was built for; NaN if none */
+    double budget;  /* the budget fraction the method was built for; NaN if none */
     double pred_cost_frac; /* predicted attention cost / dense (NaN when unknown) */
     double pred_loss;      /* the solver's predicted loss (NaN for policies) */
 } hy_eval_method;
 
 typedef struct {
-    int64_t ctx;         /* tokens per sample (prompt + decoded), <= the model's context */
-    int32_t n_docs;      /* agree / ppl: documents of ctx tokens cut from the text */
-    int32_t tf_tokens;   /* agree / ppl: teacher-forced decode steps at the end of each doc */
-    int32_t n_samples;   /* per generated task */
+    int64_t ctx;       /* tokens per sample (prompt + decoded), <= the model's context */
+    int32_t n_docs;    /* agree / ppl: documents of ctx tokens cut from the text */
+    int32_t tf_tokens; /* agree / ppl: teacher-forced decode steps at the end of each doc */
+    int32_t n_samples; /* per generated task */
     uint64_t seed;
-    double depth;        /* needle depth for generated tasks; < 0: random per sample */
-    const char *text;    /* long public-domain text: documents and haystack (NUL-terminated) */
+    double depth;            /* needle depth for generated tasks; < 0: random per sample */
+    const char *text;        /* long public-domain text: documents and haystack (NUL-terminated) */
     const char *text_source; /* where the text came from (recorded in the output) */
     int32_t n_tasks;
     char tasks[HY_EVAL_MAX_TASKS][16]; /* "agree", "ppl", or hy_task_name() names */
-    bool progress;       /* progress lines (samples, tok/s, ETA) on stderr */
-    hy_device device;    /* where the methods run (HY_DEVICE_CPU by default) */
+    bool progress;                     /* progress lines (samples, tok/s, ETA) on stderr */
+    hy_device device;                  /* where the methods run (HY_DEVICE_CPU by default) */
 } hy_eval_opts;
 
 void hy_eval_opts_default(hy_eval_opts *o); /* ctx 2048, 4 docs x 64 steps, 4 samples, seed 0 */
@@ -50,14 +50,14 @@ void hy_eval_opts_default(hy_eval_opts *o); /* ctx 2048, 4 docs x 64 steps, 4 sa
 /* Per task, per method, per sample. Method 0 is always dense (the reference). */
 typedef struct {
     char task[16];
-    int32_t n;       /* samples (documents for agree/ppl) */
+    int32_t n; /* samples (documents for agree/ppl) */
     /* score[m * n + i]:
      *   agree: fraction of the doc's tf_tokens steps whose top-1 token equals dense's;
      *   ppl:   mean negative log-likelihood (nats) of the doc's true next tokens;
      *   generated tasks: hy_task_score of the method's greedy output, in [0, 1]. */
     double *score;
-    double *kl;      /* agree only (else NULL): mean KL(dense || method) per doc, nats */
-    char **output;   /* generated tasks only (else NULL): [m * n + i] the decoded text */
+    double *kl;    /* agree only (else NULL): mean KL(dense || method) per doc, nats */
+    char **output; /* generated tasks only (else NULL): [m * n + i] the decoded text */
 } hy_eval_task_result;
 
 typedef struct {
@@ -89,7 +89,8 @@ void hy_eval_result_free(hy_eval_result *r);
 typedef struct {
     hy_ci value, delta, kl; /* kl.n == 0 when not applicable */
 } hy_eval_cell;
-hy_status hy_eval_cell_get(const hy_eval_result *r, int32_t task, int32_t method, hy_eval_cell *out);
+hy_status hy_eval_cell_get(const hy_eval_result *r, int32_t task, int32_t method,
+                           hy_eval_cell *out);
 
 /* Plain-text table: one row per method, one column per task ("value (delta [lo, hi])"),
  * plus predicted cost, measured KV fraction. */

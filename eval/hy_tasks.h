@@ -35,17 +35,17 @@ typedef struct {
                               needles go to random sentence starts; < 0: drawn uniformly per
                               sample from the seed */
     uint64_t seed;
-    int64_t index;         /* sample number: (seed, index) fixes the sample */
-    const char *haystack;  /* filler text (public-domain prose), NUL-terminated, >= 64 KiB;
-                              the filler starts at a seeded paragraph, whitespace runs become
-                              one space (a blank line one newline), and it wraps around */
+    int64_t index;           /* sample number: (seed, index) fixes the sample */
+    const char *haystack;    /* filler text (public-domain prose), NUL-terminated, >= 64 KiB;
+                                the filler starts at a seeded paragraph, whitespace runs become
+                                one space (a blank line one newline), and it wraps around */
     const hy_tokenizer *tok; /* counts tokens (the model's tokenizer) */
-    int32_t n_keys;        /* multikey / multiquery: needles (default 4 when 0; 1..64) */
-    int32_t n_values;      /* multivalue: values for the one key (default 4 when 0; 1..64) */
-    int32_t n_queries;     /* multiquery: keys asked (default 2 when 0; 1..n_keys) */
-    int32_t vt_chains;     /* vt: chains (default 1; 1..16); only chain 0 is asked */
-    int32_t vt_hops;       /* vt: copies after a chain's "VAR X = number" (default 4; 1..32),
-                              so the answer names vt_hops + 1 variables */
+    int32_t n_keys;          /* multikey / multiquery: needles (default 4 when 0; 1..64) */
+    int32_t n_values;        /* multivalue: values for the one key (default 4 when 0; 1..64) */
+    int32_t n_queries;       /* multiquery: keys asked (default 2 when 0; 1..n_keys) */
+    int32_t vt_chains;       /* vt: chains (default 1; 1..16); only chain 0 is asked */
+    int32_t vt_hops;         /* vt: copies after a chain's "VAR X = number" (default 4; 1..32),
+                                so the answer names vt_hops + 1 variables */
 } hy_task_params;
 
 typedef struct {
@@ -53,7 +53,7 @@ typedef struct {
     char *prompt;        /* the user turn: instruction, context, question */
     char *answer_prefix; /* what the assistant's reply starts with ("The passkey is") */
     int32_t n_answers;
-    char **answers;      /* expected strings (numbers, variable names or words) */
+    char **answers;         /* expected strings (numbers, variable names or words) */
     int32_t max_new_tokens; /* enough for every answer plus separators; like the answers it
                                does not depend on target_tokens, so a caller may regenerate
                                with target_tokens - max_new_tokens and keep both */

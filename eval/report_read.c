@@ -26,8 +26,8 @@ static hy_status get_num(const char *path, json_t *o, const char *key, const cha
                    x ? "not a number" : "missing");
 }
 
-static hy_status get_str(const char *path, json_t *o, const char *key, const char *where,
-                         char *out, size_t cap) {
+static hy_status get_str(const char *path, json_t *o, const char *key, const char *where, char *out,
+                         size_t cap) {
     const char *s = json_string_value(json_object_get(o, key));
     if (!s) return hy_fail(HY_EFORMAT, "%s: %s.%s is missing or not a string", path, where, key);
     snprintf(out, cap, "%s", s);
@@ -74,12 +74,12 @@ static hy_status read_task(const char *path, json_t *t, int32_t ti, hy_eval_resu
     snprintf(where, sizeof where, "tasks[%d]", ti);
     hy_status st = get_str(path, t, "task", where, k->task, sizeof k->task);
     json_t *n = json_object_get(t, "n"), *ms = json_object_get(t, "methods");
-    if (!st && (!json_is_integer(n) || json_integer_value(n) < 1 || json_integer_value(n) > 1000000))
+    if (!st &&
+        (!json_is_integer(n) || json_integer_value(n) < 1 || json_integer_value(n) > 1000000))
         st = hy_fail(HY_EFORMAT, "%s: %s.n is missing or outside 1..1000000", path, where);
     if (!st && (!json_is_array(ms) || (int32_t)json_array_size(ms) != r->n_methods))
-        st = hy_fail(HY_EFORMAT, "%s: %s.methods has %zu entries, expected %d (the methods)",
-                     path, where, json_is_array(ms) ? json_array_size(ms) : (size_t)0,
-                     r->n_methods);
+        st = hy_fail(HY_EFORMAT, "%s: %s.methods has %zu entries, expected %d (the methods)", path,
+                     where, json_is_array(ms) ? json_array_size(ms) : (size_t)0, r->n_methods);
     if (st) return st;
     k->n = (int32_t)json_integer_value(n);
     const size_t cells = (size_t)r->n_methods * (size_t)k->n;

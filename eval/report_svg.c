@@ -89,12 +89,14 @@ static hy_status fill_panel(const hy_eval_result *r, int32_t t, int kl, groups *
                                     NULL};
     *p = (hy_svg_panel){.title = b->title,
                         .xlabel = "predicted attention cost (fraction of dense)",
-                        .ylabel = kl                ? "mean KL(dense || method), nats"
+                        .ylabel = kl              ? "mean KL(dense || method), nats"
                                   : ylabels[kind] ? ylabels[kind]
                                                   : "task score (0-1)",
                         .series = b->ser,
                         .n_series = ns,
-                        .ref_y = kl ? 0.0 : kind == HY_EVAL_KIND_GEN ? dense.value.mean : 1.0,
+                        .ref_y = kl                         ? 0.0
+                                 : kind == HY_EVAL_KIND_GEN ? dense.value.mean
+                                                            : 1.0,
                         .ref_label = "dense",
                         .x0 = 0,
                         .x1 = NAN,

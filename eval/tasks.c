@@ -106,9 +106,9 @@ hy_status hy_task_generate(hy_task_kind kind, const hy_task_params *p, hy_task_s
     }
     if (st) {
         hy_task_sample_free(out);
-        return hy_fail_ctx(
-            st, "tasks: %s (target %lld tokens, seed %llu, index %lld)", names[kind],
-            (long long)q.target_tokens, (unsigned long long)q.seed, (long long)q.index);
+        return hy_fail_ctx(st, "tasks: %s (target %lld tokens, seed %llu, index %lld)", names[kind],
+                           (long long)q.target_tokens, (unsigned long long)q.seed,
+                           (long long)q.index);
     }
     return HY_OK;
 }

@@ -30,7 +30,7 @@
 #define HY_ATTN_MERGE_DEPTH 32 /* L2 loads in flight per thread in the split merge */
 /* dynamic shared memory: [warp][stage][k|v][TILE][D] 16-bit elements; after the loop the
  * same bytes hold the warp and split merges' scratch */
-#define HY_ATTN_RING_BYTES(D) (HY_ATTN_WARPS * HY_ATTN_STAGES * 2 * HY_ATTN_TILE * (D) * 2)
+#define HY_ATTN_RING_BYTES(D) (HY_ATTN_WARPS * HY_ATTN_STAGES * 2 * HY_ATTN_TILE * (D)*2)
 
 struct hy_cuda_attn_ws {
     hy_attn_shape shape;
@@ -121,7 +121,9 @@ __device__ __forceinline__ void hy_cp16(uint32_t dst, const void *src, int src_b
     asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src),
                  "r"(src_bytes));
 }
-__device__ __forceinline__ void hy_cp_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+__device__ __forceinline__ void hy_cp_commit() {
+    asm volatile("cp.async.commit_group;\n" ::);
+}
 template <int N> __device__ __forceinline__ void hy_cp_wait() {
     asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
 }
@@ -431,9 +433,8 @@ __global__ void __launch_bounds__(HY_ATTN_WARPS * 32) hy_attn_core_kernel(const 
     {
         /* (h, 4 dims) outputs, each summed over the splits by `parts` threads in parallel */
         const int n_out = G * D / 4;
-        const int parts = (int)blockDim.x / n_out < 1
-                              ? 1
-                              : min((int)blockDim.x / n_out, HY_ATTN_MERGE_PARTS);
+        const int parts =
+            (int)blockDim.x / n_out < 1 ? 1 : min((int)blockDim.x / n_out, HY_ATTN_MERGE_PARTS);
         float *scratch = sm_acc; /* [parts][GR * D], inside the ring's bytes */
         for (int e = tid; e < n_out * parts; e += blockDim.x) {
             const int o2 = e % n_out, part = e / n_out;

@@ -123,9 +123,9 @@ static hy_status op_dense(void *c, int i, cudaStream_t st) {
 static hy_status op_topk(void *c, int i, cudaStream_t st) {
     bench_point *p = (bench_point *)c;
     (void)i;
-    return hy_cuda_topk_rows_f32_cluster(p->idx, p->cnt, p->idx_stride, p->scores,
-                                         p->score_stride, p->topk_rows, p->rows_n, 1, p->n, p->k,
-                                         p->sink, p->window, p->cluster, st);
+    return hy_cuda_topk_rows_f32_cluster(p->idx, p->cnt, p->idx_stride, p->scores, p->score_stride,
+                                         p->topk_rows, p->rows_n, 1, p->n, p->k, p->sink, p->window,
+                                         p->cluster, st);
 }
 static hy_status op_select(void *c, int i, cudaStream_t st) {
     bench_point *p = (bench_point *)c;

@@ -17,8 +17,8 @@ static hy_status check(const float *y, const float *x, const uint16_t *w, const 
                        "(divides out), ldy %lld (>= split), split_stride %lld, at most one "
                        "prologue",
                        who, (long long)s->rows, HY_GEMV_MAX_ROWS, (long long)s->in,
-                       (long long)s->out, (long long)s->ldx, (long long)s->split,
-                       (long long)s->ldy, (long long)s->split_stride);
+                       (long long)s->out, (long long)s->ldx, (long long)s->split, (long long)s->ldy,
+                       (long long)s->split_stride);
     return HY_OK;
 }
 

@@ -9,7 +9,7 @@
 #include "gemv.h"
 
 #define GEMV_WARPS 8 /* split the row's k range: 8 x 256 weights per block step */
-#define GEMV_R 4      /* rows per block: each activation load serves them all */
+#define GEMV_R 4     /* rows per block: each activation load serves them all */
 
 __device__ __forceinline__ void bf16x8(const uint4 v, float f[8]) {
     const uint32_t u[4] = {v.x, v.y, v.z, v.w};
@@ -130,12 +130,13 @@ extern "C" hy_status hy_cuda_gemv_bf16(float *y, const float *x, const uint16_t 
         s->ldx < s->in || s->ldx % 4 || s->split < 1 || s->out % s->split || s->ldy < s->split ||
         ((uintptr_t)x | (uintptr_t)w | (uintptr_t)s->norm_w | (uintptr_t)s->up) % 16 ||
         (s->norm_w && s->up))
-        return hy_fail(HY_EINVAL,
-                       "gemv_bf16 CUDA: rows %lld (1..%d), in %lld (multiple of 8), out %lld, ldx "
-                       "%lld (>= in, multiple of 4), split %lld (divides out), ldy %lld (>= "
-                       "split), x, w and the prologue's array 16-byte aligned, at most one prologue",
-                       (long long)s->rows, HY_GEMV_MAX_ROWS, (long long)s->in, (long long)s->out,
-                       (long long)s->ldx, (long long)s->split, (long long)s->ldy);
+        return hy_fail(
+            HY_EINVAL,
+            "gemv_bf16 CUDA: rows %lld (1..%d), in %lld (multiple of 8), out %lld, ldx "
+            "%lld (>= in, multiple of 4), split %lld (divides out), ldy %lld (>= "
+            "split), x, w and the prologue's array 16-byte aligned, at most one prologue",
+            (long long)s->rows, HY_GEMV_MAX_ROWS, (long long)s->in, (long long)s->out,
+            (long long)s->ldx, (long long)s->split, (long long)s->ldy);
     const unsigned blocks = (unsigned)((s->out + GEMV_R - 1) / GEMV_R);
     cudaStream_t st = (cudaStream_t)stream;
     const int pro = s->norm_w ? 1 : s->up ? 2 : 0;
@@ -149,8 +150,8 @@ extern "C" hy_status hy_cuda_gemv_bf16(float *y, const float *x, const uint16_t 
         else                                                                                       \
             gemv_kernel<B, 0><<<blocks, GEMV_WARPS * 32, 0, st>>>(y, x, w, *s);                    \
         break;
-        GEMV_CASE(1) GEMV_CASE(2) GEMV_CASE(3) GEMV_CASE(4)
-        GEMV_CASE(5) GEMV_CASE(6) GEMV_CASE(7) GEMV_CASE(8)
+        GEMV_CASE(1)
+        GEMV_CASE(2) GEMV_CASE(3) GEMV_CASE(4) GEMV_CASE(5) GEMV_CASE(6) GEMV_CASE(7) GEMV_CASE(8)
 #undef GEMV_CASE
     }
     HY_CUDA_LAUNCH("gemv_kernel");

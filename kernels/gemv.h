@@ -23,15 +23,15 @@ extern "C" {
 #define HY_GEMV_MAX_ROWS 8 /* batch rows one launch takes */
 
 typedef struct {
-    int64_t rows, in, out;   /* rows <= HY_GEMV_MAX_ROWS; in % 8 == 0 on the GPU */
-    int64_t ldx;             /* floats between activation rows, >= in */
-    int64_t ldy;             /* floats between output rows of one block, >= split */
-    int64_t split;           /* outputs per block (out for the plain layout), divides out */
-    int64_t split_stride;    /* floats between blocks */
-    float beta;              /* 0: overwrite (y may hold NaN), else accumulate */
-    const float *norm_w;     /* RMSNorm prologue weights [in], or NULL */
-    float eps;               /* its epsilon */
-    const float *up;         /* SwiGLU prologue: the up rows (x is the gate), or NULL */
+    int64_t rows, in, out; /* rows <= HY_GEMV_MAX_ROWS; in % 8 == 0 on the GPU */
+    int64_t ldx;           /* floats between activation rows, >= in */
+    int64_t ldy;           /* floats between output rows of one block, >= split */
+    int64_t split;         /* outputs per block (out for the plain layout), divides out */
+    int64_t split_stride;  /* floats between blocks */
+    float beta;            /* 0: overwrite (y may hold NaN), else accumulate */
+    const float *norm_w;   /* RMSNorm prologue weights [in], or NULL */
+    float eps;             /* its epsilon */
+    const float *up;       /* SwiGLU prologue: the up rows (x is the gate), or NULL */
 } hy_gemv_shape;
 
 hy_status hy_gemv_bf16(float *y, const float *x, const uint16_t *w, const hy_gemv_shape *s);

@@ -74,9 +74,8 @@ extern "C" hy_status hy_cuda_page_scores_f32(float *pages, int64_t page_stride, 
     const int64_t np = (max_n + page_size - 1) / page_size;
     if (rows == 0) return HY_OK;
     dim3 grid((unsigned)((np + 255) / 256 > 0 ? (np + 255) / 256 : 1), (unsigned)rows);
-    page_scores_kernel<<<grid, 256, 0, (cudaStream_t)stream>>>(pages, page_stride, n_pages, x,
-                                                               x_stride, n, rows_per_n, page_size,
-                                                               window);
+    page_scores_kernel<<<grid, 256, 0, (cudaStream_t)stream>>>(
+        pages, page_stride, n_pages, x, x_stride, n, rows_per_n, page_size, window);
     HY_CUDA_LAUNCH("page_scores_kernel");
     return HY_OK;
 }

@@ -58,13 +58,13 @@ int64_t hy_set_merge(int32_t *out, const int32_t *stored, int64_t n_stored, int6
  * window) where stored = store + slot * store_stride with store_n[slot] entries for
  * slot = slots[r] (slots[r] == -1: no stored set, the result is the sink and window only;
  * slots[r] <= -2: the row is skipped, out row, count and rows_read untouched, so one launch
- * can serve the rows of several roles; store_n[slot] < 0 counts as 0). Writes out_idx[r * out_stride ...] and out_count[r].
- * rows_read (may be NULL): rows_read[r / rows_per_n] += tokens the merged set covers (pages
- * clipped to n_r), the runtime's counter of K/V rows attended. P = page size (1 for tokens).
- * Every row's merge must fit in out_stride entries: store_stride + ceil(sink/P) +
- * ceil(window/P) + 1 always does; a caller that knows its stored sets are shorter may pass
- * less. The CPU version checks every row (lens >= 0, store_n[slot] <= store_stride, the merge
- * fits) before writing anything and returns HY_ERANGE naming the row. The CUDA version (every
+ * can serve the rows of several roles; store_n[slot] < 0 counts as 0). Writes out_idx[r *
+ * out_stride ...] and out_count[r]. rows_read (may be NULL): rows_read[r / rows_per_n] += tokens
+ * the merged set covers (pages clipped to n_r), the runtime's counter of K/V rows attended. P =
+ * page size (1 for tokens). Every row's merge must fit in out_stride entries: store_stride +
+ * ceil(sink/P) + ceil(window/P) + 1 always does; a caller that knows its stored sets are shorter
+ * may pass less. The CPU version checks every row (lens >= 0, store_n[slot] <= store_stride, the
+ * merge fits) before writing anything and returns HY_ERANGE naming the row. The CUDA version (every
  * array in device memory) counts a negative length as 0, clips store_n to store_stride, and
  * marks a row whose merge would not fit with out_count[r] = -1, writing none of its entries
  * and adding nothing to rows_read. Slots must lie within the store (not checkable). */

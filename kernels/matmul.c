@@ -23,4 +23,6 @@ int hy_matmul_set_threads(int n) {
     return prev;
 }
 
-int hy_matmul_threads(void) { return openblas_get_num_threads(); }
+int hy_matmul_threads(void) {
+    return openblas_get_num_threads();
+}

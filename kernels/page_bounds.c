@@ -53,8 +53,10 @@ hy_status hy_page_bound_scores(float *scores, int64_t score_stride, int32_t *n_p
     if (st) return st;
     if (!scores || !n_pages || !folded || !q || !bmin || !bmax || !lens || window < 0 ||
         score_stride < page_cap)
-        return hy_fail(HY_EINVAL, "page bound scores: NULL buffer, window %d or score_stride "
-                       "%lld < page_cap %lld", window, (long long)score_stride, (long long)page_cap);
+        return hy_fail(HY_EINVAL,
+                       "page bound scores: NULL buffer, window %d or score_stride "
+                       "%lld < page_cap %lld",
+                       window, (long long)score_stride, (long long)page_cap);
     const int D = s->head_dim, nkv = s->n_kv_heads, G = s->n_heads / nkv;
     for (int64_t r = 0; r < (int64_t)s->batch * nkv; r++) {
         const int64_t b = r / nkv, g = r % nkv, n = lens[b], np = (n + P - 1) / P;
@@ -68,8 +70,10 @@ hy_status hy_page_bound_scores(float *scores, int64_t score_stride, int32_t *n_p
             double acc = 0.0;
             for (int h = 0; h < G; h++)
                 for (int d = 0; d < D; d++) {
-                    const double lo = (double)qg[h * D + d] * hy_bf16_to_f32(bmin[(r * page_cap + p) * D + d]);
-                    const double hi = (double)qg[h * D + d] * hy_bf16_to_f32(bmax[(r * page_cap + p) * D + d]);
+                    const double lo =
+                        (double)qg[h * D + d] * hy_bf16_to_f32(bmin[(r * page_cap + p) * D + d]);
+                    const double hi =
+                        (double)qg[h * D + d] * hy_bf16_to_f32(bmax[(r * page_cap + p) * D + d]);
                     acc += lo > hi ? lo : hi;
                 }
             scores[r * score_stride + p] = (float)acc;

@@ -12,9 +12,8 @@
 #define SCORE_WARPS 8
 #define SCORE_SLICES 64
 
-__global__ void fold_kernel(uint16_t *bmin, uint16_t *bmax, int64_t page_cap,
-                            const int32_t *folded, const uint16_t *k, const int32_t *lens,
-                            hy_attn_shape s, int P) {
+__global__ void fold_kernel(uint16_t *bmin, uint16_t *bmax, int64_t page_cap, const int32_t *folded,
+                            const uint16_t *k, const int32_t *lens, hy_attn_shape s, int P) {
     const int64_t r = blockIdx.y;
     const int nkv = s.n_kv_heads, D = s.head_dim, d = threadIdx.x;
     const int64_t b = r / nkv, g = r % nkv;
@@ -41,13 +40,15 @@ extern "C" hy_status hy_cuda_page_bounds_fold(uint16_t *bmin, uint16_t *bmax, in
     if (!bmin || !bmax || !folded || !k || !lens || !s || s->batch < 1 || s->n_kv_heads < 1 ||
         P < 1 || s->head_dim < 1 || s->head_dim > 1024 || page_cap < (s->kv_cap + P - 1) / P ||
         max_len < 0 || max_len > s->kv_cap)
-        return hy_fail(HY_EINVAL, "page bounds fold CUDA: NULL buffer or bad shape, page size %d, "
-                       "page_cap %lld, max_len %lld", P, (long long)page_cap, (long long)max_len);
+        return hy_fail(HY_EINVAL,
+                       "page bounds fold CUDA: NULL buffer or bad shape, page size %d, "
+                       "page_cap %lld, max_len %lld",
+                       P, (long long)page_cap, (long long)max_len);
     const int64_t pages = (max_len + P - 1) / P;
     const unsigned slices = (unsigned)(pages < FOLD_SLICES ? (pages > 0 ? pages : 1) : FOLD_SLICES);
     dim3 grid(slices, (unsigned)((int64_t)s->batch * s->n_kv_heads));
     fold_kernel<<<grid, s->head_dim, 0, (cudaStream_t)stream>>>(bmin, bmax, page_cap, folded, k,
-                                                               lens, *s, P);
+                                                                lens, *s, P);
     HY_CUDA_LAUNCH("fold_kernel");
     return HY_OK;
 }
@@ -55,8 +56,7 @@ extern "C" hy_status hy_cuda_page_bounds_fold(uint16_t *bmin, uint16_t *bmax, in
 __global__ void __launch_bounds__(SCORE_WARPS * 32)
     bound_scores_kernel(float *scores, int64_t score_stride, int32_t *n_pages, int32_t *folded,
                         const float *q, const uint16_t *bmin, const uint16_t *bmax,
-                        int64_t page_cap, const int32_t *lens, hy_attn_shape s, int P,
-                        int window) {
+                        int64_t page_cap, const int32_t *lens, hy_attn_shape s, int P, int window) {
     __shared__ float qs[8 * 128];
     const int64_t r = blockIdx.y;
     const int nkv = s.n_kv_heads, D = s.head_dim, G = s.n_heads / nkv;
@@ -101,9 +101,11 @@ extern "C" hy_status hy_cuda_page_bound_scores(float *scores, int64_t score_stri
         s->n_kv_heads < 1 || s->n_heads % s->n_kv_heads || s->n_heads / s->n_kv_heads > 8 ||
         s->head_dim > 128 || P < 1 || window < 0 || page_cap < (s->kv_cap + P - 1) / P ||
         score_stride < page_cap || max_len < 0 || max_len > s->kv_cap)
-        return hy_fail(HY_EINVAL, "page bound scores CUDA: NULL buffer or bad shape (GQA <= 8, "
+        return hy_fail(HY_EINVAL,
+                       "page bound scores CUDA: NULL buffer or bad shape (GQA <= 8, "
                        "head_dim <= 128), page size %d, window %d, page_cap %lld, score_stride "
-                       "%lld", P, window, (long long)page_cap, (long long)score_stride);
+                       "%lld",
+                       P, window, (long long)page_cap, (long long)score_stride);
     const int64_t pages = (max_len + P - 1) / P;
     int64_t slices = (pages + SCORE_WARPS - 1) / SCORE_WARPS;
     slices = slices < 1 ? 1 : (slices > SCORE_SLICES ? SCORE_SLICES : slices);

@@ -7,8 +7,10 @@
 hy_status hy_sketch_quantize(int8_t *kq, float *kscale, const float *k, int64_t n, int D,
                              int bits) {
     if (!kq || !kscale || !k || n < 0 || D < 1 || (bits != 8 && bits != 4))
-        return hy_fail(HY_EINVAL, "sketch quantize: NULL buffer, n %lld, D %d or bits %d "
-                       "(expected 8 or 4)", (long long)n, D, bits);
+        return hy_fail(HY_EINVAL,
+                       "sketch quantize: NULL buffer, n %lld, D %d or bits %d "
+                       "(expected 8 or 4)",
+                       (long long)n, D, bits);
     const float qmax = bits == 8 ? 127.0f : 7.0f;
     for (int64_t t = 0; t < n; t++) {
         const float *kt = k + t * D;

@@ -15,8 +15,7 @@ extern "C" {
 #include "hy_common.h"
 
 /* k [n][D] fp32 -> kq [n][D] (one value per int8, also for 4 bits), kscale [n]. */
-hy_status hy_sketch_quantize(int8_t *kq, float *kscale, const float *k, int64_t n, int D,
-                             int bits);
+hy_status hy_sketch_quantize(int8_t *kq, float *kscale, const float *k, int64_t n, int D, int bits);
 /* psum[t], t < n: the group's summed softmax probabilities of the sketch logits; q [G][D];
  * scale as the attention's (1/sqrt(D)). Sums in double. n == 0 writes nothing. */
 hy_status hy_sketch_scores(float *psum, const float *q, int G, const int8_t *kq,

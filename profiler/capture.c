@@ -18,7 +18,7 @@ hy_status hy_capture_create(int32_t n_layers, int32_t n_kv_heads, int32_t group,
     if (!c) return HY_ENOMEM;
     const size_t U = (size_t)n_layers * (size_t)n_kv_heads;
     *c = (hy_capture){n_layers,         n_kv_heads, group, head_dim, n_queries, pos0,
-                      pos0 + n_queries, NULL,       NULL,  NULL,     NULL, NULL};
+                      pos0 + n_queries, NULL,       NULL,  NULL,     NULL,      NULL};
     c->probs =
         hy_malloc(U * (size_t)n_queries * (size_t)group * (size_t)c->key_stride * sizeof *c->probs,
                   "capture attention probabilities");

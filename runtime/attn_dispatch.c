@@ -1,8 +1,9 @@
 /* Attention dispatch (attn_mode.h): builds the work items of one layer and runs each through
  * its unit's mode (the sequence's plan in decode steps, dense otherwise); reuse items run in
- * a second phase after every unit that may publish a set. Long runs are cut into query slices of equal causal work (a slice late in
- * the prompt sees more keys) so two threads finish together; while items run in parallel,
- * OpenBLAS is held to one thread per call so the two levels of threading do not fight. */
+ * a second phase after every unit that may publish a set. Long runs are cut into query slices of
+ * equal causal work (a slice late in the prompt sees more keys) so two threads finish together;
+ * while items run in parallel, OpenBLAS is held to one thread per call so the two levels of
+ * threading do not fight. */
 #include "attn_mode.h"
 #include "matmul.h"
 #include "plan_exec.h"
@@ -11,9 +12,9 @@
 #include <stdlib.h>
 
 const hy_attn_fn hy_attn_modes[HY_MODE_COUNT] = {
-    [HY_MODE_DENSE] = hy_attn_dense,   [HY_MODE_SELECT] = hy_attn_select,
-    [HY_MODE_REUSE] = hy_attn_reuse,   [HY_MODE_WINDOW] = hy_attn_window,
-    [HY_MODE_BOUNDS] = hy_attn_bounds, [HY_MODE_SCORE] = hy_attn_select,
+    [HY_MODE_DENSE] = hy_attn_dense,    [HY_MODE_SELECT] = hy_attn_select,
+    [HY_MODE_REUSE] = hy_attn_reuse,    [HY_MODE_WINDOW] = hy_attn_window,
+    [HY_MODE_BOUNDS] = hy_attn_bounds,  [HY_MODE_SCORE] = hy_attn_select,
     [HY_MODE_SKETCH8] = hy_attn_select, [HY_MODE_SKETCH4] = hy_attn_select,
 };
 

@@ -9,7 +9,6 @@
 
 #include "runtime_internal.h"
 
-
 /* One work item: the query heads of one KV head for a slice of one run. Pointers are
  * already offset to the unit: q/out point at the group's first query head, k/v at the
  * unit's [kv_cap][head_dim] cache rows. */

@@ -9,7 +9,8 @@
 
 /* Folds the keys the bounds have not seen yet into their pages' minima and maxima. */
 static void fold_keys(hy_seq_plan *sp, int32_t u, const float *k, int64_t n, int P, int hd) {
-    float *mn = sp->bmin + (size_t)u * sp->page_cap * hd, *mx = sp->bmax + (size_t)u * sp->page_cap * hd;
+    float *mn = sp->bmin + (size_t)u * sp->page_cap * hd,
+          *mx = sp->bmax + (size_t)u * sp->page_cap * hd;
     for (int64_t t = sp->bounds_len[u]; t < n; t++) {
         const float *kt = k + t * hd;
         float *a = mn + (t / P) * hd, *b = mx + (t / P) * hd;

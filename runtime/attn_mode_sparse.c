@@ -12,10 +12,10 @@ hy_status hy_attn_over_set(hy_ctx *c, const hy_attn_item *it, const int32_t *set
     const hy_plan *p = sp->plan;
     const int P = p->granularity == HY_GRAN_PAGE ? p->page_size : 1;
     const int64_t n = it->pos0 + 1;
-    int32_t *merged = hy_malloc((size_t)(n_set + ((int64_t)p->sink + P - 1) / P +
-                                         ((int64_t)p->window + P - 1) / P + 2) *
-                                    sizeof *merged,
-                                "merged set");
+    int32_t *merged = hy_malloc(
+        (size_t)(n_set + ((int64_t)p->sink + P - 1) / P + ((int64_t)p->window + P - 1) / P + 2) *
+            sizeof *merged,
+        "merged set");
     if (!merged) return HY_ENOMEM;
     const int64_t m = hy_set_merge(merged, set, n_set, n, P, p->sink, p->window);
     /* gather the set's rows, then the same two-GEMM attention as select units */
@@ -52,8 +52,10 @@ hy_status hy_attn_reuse(hy_ctx *c, const hy_attn_item *it) {
     hy_seq_plan *sp = c->plans[it->seq];
     const int32_t u = hy_item_unit(c, it), src = sp->plan->units[u].src;
     if (sp->set_n[src] < 0) /* the dispatch runs sources first; this means a broken plan */
-        return hy_fail(HY_EINVAL, "plan: unit %d (layer %d head %d) reuses unit %d, which has "
-                       "published no set yet", u, it->layer, it->kv_head, src);
+        return hy_fail(HY_EINVAL,
+                       "plan: unit %d (layer %d head %d) reuses unit %d, which has "
+                       "published no set yet",
+                       u, it->layer, it->kv_head, src);
     return hy_attn_over_set(c, it, sp->set + (size_t)src * sp->set_cap, sp->set_n[src]);
 }
 

@@ -10,8 +10,8 @@
 #include <math.h>
 #include <stdlib.h>
 
-hy_status hy_attn_rows_f32(float *out, float *psum, const float *q, const float *k,
-                           const float *v, int64_t n, int g, int hd, float scale) {
+hy_status hy_attn_rows_f32(float *out, float *psum, const float *q, const float *k, const float *v,
+                           int64_t n, int g, int hd, float scale) {
     if (n <= 0) { /* an empty set attends to nothing: zeros, as the sparse reference */
         for (int64_t i = 0; i < (int64_t)g * hd; i++)
             out[i] = 0.0f;
@@ -39,8 +39,8 @@ hy_status hy_attn_rows_f32(float *out, float *psum, const float *q, const float 
                 a += p[(int64_t)h * n + j];
             psum[j] = a;
         }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g, hd, (blasint)n, 1.0f, p,
-                (blasint)n, v, hd, 0.0f, out, hd);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g, hd, (blasint)n, 1.0f, p, (blasint)n,
+                v, hd, 0.0f, out, hd);
     free(p);
     return HY_OK;
 }

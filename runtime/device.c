@@ -45,8 +45,10 @@ hy_status hy_ctx_create_on(const hy_model *m, hy_device dev, int64_t n_ctx, int 
     *out = NULL;
     const hy_model_info *mi = &m->info;
     if (n_ctx < 1 || n_ctx > mi->n_ctx_train)
-        return hy_fail(HY_ERANGE, "hy_ctx_create_on: n_ctx = %lld, expected 1..%d (the model's "
-                       "context_length)", (long long)n_ctx, mi->n_ctx_train);
+        return hy_fail(HY_ERANGE,
+                       "hy_ctx_create_on: n_ctx = %lld, expected 1..%d (the model's "
+                       "context_length)",
+                       (long long)n_ctx, mi->n_ctx_train);
     if (n_seq < 1 || n_seq > 4096)
         return hy_fail(HY_ERANGE, "hy_ctx_create_on: n_seq = %d, expected 1..4096", n_seq);
     if (mi->n_kv_heads > 64 || mi->n_heads / mi->n_kv_heads > 8 ||
@@ -79,8 +81,7 @@ static hy_status check_lockstep(const hy_ctx *c, int n_seq, int n_steps, const c
     return HY_OK;
 }
 
-hy_status hy_decode_greedy(hy_ctx *c, int n_seq, const int32_t *tokens, int n_steps,
-                           int32_t *out) {
+hy_status hy_decode_greedy(hy_ctx *c, int n_seq, const int32_t *tokens, int n_steps, int32_t *out) {
     HY_TRY(check_lockstep(c, n_seq, n_steps, "hy_decode_greedy"));
     if (!tokens) return hy_fail(HY_EINVAL, "hy_decode_greedy: NULL tokens");
     for (int s = 0; s < n_seq; s++)

@@ -82,8 +82,8 @@ static hy_status segment(hy_ctx *c, int l, const hy_gpu_step_attn *sa, const hy_
     const hy_model_info *mi = &c->m->info;
     const int nkv = mi->n_kv_heads, hd = mi->head_dim;
     const int64_t hq = (int64_t)mi->n_heads * hd;
-    const hy_attn_shape s = {sg->n, mi->n_heads, nkv, hd, c->n_ctx, g->seq_stride,
-                             1.0f / sqrtf((float)hd)};
+    const hy_attn_shape s = {
+        sg->n, mi->n_heads, nkv, hd, c->n_ctx, g->seq_stride, 1.0f / sqrtf((float)hd)};
     float *out = g->att + sg->row0 * hq;
     const float *q = g->q + sg->row0 * hq;
     const uint16_t *k = g->k + sg->seq0 * g->seq_stride + l * g->layer_stride;
@@ -116,9 +116,8 @@ static hy_status segment(hy_ctx *c, int l, const hy_gpu_step_attn *sa, const hy_
         const int64_t off = (int64_t)sg->seq0 * nkv * g->score_stride;
         int32_t *tk = g->tk_idx + (int64_t)sg->seq0 * nkv * g->tk_stride;
         int32_t *tk_n = g->tk_n + (int64_t)sg->seq0 * nkv;
-        HY_TRY(hy_cuda_attn_decode_units(out, g->scores + off, g->score_stride, q, k, v,
-                                         HY_KV_BF16, lens, sa->max_len, &s, sel_modes, g->attn_ws,
-                                         st));
+        HY_TRY(hy_cuda_attn_decode_units(out, g->scores + off, g->score_stride, q, k, v, HY_KV_BF16,
+                                         lens, sa->max_len, &s, sel_modes, g->attn_ws, st));
         if (P == 1) {
             HY_TRY(hy_cuda_topk_rows_f32(tk, tk_n, g->tk_stride, g->scores + off, g->score_stride,
                                          rows, lens, nkv, sa->max_len, p->k, p->sink, p->window,
@@ -131,9 +130,9 @@ static hy_status segment(hy_ctx *c, int l, const hy_gpu_step_attn *sa, const hy_
             HY_TRY(hy_cuda_page_scores_f32(g->pscores + off, g->score_stride, np, g->scores + off,
                                            g->score_stride, rows, lens, nkv, sa->max_len, P,
                                            p->window, st));
-            HY_TRY(hy_cuda_topk_rows_f32(tk, tk_n, g->tk_stride, g->pscores + off,
-                                         g->score_stride, rows, np, nkv, max_pages,
-                                         (p->k + P - 1) / P, (p->sink + P - 1) / P, 0, st));
+            HY_TRY(hy_cuda_topk_rows_f32(tk, tk_n, g->tk_stride, g->pscores + off, g->score_stride,
+                                         rows, np, nkv, max_pages, (p->k + P - 1) / P,
+                                         (p->sink + P - 1) / P, 0, st));
         }
         const int64_t base = ((int64_t)l * c->n_seq + sg->seq0) * nkv;
         HY_TRY(hy_cuda_set_merge_rows(g->store + base * g->set_cap, g->store_n + base, g->set_cap,
@@ -145,12 +144,13 @@ static hy_status segment(hy_ctx *c, int l, const hy_gpu_step_attn *sa, const hy_
          * (window pages -inf), top pages, publish; the unit then attends to its set below */
         const int64_t off = (int64_t)sg->seq0 * nkv * g->score_stride;
         const int64_t brow = ((int64_t)l * c->n_seq + sg->seq0) * nkv;
-        uint16_t *bmin = g->bmin + brow * g->page_cap_b * hd, *bmax = g->bmax + brow * g->page_cap_b * hd;
+        uint16_t *bmin = g->bmin + brow * g->page_cap_b * hd,
+                 *bmax = g->bmax + brow * g->page_cap_b * hd;
         int32_t *folded = g->folded + brow, *np = g->n_pages + sg->seq0;
         int32_t *tk = g->tk_idx + (int64_t)sg->seq0 * nkv * g->tk_stride;
         int32_t *tk_n = g->tk_n + (int64_t)sg->seq0 * nkv;
-        HY_TRY(hy_cuda_page_bounds_fold(bmin, bmax, g->page_cap_b, folded, k, lens, sa->max_len,
-                                        &s, P, st));
+        HY_TRY(hy_cuda_page_bounds_fold(bmin, bmax, g->page_cap_b, folded, k, lens, sa->max_len, &s,
+                                        P, st));
         HY_TRY(hy_cuda_page_bound_scores(g->pscores + off, g->score_stride, np, folded, q, bmin,
                                          bmax, g->page_cap_b, lens, sa->max_len, &s, P, p->window,
                                          st));

@@ -3,9 +3,9 @@
  * select path's buffers, and per-sequence plan state with the checks that keep a plan the
  * kernels cannot run from giving a wrong result. */
 #include "fill.h"
-#include "page_bounds.h"
 #include "gemv.h"
 #include "gpu_internal.h"
+#include "page_bounds.h"
 #include "topk.h"
 
 #include <stdlib.h>
@@ -54,10 +54,11 @@ void hy_gpu_ctx_free(hy_ctx *c) {
     hy_gpu_graphs_clear(g);
     if (g->blas) cublasDestroy(g->blas);
     if (g->stream) cudaStreamDestroy(g->stream);
-    void *dev[] = {g->blas_ws, g->k, g->v, g->lens, g->x, g->qkv, g->q, g->att, g->gu,
-                   g->logits, g->h16, g->a16, g->tokens, g->pos, g->seqs, g->argmax,
-                   g->scores, g->pscores, g->n_pages, g->bmin, g->bmax, g->folded, g->tk_idx, g->tk_n, g->store, g->store_n, g->att_idx, g->att_n,
-                   g->rows_read};
+    void *dev[] = {g->blas_ws, g->k,       g->v,       g->lens,   g->x,        g->qkv,
+                   g->q,       g->att,     g->gu,      g->logits, g->h16,      g->a16,
+                   g->tokens,  g->pos,     g->seqs,    g->argmax, g->scores,   g->pscores,
+                   g->n_pages, g->bmin,    g->bmax,    g->folded, g->tk_idx,   g->tk_n,
+                   g->store,   g->store_n, g->att_idx, g->att_n,  g->rows_read};
     for (size_t i = 0; i < sizeof dev / sizeof dev[0]; i++)
         cudaFree(dev[i]);
     cudaFreeHost(g->h_tokens);
@@ -103,7 +104,7 @@ static hy_status alloc_all(hy_ctx *c, hy_gpu_ctx *g) {
     HY_CUDA_CHECK(cudaMallocHost((void **)&g->h_logits, (size_t)(ns * mi->n_vocab) * 4));
     g->blas_ws_bytes = (size_t)32 << 20;
     HY_TRY(dmalloc(&g->blas_ws, g->blas_ws_bytes, "cuBLAS workspace"));
-    hy_attn_shape s = {(int)ns, mi->n_heads, mi->n_kv_heads, mi->head_dim, c->n_ctx,
+    hy_attn_shape s = {(int)ns,       mi->n_heads, mi->n_kv_heads, mi->head_dim, c->n_ctx,
                        g->seq_stride, 0.0f};
     s.scale = 1.0f;
     /* rounded up so a page set's last page (tokens past n are skipped) fits the workspace */
@@ -139,8 +140,9 @@ hy_status hy_gpu_ctx_create(hy_ctx *c) {
     HY_CUBLAS_CHECK(cublasCreate(&g->blas));
     HY_CUBLAS_CHECK(cublasSetStream(g->blas, g->stream));
     hy_status st = alloc_all(c, g);
-    if (st) return hy_fail_ctx(st, "CUDA context (n_ctx %lld, n_seq %d)", (long long)c->n_ctx,
-                               c->n_seq);
+    if (st)
+        return hy_fail_ctx(st, "CUDA context (n_ctx %lld, n_seq %d)", (long long)c->n_ctx,
+                           c->n_seq);
     HY_CUBLAS_CHECK(cublasSetWorkspace(g->blas, g->blas_ws, g->blas_ws_bytes));
     return HY_OK;
 }
@@ -268,8 +270,9 @@ static hy_status set_len(hy_ctx *c, int seq, int64_t n) {
     HY_CUDA_CHECK(cudaMemsetAsync(g->rows_read + seq, 0, 8, g->stream));
     /* the sequence's keys changed: its page bounds start over */
     for (int l = 0; g->folded && l < c->m->info.n_layers; l++)
-        HY_CUDA_CHECK(cudaMemsetAsync(g->folded + ((int64_t)l * c->n_seq + seq) * c->m->info.n_kv_heads,
-                                      0, (size_t)c->m->info.n_kv_heads * 4, g->stream));
+        HY_CUDA_CHECK(
+            cudaMemsetAsync(g->folded + ((int64_t)l * c->n_seq + seq) * c->m->info.n_kv_heads, 0,
+                            (size_t)c->m->info.n_kv_heads * 4, g->stream));
     HY_CUDA_CHECK(cudaStreamSynchronize(g->stream));
     c->seq_len[seq] = n;
     hy_gpu_seq_plan_reset(g->plans[seq]);
@@ -288,10 +291,12 @@ hy_status hy_gpu_seq_copy(hy_ctx *c, int dst, int src) {
         /* the filled rows of each unit's [n_ctx][hd] block: one 2D copy per cache */
         const size_t width = (size_t)(n * hd) * 2, pitch = (size_t)(c->n_ctx * hd) * 2;
         const size_t units = (size_t)mi->n_layers * mi->n_kv_heads;
-        HY_CUDA_CHECK(cudaMemcpy2DAsync(g->k + dst * g->seq_stride, pitch, g->k + src * g->seq_stride,
-                                        pitch, width, units, cudaMemcpyDeviceToDevice, g->stream));
-        HY_CUDA_CHECK(cudaMemcpy2DAsync(g->v + dst * g->seq_stride, pitch, g->v + src * g->seq_stride,
-                                        pitch, width, units, cudaMemcpyDeviceToDevice, g->stream));
+        HY_CUDA_CHECK(cudaMemcpy2DAsync(g->k + dst * g->seq_stride, pitch,
+                                        g->k + src * g->seq_stride, pitch, width, units,
+                                        cudaMemcpyDeviceToDevice, g->stream));
+        HY_CUDA_CHECK(cudaMemcpy2DAsync(g->v + dst * g->seq_stride, pitch,
+                                        g->v + src * g->seq_stride, pitch, width, units,
+                                        cudaMemcpyDeviceToDevice, g->stream));
     }
     return set_len(c, dst, n);
 }
@@ -314,8 +319,7 @@ hy_status hy_gpu_attn_counters(const hy_ctx *c, int seq, hy_attn_counters *out) 
 
 hy_status hy_ctx_seq_fill_random(hy_ctx *c, int seq, int64_t n, uint64_t seed) {
     if (!c) return hy_fail(HY_EINVAL, "hy_ctx_seq_fill_random: NULL context");
-    if (!c->gpu)
-        return hy_fail(HY_EUNSUPPORTED, "hy_ctx_seq_fill_random: CUDA contexts only");
+    if (!c->gpu) return hy_fail(HY_EUNSUPPORTED, "hy_ctx_seq_fill_random: CUDA contexts only");
     if (seq < 0 || seq >= c->n_seq)
         return hy_fail(HY_ERANGE, "hy_ctx_seq_fill_random: seq = %d, expected 0..%d", seq,
                        c->n_seq - 1);

@@ -45,7 +45,7 @@ typedef struct {
  * sequences are consecutive in the cache and share one plan (or none) and one refresh
  * pattern, so that one launch per kernel serves the segment. */
 typedef struct {
-    int row0, seq0, n; /* batch rows row0..row0+n-1 are sequences seq0..seq0+n-1 */
+    int row0, seq0, n;         /* batch rows row0..row0+n-1 are sequences seq0..seq0+n-1 */
     const hy_gpu_seq_plan *sp; /* NULL: all dense */
     uint8_t *refresh;          /* [unit] 1: this select unit reselects this step */
 } hy_gpu_segment;
@@ -55,7 +55,7 @@ typedef struct {
     unsigned char *key;
     size_t key_len;
     cudaGraphExec_t exec;
-    int32_t *slots;   /* device: the set-merge slot tables this graph's launches read */
+    int32_t *slots; /* device: the set-merge slot tables this graph's launches read */
     uint64_t last_use;
 } hy_gpu_graph;
 
@@ -69,16 +69,16 @@ typedef struct hy_gpu_ctx {
     /* KV cache: [seq][layer][kv_head][n_ctx][head_dim] bf16 */
     uint16_t *k, *v;
     int64_t layer_stride, seq_stride; /* elements */
-    int32_t *lens;  /* device [n_seq] tokens cached, mirrors hy_ctx.seq_len */
+    int32_t *lens;                    /* device [n_seq] tokens cached, mirrors hy_ctx.seq_len */
     /* scratch for n_batch rows */
     int64_t n_batch;
     float *x, *qkv, *q, *att, *gu, *logits;
-    uint16_t *h16, *a16;     /* bf16 GEMM inputs: normed rows, attention/SwiGLU output */
-    int gemv_rows;           /* batches of up to this many rows use the decode GEMV
-                                ($HY_GEMV_ROWS at create, 0..HY_GEMV_MAX_ROWS; else cuBLAS) */
+    uint16_t *h16, *a16; /* bf16 GEMM inputs: normed rows, attention/SwiGLU output */
+    int gemv_rows;       /* batches of up to this many rows use the decode GEMV
+                            ($HY_GEMV_ROWS at create, 0..HY_GEMV_MAX_ROWS; else cuBLAS) */
     int32_t *tokens, *pos, *seqs, *argmax;
-    int32_t *h_tokens;       /* pinned host staging for tokens */
-    float *h_logits;         /* pinned host staging for logits [n_seq][n_vocab] */
+    int32_t *h_tokens; /* pinned host staging for tokens */
+    float *h_logits;   /* pinned host staging for logits [n_seq][n_vocab] */
     int64_t h_logits_rows;
     hy_cuda_attn_ws *attn_ws;
     /* select path: scores [n_seq][n_kv][n_ctx], top-k output [n_seq*n_kv][tk_stride] */
@@ -136,8 +136,8 @@ hy_status hy_gpu_append(hy_ctx *c, int seq, const int32_t *tokens, int64_t n_tok
 typedef struct {
     const hy_gpu_segment *segs;
     int n_segs;
-    int64_t max_len;       /* bounds every sequence's length during the step (split choice) */
-    int32_t *slots;        /* device slot tables, [layer][3][n_batch * n_kv] */
+    int64_t max_len; /* bounds every sequence's length during the step (split choice) */
+    int32_t *slots;  /* device slot tables, [layer][3][n_batch * n_kv] */
 } hy_gpu_step_attn;
 hy_status hy_gpu_attn_layer(hy_ctx *c, int layer, void *arg);
 /* Fills the slot tables of a step's segments on the host: for each layer three tables of row

@@ -15,8 +15,8 @@
 static hy_status gemm(hy_gpu_ctx *g, float *y, const uint16_t *x, const uint16_t *w, int64_t n,
                       int64_t in, int64_t out, float beta) {
     const float one = 1.0f;
-    HY_CUBLAS_CHECK(cublasGemmEx(g->blas, CUBLAS_OP_T, CUBLAS_OP_N, (int)out, (int)n, (int)in,
-                                 &one, w, CUDA_R_16BF, (int)in, x, CUDA_R_16BF, (int)in, &beta, y,
+    HY_CUBLAS_CHECK(cublasGemmEx(g->blas, CUBLAS_OP_T, CUBLAS_OP_N, (int)out, (int)n, (int)in, &one,
+                                 w, CUDA_R_16BF, (int)in, x, CUDA_R_16BF, (int)in, &beta, y,
                                  CUDA_R_32F, (int)out, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
     return HY_OK;
 }
@@ -27,10 +27,17 @@ static hy_status gemm(hy_gpu_ctx *g, float *y, const uint16_t *x, const uint16_t
 static hy_status gemv(hy_gpu_ctx *g, float *y, const float *x, int64_t ldx, const uint16_t *w,
                       int64_t n, int64_t in, int64_t out, float beta, int64_t split,
                       const float *norm_w, float eps, const float *up) {
-    const hy_gemv_shape s = {.rows = n, .in = in, .out = out, .ldx = ldx,
-                             .ldy = split ? split : out, .split = split ? split : out,
-                             .split_stride = split ? n * split : 0, .beta = beta,
-                             .norm_w = norm_w, .eps = eps, .up = up};
+    const hy_gemv_shape s = {.rows = n,
+                             .in = in,
+                             .out = out,
+                             .ldx = ldx,
+                             .ldy = split ? split : out,
+                             .split = split ? split : out,
+                             .split_stride = split ? n * split : 0,
+                             .beta = beta,
+                             .norm_w = norm_w,
+                             .eps = eps,
+                             .up = up};
     return hy_cuda_gemv_bf16(y, x, w, &s, g->stream);
 }
 
@@ -60,8 +67,13 @@ static hy_status layer(hy_ctx *c, int l, int64_t n, hy_gpu_attn_fn attn, void *a
         HY_TRY(hy_cuda_rmsnorm_bf16(g->h16, g->x, w->attn_norm, n, d, mi->rms_eps, st));
         HY_TRY(gemm(g, g->qkv, g->h16, w->wqkv, n, d, qkv_w, 0.0f));
     }
-    const hy_qkv_shape qs = {mi->n_heads, mi->n_kv_heads, mi->head_dim, c->n_ctx, g->seq_stride,
-                             mi->rope_theta, (hy_rope_layout)mi->rope_layout};
+    const hy_qkv_shape qs = {mi->n_heads,
+                             mi->n_kv_heads,
+                             mi->head_dim,
+                             c->n_ctx,
+                             g->seq_stride,
+                             mi->rope_theta,
+                             (hy_rope_layout)mi->rope_layout};
     HY_TRY(hy_cuda_qkv_rope_store(g->q, g->k + l * g->layer_stride, g->v + l * g->layer_stride,
                                   g->qkv, qkv_w, n, g->seqs, g->pos, &qs, st));
     HY_TRY(attn(c, l, arg));
@@ -96,9 +108,9 @@ hy_status hy_gpu_logits(hy_ctx *c, int64_t row0, int64_t n) {
     const hy_model_info *mi = &c->m->info;
     const int64_t d = mi->d_model;
     if (n <= g->gemv_rows)
-        return gemv(g, g->logits, g->x + row0 * d, d, c->m->gpu->output, n, d, mi->n_vocab, 0.0f,
-                    0, c->m->gpu->output_norm, mi->rms_eps, NULL);
-    HY_TRY(hy_cuda_rmsnorm_bf16(g->h16, g->x + row0 * d, c->m->gpu->output_norm, n, d,
-                                mi->rms_eps, g->stream));
+        return gemv(g, g->logits, g->x + row0 * d, d, c->m->gpu->output, n, d, mi->n_vocab, 0.0f, 0,
+                    c->m->gpu->output_norm, mi->rms_eps, NULL);
+    HY_TRY(hy_cuda_rmsnorm_bf16(g->h16, g->x + row0 * d, c->m->gpu->output_norm, n, d, mi->rms_eps,
+                                g->stream));
     return gemm(g, g->logits, g->h16, c->m->gpu->output, n, d, mi->n_vocab, 0.0f);
 }

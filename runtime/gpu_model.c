@@ -60,7 +60,8 @@ static hy_status upload_f32(float **dst, const float *src, int64_t n, double *to
 static hy_status upload_all(const hy_model *m, hy_gpu_model *g) {
     const hy_model_info *mi = &m->info;
     const int64_t d = mi->d_model, hd = mi->head_dim, ff = mi->d_ff;
-    const int64_t qkv = (int64_t)(mi->n_heads + 2 * mi->n_kv_heads) * hd, att = (int64_t)mi->n_heads * hd;
+    const int64_t qkv = (int64_t)(mi->n_heads + 2 * mi->n_kv_heads) * hd,
+                  att = (int64_t)mi->n_heads * hd;
     const int64_t stage_n = 1 << 22;
     uint16_t *stage = hy_malloc((size_t)stage_n * 2, "bf16 staging buffer");
     if (!stage) return HY_ENOMEM;
@@ -68,16 +69,18 @@ static hy_status upload_all(const hy_model *m, hy_gpu_model *g) {
                                &g->bytes, "token_embd");
     if (!st) st = upload_f32(&g->output_norm, m->output_norm, d, &g->bytes, "output_norm");
     if (!st && !mi->tied_output)
-        st = upload_bf16(&g->output, m->output, (int64_t)mi->n_vocab * d, stage, stage_n,
-                         &g->bytes, "output");
+        st = upload_bf16(&g->output, m->output, (int64_t)mi->n_vocab * d, stage, stage_n, &g->bytes,
+                         "output");
     if (!st && mi->tied_output) g->output = g->tok_embd;
     for (int l = 0; !st && l < mi->n_layers; l++) {
         const hy_layer_weights *w = &m->layers[l];
         hy_gpu_layer *o = &g->layers[l];
         st = upload_bf16(&o->wqkv, w->wqkv, qkv * d, stage, stage_n, &g->bytes, "attn_qkv");
         if (!st) st = upload_bf16(&o->wo, w->wo, d * att, stage, stage_n, &g->bytes, "attn_output");
-        if (!st) st = upload_bf16(&o->wgu, w->wgu, 2 * ff * d, stage, stage_n, &g->bytes, "ffn_gate_up");
-        if (!st) st = upload_bf16(&o->wdown, w->wdown, d * ff, stage, stage_n, &g->bytes, "ffn_down");
+        if (!st)
+            st = upload_bf16(&o->wgu, w->wgu, 2 * ff * d, stage, stage_n, &g->bytes, "ffn_gate_up");
+        if (!st)
+            st = upload_bf16(&o->wdown, w->wdown, d * ff, stage, stage_n, &g->bytes, "ffn_down");
         if (!st) st = upload_f32(&o->attn_norm, w->attn_norm, d, &g->bytes, "attn_norm");
         if (!st) st = upload_f32(&o->ffn_norm, w->ffn_norm, d, &g->bytes, "ffn_norm");
     }
@@ -103,7 +106,8 @@ static hy_status ones(float **dst, int64_t n, double *total, const char *what) {
 
 static hy_status draw_all(const hy_model_info *mi, uint64_t seed, hy_gpu_model *g) {
     const int64_t d = mi->d_model, hd = mi->head_dim, ff = mi->d_ff;
-    const int64_t qkv = (int64_t)(mi->n_heads + 2 * mi->n_kv_heads) * hd, att = (int64_t)mi->n_heads * hd;
+    const int64_t qkv = (int64_t)(mi->n_heads + 2 * mi->n_kv_heads) * hd,
+                  att = (int64_t)mi->n_heads * hd;
     uint64_t off = 0;
     double *t = &g->bytes;
     HY_TRY(draw(&g->tok_embd, mi->n_vocab, d, seed, &off, t, "token_embd"));
@@ -145,7 +149,8 @@ hy_status hy_gpu_model_upload(hy_model *m) {
     hy_status st = upload_all(m, g);
     if (st) {
         hy_gpu_model_free(g);
-        return hy_fail_ctx(st, "copying %s to the GPU", m->info.name[0] ? m->info.name : "the model");
+        return hy_fail_ctx(st, "copying %s to the GPU",
+                           m->info.name[0] ? m->info.name : "the model");
     }
     m->gpu = g;
     return HY_OK;

@@ -34,7 +34,8 @@ static hy_status chunk_logits(hy_ctx *c, const int64_t *rows, int64_t k, float *
     for (int64_t i0 = 0; i0 < k;) {
         /* a run of consecutive rows is one norm + one GEMM */
         int64_t i1 = i0 + 1;
-        while (i1 < k && rows[i1] == rows[i1 - 1] + 1) i1++;
+        while (i1 < k && rows[i1] == rows[i1 - 1] + 1)
+            i1++;
         HY_TRY(hy_gpu_logits(c, rows[i0], i1 - i0));
         HY_CUDA_CHECK(cudaMemcpyAsync(out + i0 * V, g->logits, (size_t)((i1 - i0) * V) * 4,
                                       cudaMemcpyDeviceToHost, g->stream));

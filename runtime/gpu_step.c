@@ -13,12 +13,12 @@
 enum { TOK_HOST = 1, TOK_ARGMAX = 2, LOGITS_OUT = 4, ATTN_ONLY = 8 };
 
 typedef struct {
-    int n;               /* rows */
+    int n; /* rows */
     int flags;
-    int64_t max_len;     /* bucketed */
+    int64_t max_len; /* bucketed */
     hy_gpu_segment segs[64];
     int n_segs;
-    uint8_t *refresh;    /* [n_segs][n_units] */
+    uint8_t *refresh; /* [n_segs][n_units] */
     int32_t seqs[4096];
 } step_desc;
 
@@ -43,7 +43,8 @@ static void refresh_of(const hy_gpu_seq_plan *sp, uint8_t *r, int n_units) {
  * sequence, at least 256 tokens a bucket (the split-KV chunks of the longest unit). */
 static int64_t len_bucket(int64_t len, int64_t cap) {
     int64_t p = 1;
-    while (p * 2 <= len) p *= 2;
+    while (p * 2 <= len)
+        p *= 2;
     int64_t gran = p / 32 < 256 ? 256 : p / 32;
     int64_t b = (len + gran - 1) / gran * gran;
     return b > cap ? cap : b;
@@ -120,8 +121,8 @@ static hy_status record(hy_ctx *c, const step_desc *d, const int32_t *dev_slots,
     if (d->flags & TOK_HOST)
         HY_CUDA_CHECK(cudaMemcpyAsync(g->tokens, g->h_tokens, (size_t)d->n * 4,
                                       cudaMemcpyHostToDevice, g->stream));
-    HY_CUDA_CHECK(cudaMemcpyAsync(g->seqs, dev_seqs, (size_t)d->n * 4, cudaMemcpyDeviceToDevice,
-                                  g->stream));
+    HY_CUDA_CHECK(
+        cudaMemcpyAsync(g->seqs, dev_seqs, (size_t)d->n * 4, cudaMemcpyDeviceToDevice, g->stream));
     for (int i = 0; i < d->n_segs; i++)
         HY_TRY(hy_cuda_seq_advance(g->pos + d->segs[i].row0, g->lens + d->segs[i].seq0,
                                    d->segs[i].n, g->stream));
@@ -238,7 +239,7 @@ static void step_done(hy_ctx *c, const step_desc *d, int advance_len) {
 static hy_status check_rows(const hy_ctx *c, const int *seqs, int n, int steps, const char *fn) {
     if (n < 1 || n > c->n_seq)
         return hy_fail(HY_ERANGE, "%s: n_seq = %d, expected 1..%d", fn, n, c->n_seq);
-    if (n > (int)(sizeof ((step_desc *)0)->seqs / sizeof(int32_t)))
+    if (n > (int)(sizeof((step_desc *)0)->seqs / sizeof(int32_t)))
         return hy_fail(HY_EUNSUPPORTED, "%s: %d sequences in one CUDA step, at most 4096", fn, n);
     for (int s = 0; s < n; s++) {
         if (seqs[s] < 0 || seqs[s] >= c->n_seq)
@@ -246,11 +247,12 @@ static hy_status check_rows(const hy_ctx *c, const int *seqs, int n, int steps, 
                            c->n_seq - 1);
         for (int r = 0; r < s; r++)
             if (seqs[r] == seqs[s])
-                return hy_fail(HY_EINVAL, "%s: sequence %d appears at %d and %d", fn, seqs[s],
-                               r, s);
+                return hy_fail(HY_EINVAL, "%s: sequence %d appears at %d and %d", fn, seqs[s], r,
+                               s);
         if (c->seq_len[seqs[s]] + steps > c->n_ctx)
-            return hy_fail(HY_ERANGE, "%s: sequence %d holds %lld tokens; %d more exceed n_ctx = %lld",
-                           fn, seqs[s], (long long)c->seq_len[seqs[s]], steps, (long long)c->n_ctx);
+            return hy_fail(HY_ERANGE,
+                           "%s: sequence %d holds %lld tokens; %d more exceed n_ctx = %lld", fn,
+                           seqs[s], (long long)c->seq_len[seqs[s]], steps, (long long)c->n_ctx);
     }
     return HY_OK;
 }
@@ -295,30 +297,34 @@ hy_status hy_gpu_decode_greedy(hy_ctx *c, int n_seq, const int32_t *tokens, int 
     hy_status st = check_rows(c, seqs, n_seq, n_steps, "hy_decode_greedy");
     if (!st && out && n_steps > 0) {
         cudaError_t e = cudaMalloc((void **)&d_out, (size_t)n_steps * n_seq * 4);
-        if (e != cudaSuccess) st = hy_fail(HY_ENOMEM, "hy_decode_greedy: %s", cudaGetErrorString(e));
+        if (e != cudaSuccess)
+            st = hy_fail(HY_ENOMEM, "hy_decode_greedy: %s", cudaGetErrorString(e));
     }
     if (!st) {
         cudaError_t e = cudaStreamSynchronize(g->stream);
         if (e == cudaSuccess) {
             memcpy(g->h_tokens, tokens, (size_t)n_seq * 4);
-            e = cudaMemcpyAsync(g->tokens, g->h_tokens, (size_t)n_seq * 4,
-                                cudaMemcpyHostToDevice, g->stream);
+            e = cudaMemcpyAsync(g->tokens, g->h_tokens, (size_t)n_seq * 4, cudaMemcpyHostToDevice,
+                                g->stream);
         }
-        if (e != cudaSuccess) st = hy_fail(HY_EDEVICE, "hy_decode_greedy: %s", cudaGetErrorString(e));
+        if (e != cudaSuccess)
+            st = hy_fail(HY_EDEVICE, "hy_decode_greedy: %s", cudaGetErrorString(e));
     }
     for (int i = 0; !st && i < n_steps; i++) {
         st = run_step(c, seqs, n_seq, TOK_ARGMAX);
         if (!st && d_out) {
             cudaError_t e = cudaMemcpyAsync(d_out + (size_t)i * n_seq, g->tokens, (size_t)n_seq * 4,
                                             cudaMemcpyDeviceToDevice, g->stream);
-            if (e != cudaSuccess) st = hy_fail(HY_EDEVICE, "hy_decode_greedy: %s", cudaGetErrorString(e));
+            if (e != cudaSuccess)
+                st = hy_fail(HY_EDEVICE, "hy_decode_greedy: %s", cudaGetErrorString(e));
         }
     }
     if (!st) {
         cudaError_t e = cudaStreamSynchronize(g->stream);
         if (e == cudaSuccess && d_out)
             e = cudaMemcpy(out, d_out, (size_t)n_steps * n_seq * 4, cudaMemcpyDeviceToHost);
-        if (e != cudaSuccess) st = hy_fail(HY_EDEVICE, "hy_decode_greedy: %s", cudaGetErrorString(e));
+        if (e != cudaSuccess)
+            st = hy_fail(HY_EDEVICE, "hy_decode_greedy: %s", cudaGetErrorString(e));
     }
     cudaFree(d_out);
     free(seqs);
@@ -346,8 +352,10 @@ hy_status hy_gpu_time_attention(hy_ctx *c, int n_seq, int n_steps, double *secon
         if (g->plans[s]) {
             saved[s] = *g->plans[s];
             saved_sel[s] = hy_malloc((size_t)U * sizeof(int64_t), "saved plan state");
-            if (!saved_sel[s]) st = HY_ENOMEM;
-            else memcpy(saved_sel[s], g->plans[s]->sel_step, (size_t)U * sizeof(int64_t));
+            if (!saved_sel[s])
+                st = HY_ENOMEM;
+            else
+                memcpy(saved_sel[s], g->plans[s]->sel_step, (size_t)U * sizeof(int64_t));
         }
     int64_t rows_read[64];
     if (!st && cudaMemcpy(rows_read, g->rows_read, (size_t)n_seq * 8, cudaMemcpyDeviceToHost) !=
@@ -370,9 +378,9 @@ hy_status hy_gpu_time_attention(hy_ctx *c, int n_seq, int n_steps, double *secon
             free(saved_sel[s]);
         }
     float ms = 0.0f;
-    if (!st && (cudaEventRecord(e1, g->stream) != cudaSuccess ||
-                cudaEventSynchronize(e1) != cudaSuccess ||
-                cudaEventElapsedTime(&ms, e0, e1) != cudaSuccess))
+    if (!st &&
+        (cudaEventRecord(e1, g->stream) != cudaSuccess || cudaEventSynchronize(e1) != cudaSuccess ||
+         cudaEventElapsedTime(&ms, e0, e1) != cudaSuccess))
         st = hy_fail(HY_EDEVICE, "hy_ctx_time_attention: timing events failed");
     if (!st) *seconds = ms * 1e-3 / (n_steps > 0 ? n_steps : 1);
     if (e0) cudaEventDestroy(e0);

@@ -17,7 +17,7 @@ typedef struct {
     int n_layers, n_heads, n_kv_heads, head_dim, d_model, d_ff, n_vocab;
     int n_ctx_train;
     float rope_theta, rms_eps;
-    int rope_layout; /* hy_rope_layout from kernels/rope.h */
+    int rope_layout;  /* hy_rope_layout from kernels/rope.h */
     bool tied_output; /* output projection shares the token embedding */
     char sha256[65];  /* of the model file, computed at load (used by profiles and plans) */
 } hy_model_info;
@@ -36,8 +36,8 @@ const hy_model_info *hy_model_info_borrow(const hy_model *m);
 typedef struct hy_ctx hy_ctx;
 hy_status hy_ctx_create(const hy_model *m, int64_t n_ctx, int n_seq, hy_ctx **out);
 void hy_ctx_free(hy_ctx *c);
-int64_t hy_ctx_seq_len(const hy_ctx *c, int seq);   /* tokens currently cached */
-void hy_ctx_seq_reset(hy_ctx *c, int seq);           /* forget a sequence's cache */
+int64_t hy_ctx_seq_len(const hy_ctx *c, int seq); /* tokens currently cached */
+void hy_ctx_seq_reset(hy_ctx *c, int seq);        /* forget a sequence's cache */
 /* Threads the context uses for attention (online CPUs, or $HY_THREADS when set at create);
  * GEMMs use OpenBLAS's own threads (OPENBLAS_NUM_THREADS). */
 int hy_ctx_threads(const hy_ctx *c);
@@ -91,8 +91,7 @@ hy_status hy_ctx_seq_fill_random(hy_ctx *c, int seq, int64_t n, uint64_t seed);
  * next input of sequence s; out (may be NULL) receives [n_steps][n_seq] chosen tokens. On a
  * CUDA context the steps are graph replays with the argmax fed back on the device and no
  * host synchronisation until the end. */
-hy_status hy_decode_greedy(hy_ctx *c, int n_seq, const int32_t *tokens, int n_steps,
-                           int32_t *out);
+hy_status hy_decode_greedy(hy_ctx *c, int n_seq, const int32_t *tokens, int n_steps, int32_t *out);
 /* Times n_steps decode steps of sequences 0..n_seq-1 on a CUDA context with only the
  * attention part of each step (the same graphs' attention launches, nothing else), in
  * seconds per step; the sequences' lengths and sets are left as they were. */
@@ -112,12 +111,12 @@ hy_status hy_ctx_seq_copy(hy_ctx *c, int dst, int src);
 
 /* What a sequence's plan did since it was set (or the sequence copied / reset). */
 typedef struct {
-    int64_t steps;            /* decode steps run with the plan */
-    int64_t unit_steps;       /* (unit, step) pairs */
-    int64_t refreshes;        /* select/bounds units that recomputed their set */
-    double kv_tokens;         /* K+V token rows attended (bounds: + 1 row per page scored, its
-                                 key minima and maxima being as many bytes as one K+V row) */
-    double kv_tokens_dense;   /* what dense attention would have read in the same steps */
+    int64_t steps;          /* decode steps run with the plan */
+    int64_t unit_steps;     /* (unit, step) pairs */
+    int64_t refreshes;      /* select/bounds units that recomputed their set */
+    double kv_tokens;       /* K+V token rows attended (bounds: + 1 row per page scored, its
+                               key minima and maxima being as many bytes as one K+V row) */
+    double kv_tokens_dense; /* what dense attention would have read in the same steps */
 } hy_attn_counters;
 hy_status hy_ctx_attn_counters(const hy_ctx *c, int seq, hy_attn_counters *out);
 

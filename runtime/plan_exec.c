@@ -56,8 +56,9 @@ static hy_status check_plan(const hy_ctx *c, const hy_plan *p) {
     if (st) return hy_fail_ctx(st, "hy_ctx_set_plan");
     const int P = p->granularity == HY_GRAN_PAGE ? p->page_size : 1;
     if ((p->k + P - 1) / P > HY_TOPK_MAX_K)
-        return hy_fail(HY_ERANGE, "hy_ctx_set_plan: k %d keeps %d %s per unit, the top-k limit is %d",
-                       p->k, (p->k + P - 1) / P, P > 1 ? "pages" : "tokens", HY_TOPK_MAX_K);
+        return hy_fail(HY_ERANGE,
+                       "hy_ctx_set_plan: k %d keeps %d %s per unit, the top-k limit is %d", p->k,
+                       (p->k + P - 1) / P, P > 1 ? "pages" : "tokens", HY_TOPK_MAX_K);
     return HY_OK;
 }
 
@@ -79,8 +80,8 @@ static hy_status alloc_state(const hy_ctx *c, const hy_plan *p, hy_seq_plan **ou
     sp->refreshes = hy_calloc(U, sizeof(int64_t), "plan counters");
     sp->kv_tokens = hy_calloc(U, sizeof(double), "plan counters");
     sp->kv_dense = hy_calloc(U, sizeof(double), "plan counters");
-    int ok = sp->set && sp->set_n && sp->sel_step && sp->sel_q && sp->bounds_len &&
-             sp->refreshes && sp->kv_tokens && sp->kv_dense;
+    int ok = sp->set && sp->set_n && sp->sel_step && sp->sel_q && sp->bounds_len && sp->refreshes &&
+             sp->kv_tokens && sp->kv_dense;
     if (ok && has_mode(p, HY_MODE_BOUNDS)) {
         sp->page_cap = (c->n_ctx + P - 1) / P;
         const size_t nb = U * (size_t)sp->page_cap * (size_t)mi->head_dim * sizeof(float);

@@ -48,8 +48,8 @@ hy_status hy_seq_plan_topk(hy_seq_plan *sp, int32_t u, const float *scores, int6
 /* attn_rows.c: one query per head of a g-head group over n K/V rows (contiguous [n][hd]):
  * out[g][hd]; psum[n] (may be NULL) = sum over the heads of the post-softmax probabilities.
  * fp32 through BLAS; n == 0 writes zeros. */
-hy_status hy_attn_rows_f32(float *out, float *psum, const float *q, const float *k,
-                           const float *v, int64_t n, int g, int hd, float scale);
+hy_status hy_attn_rows_f32(float *out, float *psum, const float *q, const float *k, const float *v,
+                           int64_t n, int g, int hd, float scale);
 
 /* Sparse attention of one decode item over a set (token or page indices), through the
  * kernels' reference (attention_sparse.h); adds the rows read to the unit's counter. */

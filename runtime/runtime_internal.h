@@ -20,9 +20,9 @@ typedef struct {
 
 struct hy_model {
     hy_model_info info;
-    float *tok_embd;    /* [n_vocab][d_model] */
-    float *output_norm; /* [d_model] */
-    float *output;      /* [n_vocab][d_model]; == tok_embd when tied */
+    float *tok_embd;          /* [n_vocab][d_model] */
+    float *output_norm;       /* [d_model] */
+    float *output;            /* [n_vocab][d_model]; == tok_embd when tied */
     hy_layer_weights *layers; /* NULL for synthetic models (weights on the GPU only) */
     int synthetic;            /* hy_model_synthetic: no host weights */
     struct hy_gpu_model *gpu; /* bf16 device copy (CUDA backend), made at the first CUDA context */

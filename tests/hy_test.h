@@ -21,52 +21,52 @@ static int hy_test_ncases;
 static int hy_test_failed_checks;
 static const char *hy_test_current;
 
-#define HY_TEST(name)                                                                          \
-    static void name(void);                                                                    \
-    __attribute__((constructor)) static void hy_register_##name(void) {                        \
-        if (hy_test_ncases < HY_TEST_MAX)                                                      \
-            hy_test_cases[hy_test_ncases++] = (struct hy_test_case){#name, name};              \
-    }                                                                                          \
+#define HY_TEST(name)                                                                              \
+    static void name(void);                                                                        \
+    __attribute__((constructor)) static void hy_register_##name(void) {                            \
+        if (hy_test_ncases < HY_TEST_MAX)                                                          \
+            hy_test_cases[hy_test_ncases++] = (struct hy_test_case){#name, name};                  \
+    }                                                                                              \
     static void name(void)
 
-#define HY_FAILF(...)                                                                          \
-    do {                                                                                       \
-        fprintf(stderr, "%s:%d: [%s] ", __FILE__, __LINE__, hy_test_current);                  \
-        fprintf(stderr, __VA_ARGS__);                                                          \
-        fputc('\n', stderr);                                                                   \
-        hy_test_failed_checks++;                                                               \
+#define HY_FAILF(...)                                                                              \
+    do {                                                                                           \
+        fprintf(stderr, "%s:%d: [%s] ", __FILE__, __LINE__, hy_test_current);                      \
+        fprintf(stderr, __VA_ARGS__);                                                              \
+        fputc('\n', stderr);                                                                       \
+        hy_test_failed_checks++;                                                                   \
     } while (0)
 
-#define HY_CHECK(cond)                                                                         \
-    do {                                                                                       \
-        if (!(cond)) HY_FAILF("check failed: %s", #cond);                                      \
+#define HY_CHECK(cond)                                                                             \
+    do {                                                                                           \
+        if (!(cond)) HY_FAILF("check failed: %s", #cond);                                          \
     } while (0)
-#define HY_REQUIRE(cond)                                                                       \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
-            HY_FAILF("requirement failed: %s", #cond);                                         \
-            return;                                                                            \
-        }                                                                                      \
+#define HY_REQUIRE(cond)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            HY_FAILF("requirement failed: %s", #cond);                                             \
+            return;                                                                                \
+        }                                                                                          \
     } while (0)
 /* A hylra call must succeed; on failure prints the recorded error and stops the case. */
-#define HY_OK_OR_FAIL(call)                                                                    \
-    do {                                                                                       \
-        int hy_st_ = (int)(call);                                                              \
-        if (hy_st_ != 0) {                                                                     \
-            HY_FAILF("%s returned %d: %s", #call, hy_st_, hy_last_error());                    \
-            return;                                                                            \
-        }                                                                                      \
+#define HY_OK_OR_FAIL(call)                                                                        \
+    do {                                                                                           \
+        int hy_st_ = (int)(call);                                                                  \
+        if (hy_st_ != 0) {                                                                         \
+            HY_FAILF("%s returned %d: %s", #call, hy_st_, hy_last_error());                        \
+            return;                                                                                \
+        }                                                                                          \
     } while (0)
-#define HY_CHECK_EQ_INT(a, b)                                                                  \
-    do {                                                                                       \
-        long long hy_a_ = (long long)(a), hy_b_ = (long long)(b);                              \
-        if (hy_a_ != hy_b_) HY_FAILF("%s == %lld, expected %s == %lld", #a, hy_a_, #b, hy_b_); \
+#define HY_CHECK_EQ_INT(a, b)                                                                      \
+    do {                                                                                           \
+        long long hy_a_ = (long long)(a), hy_b_ = (long long)(b);                                  \
+        if (hy_a_ != hy_b_) HY_FAILF("%s == %lld, expected %s == %lld", #a, hy_a_, #b, hy_b_);     \
     } while (0)
-#define HY_CHECK_NEAR(a, b, tol)                                                               \
-    do {                                                                                       \
-        double hy_a_ = (double)(a), hy_b_ = (double)(b);                                       \
-        if (!(fabs(hy_a_ - hy_b_) <= (tol)))                                                   \
-            HY_FAILF("%s = %.9g, expected %.9g within %.3g", #a, hy_a_, hy_b_, (double)(tol)); \
+#define HY_CHECK_NEAR(a, b, tol)                                                                   \
+    do {                                                                                           \
+        double hy_a_ = (double)(a), hy_b_ = (double)(b);                                           \
+        if (!(fabs(hy_a_ - hy_b_) <= (tol)))                                                       \
+            HY_FAILF("%s = %.9g, expected %.9g within %.3g", #a, hy_a_, hy_b_, (double)(tol));     \
     } while (0)
 
 /* Path of the real model for end-to-end tests; NULL (and the case should fail) if absent. */
@@ -75,21 +75,21 @@ static inline const char *hy_test_model_path(void) {
     return p ? p : "data/models/SmolLM2-135M-Instruct.Q4_1.gguf";
 }
 
-#define HY_TEST_MAIN()                                                                         \
-    int main(int argc, char **argv) {                                                          \
-        int passed = 0, failed = 0;                                                            \
-        for (int i = 0; i < hy_test_ncases; i++) {                                             \
-            if (argc > 1 && !strstr(hy_test_cases[i].name, argv[1])) continue;                 \
-            hy_test_current = hy_test_cases[i].name;                                           \
-            int before = hy_test_failed_checks;                                                \
-            hy_test_cases[i].fn();                                                             \
-            int ok = hy_test_failed_checks == before;                                          \
-            printf("%s %s\n", ok ? "PASS" : "FAIL", hy_test_cases[i].name);                    \
-            fflush(stdout);                                                                    \
-            ok ? passed++ : failed++;                                                          \
-        }                                                                                      \
-        printf("%d passed, %d failed\n", passed, failed);                                      \
-        return failed || passed == 0 ? 1 : 0;                                                  \
+#define HY_TEST_MAIN()                                                                             \
+    int main(int argc, char **argv) {                                                              \
+        int passed = 0, failed = 0;                                                                \
+        for (int i = 0; i < hy_test_ncases; i++) {                                                 \
+            if (argc > 1 && !strstr(hy_test_cases[i].name, argv[1])) continue;                     \
+            hy_test_current = hy_test_cases[i].name;                                               \
+            int before = hy_test_failed_checks;                                                    \
+            hy_test_cases[i].fn();                                                                 \
+            int ok = hy_test_failed_checks == before;                                              \
+            printf("%s %s\n", ok ? "PASS" : "FAIL", hy_test_cases[i].name);                        \
+            fflush(stdout);                                                                        \
+            ok ? passed++ : failed++;                                                              \
+        }                                                                                          \
+        printf("%d passed, %d failed\n", passed, failed);                                          \
+        return failed || passed == 0 ? 1 : 0;                                                      \
     }
 
 #endif

@@ -12,7 +12,8 @@ __attribute__((constructor)) static void hy_test_need_gpu(void) {
     int n = 0;
     const cudaError_t e = cudaGetDeviceCount(&n);
     if (e != cudaSuccess || n < 1) {
-        printf("SKIP: no usable GPU (%s)\n", e != cudaSuccess ? cudaGetErrorString(e) : "no device");
+        printf("SKIP: no usable GPU (%s)\n",
+               e != cudaSuccess ? cudaGetErrorString(e) : "no device");
         fflush(stdout);
         exit(77);
     }

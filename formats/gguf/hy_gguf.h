@@ -25,9 +25,18 @@ typedef enum {
 
 /* GGUF metadata value types (values as stored in the file). */
 typedef enum {
-    HY_GGUF_U8 = 0, HY_GGUF_I8 = 1, HY_GGUF_U16 = 2, HY_GGUF_I16 = 3,
-    HY_GGUF_U32 = 4, HY_GGUF_I32 = 5, HY_GGUF_F32 = 6, HY_GGUF_BOOL = 7,
-    HY_GGUF_STRING = 8, HY_GGUF_ARRAY = 9, HY_GGUF_U64 = 10, HY_GGUF_I64 = 11,
+    HY_GGUF_U8 = 0,
+    HY_GGUF_I8 = 1,
+    HY_GGUF_U16 = 2,
+    HY_GGUF_I16 = 3,
+    HY_GGUF_U32 = 4,
+    HY_GGUF_I32 = 5,
+    HY_GGUF_F32 = 6,
+    HY_GGUF_BOOL = 7,
+    HY_GGUF_STRING = 8,
+    HY_GGUF_ARRAY = 9,
+    HY_GGUF_U64 = 10,
+    HY_GGUF_I64 = 11,
     HY_GGUF_F64 = 12,
 } hy_gguf_vtype;
 
@@ -83,8 +92,8 @@ hy_status hy_gguf_get_bool(const hy_gguf *g, const char *key, bool *out);
 hy_status hy_gguf_get_str(const hy_gguf *g, const char *key, hy_gguf_str *out);
 /* Arrays: element type and count; numeric element data is a borrowed pointer to packed
  * little-endian values (may be unaligned: read with memcpy). */
-hy_status hy_gguf_get_arr(const hy_gguf *g, const char *key, hy_gguf_vtype *elem_type,
-                          uint64_t *n, const void **data);
+hy_status hy_gguf_get_arr(const hy_gguf *g, const char *key, hy_gguf_vtype *elem_type, uint64_t *n,
+                          const void **data);
 /* String arrays: the idx-th string (O(1): offsets are indexed at open). */
 hy_status hy_gguf_get_arr_str(const hy_gguf *g, const char *key, uint64_t idx, hy_gguf_str *out);
 

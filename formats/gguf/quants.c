@@ -37,7 +37,6 @@ uint16_t hy_f32_to_fp16(float f) {
     return sign | (uint16_t)h;
 }
 
-
 void hy_dq_f16(const uint8_t *src, float *dst, int64_t n) {
     for (int64_t i = 0; i < n; i++)
         dst[i] = hy_fp16_to_f32(hy_ld16(src + 2 * i));

@@ -238,7 +238,9 @@ static hy_status read_units(const rd *r, hy_plan *p, json_t *units) {
         if (m < 0)
             return hy_fail(HY_EFORMAT, "%s: units[%d].mode is \"%s\", expected " MODE_NAMES,
                            r->name, i, mode);
-        const int needs = m >= HY_MODE_SCORE ? 3 : (m == HY_MODE_WINDOW || m == HY_MODE_BOUNDS) ? 2 : 1;
+        const int needs = m >= HY_MODE_SCORE                             ? 3
+                          : (m == HY_MODE_WINDOW || m == HY_MODE_BOUNDS) ? 2
+                                                                         : 1;
         if (r->version < needs)
             return hy_fail(HY_EFORMAT,
                            "%s: units[%d].mode \"%s\" needs plan version %d (the file says "

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define HY_PROFILE_FORMAT "hylra-profile"
-#define HY_PROFILE_VERSION 2 /* written; 1 is read (its selector statistics are NaN) */
+#define HY_PROFILE_VERSION 2  /* written; 1 is read (its selector statistics are NaN) */
 #define HY_PROFILE_N_SKETCH 2 /* selector statistics: [0] sketch8, [1] sketch4 */
 
 /* One statistic over a dense array of cells: mean, sample standard deviation (n-1) and the
@@ -36,9 +36,9 @@ typedef struct {
     /* shape of the model */
     int32_t n_layers, n_heads, n_kv_heads, head_dim;
     /* measurement settings */
-    int32_t ctx;       /* tokens of context per calibration sample */
-    int32_t n_queries; /* decode-like query positions per sample */
-    int32_t n_samples; /* samples folded in so far */
+    int32_t ctx;             /* tokens of context per calibration sample */
+    int32_t n_queries;       /* decode-like query positions per sample */
+    int32_t n_samples;       /* samples folded in so far */
     int32_t samples_planned; /* samples the run asked for (0: unknown, an older file); a
                                 profile with fewer is an interrupted run's */
     int32_t sink, window;

@@ -105,12 +105,11 @@ void hy_profile_free(hy_profile *p) {
     free(p->strides);
     free(p->qsim_edges);
     free(p->temporal_qsim);
-    hy_profile_stat *all[] = {&p->layer_recall,    &p->layer_out_err, &p->cross_recall,
-                              &p->cross_out_err,   &p->cross_jaccard, &p->cl_recall,
-                              &p->cl_out_err,      &p->cl_jaccard,    &p->temporal_recall,
-                              &p->temporal_out_err, &p->sketch_overlap[0], &p->sketch_recall[0],
-                              &p->sketch_out_err[0], &p->sketch_overlap[1], &p->sketch_recall[1],
-                              &p->sketch_out_err[1]};
+    hy_profile_stat *all[] = {
+        &p->layer_recall,      &p->layer_out_err,     &p->cross_recall,      &p->cross_out_err,
+        &p->cross_jaccard,     &p->cl_recall,         &p->cl_out_err,        &p->cl_jaccard,
+        &p->temporal_recall,   &p->temporal_out_err,  &p->sketch_overlap[0], &p->sketch_recall[0],
+        &p->sketch_out_err[0], &p->sketch_overlap[1], &p->sketch_recall[1],  &p->sketch_out_err[1]};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         stat_free(all[i]);
     free(p);

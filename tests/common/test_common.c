@@ -7,7 +7,8 @@ static void hex_of(const char *s, size_t n, char hex[65]) {
     uint8_t d[32];
     hy_sha256_init(&c);
     /* feed in odd-sized pieces to exercise the buffering path */
-    for (size_t i = 0; i < n; i += 7) hy_sha256_update(&c, s + i, n - i < 7 ? n - i : 7);
+    for (size_t i = 0; i < n; i += 7)
+        hy_sha256_update(&c, s + i, n - i < 7 ? n - i : 7);
     hy_sha256_final(&c, d);
     hy_sha256_hex(d, hex);
 }

@@ -76,8 +76,8 @@ static hy_status edited(const char *from, const char *to) {
 
 HY_TEST(named_errors) {
     HY_CHECK_EQ_INT(edited("\"topk\"", "\"flash\""), HY_EFORMAT);
-    HY_CHECK(
-        strstr(hy_last_error(), "entries[6].op is \"flash\", expected dense|select|reuse|topk|score"));
+    HY_CHECK(strstr(hy_last_error(),
+                    "entries[6].op is \"flash\", expected dense|select|reuse|topk|score"));
     HY_CHECK_EQ_INT(edited("\"version\": 1", "\"version\": 3"), HY_EUNSUPPORTED);
     HY_CHECK(strstr(hy_last_error(), "version is 3, expected 1"));
     HY_CHECK_EQ_INT(edited("\"seconds\": 3e-6}", "\"seconds\": -1}"), HY_ERANGE);

@@ -180,7 +180,8 @@ HY_TEST(sensitive_units_never_reuse) {
 HY_TEST(sensitive_units_never_refresh_late) {
     hy_problem *pr = fx_chain_problem(8, 2, 33);
     HY_REQUIRE(pr);
-    for (int32_t u = 0; u < 8; u++) pr->sensitive[u] = u % 2, pr->stride_pen[(size_t)u * 2 + 1] = 0;
+    for (int32_t u = 0; u < 8; u++)
+        pr->sensitive[u] = u % 2, pr->stride_pen[(size_t)u * 2 + 1] = 0;
     hy_assign a;
     HY_REQUIRE(hy_assign_alloc(8, &a) == HY_OK);
     double cheap;

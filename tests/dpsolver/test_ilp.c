@@ -60,8 +60,8 @@ HY_TEST(chain_restricted_ilp_equals_dp_with_selectors) {
             HY_OK_OR_FAIL(hy_dp_solve(pr, B, (int32_t)B, &a, &di));
             HY_OK_OR_FAIL(hy_ilp_solve(pr, B, &o, &b, &ii));
             if (fabs(ii.loss - di.loss) > 1e-5)
-                HY_FAILF("seed %llu L %d budget %g: ilp %.9g dp %.9g", (unsigned long long)seed,
-                         L, B, ii.loss, di.loss);
+                HY_FAILF("seed %llu L %d budget %g: ilp %.9g dp %.9g", (unsigned long long)seed, L,
+                         B, ii.loss, di.loss);
             double c, l;
             HY_CHECK(hy_assign_eval(pr, &b, &c, &l) == HY_OK);
         }

@@ -3,7 +3,8 @@
  * steps; per step the top-1 token and KL(cpu || cuda) of the next-token distributions, for
  * dense attention and for a layer-reuse plan with a refresh stride. Targets (issue 11):
  * agreement >= 99%, mean KL < 1e-3. Needs a GPU and the model: run by scripts/gpu-check;
- * suite `gpu` of `meson test` skips it without a GPU. Env: HY_MODEL (the GGUF), HY_EVALTEXT (default .cache/evaltext/devil.txt). */
+ * suite `gpu` of `meson test` skips it without a GPU. Env: HY_MODEL (the GGUF), HY_EVALTEXT
+ * (default .cache/evaltext/devil.txt). */
 #include "hy_gguf.h"
 #include "hy_runtime.h"
 #include "hy_test.h"
@@ -40,8 +41,7 @@ static float *run(hy_model *m, hy_device dev, const hy_plan *plan, const int32_t
     if (hy_ctx_create_on(m, dev, CTX, 1, &c)) return NULL;
     float *lg = malloc((size_t)TF * V * sizeof *lg);
     const int P = CTX - TF;
-    int ok = lg && hy_ctx_set_plan(c, 0, plan) == HY_OK &&
-             hy_forward(c, 0, tok, P, lg, 1) == HY_OK;
+    int ok = lg && hy_ctx_set_plan(c, 0, plan) == HY_OK && hy_forward(c, 0, tok, P, lg, 1) == HY_OK;
     for (int t = 1; ok && t < TF; t++)
         ok = hy_forward(c, 0, tok + P + t - 1, 1, lg + (int64_t)t * V, 1) == HY_OK;
     if (!ok) fprintf(stderr, "%s: %s\n", hy_device_name(dev), hy_last_error());

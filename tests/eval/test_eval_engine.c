@@ -71,7 +71,8 @@ static void small_opts(hy_eval_opts *o, const char *text) {
 HY_TEST(full_sets_agree_with_dense_and_a_narrow_window_does_not) {
     env e;
     HY_REQUIRE(open_env(&e));
-    hy_plan *full = uniform_plan(e.m, HY_MODE_REUSE, 256, 64), *win = uniform_plan(e.m, HY_MODE_WINDOW, 8, 8);
+    hy_plan *full = uniform_plan(e.m, HY_MODE_REUSE, 256, 64),
+            *win = uniform_plan(e.m, HY_MODE_WINDOW, 8, 8);
     hy_eval_method ms[3] = {method("dense", NULL), method("full", full), method("window8", win)};
     hy_eval_opts o;
     small_opts(&o, e.text);

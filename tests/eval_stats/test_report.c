@@ -221,7 +221,8 @@ HY_TEST(json_reads_back_to_the_same_cells) {
     /* a damaged file is refused naming the field */
     FILE *f = fopen(path, "w");
     fputs("{\"format\": \"hylra-eval\", \"version\": 1, \"options\": {\"ctx\": 8}, "
-          "\"methods\": [{\"name\": \"dense\"}], \"tasks\": [{}]}", f);
+          "\"methods\": [{\"name\": \"dense\"}], \"tasks\": [{}]}",
+          f);
     fclose(f);
     HY_CHECK(hy_eval_read_json(path, &back) == HY_EFORMAT);
     HY_CHECK(strstr(hy_last_error(), "methods[0].group") != NULL);

@@ -14,12 +14,12 @@
 #include "cuda_check.h"
 #include "cuda_ops.h"
 #include "embedding.h"
-#include "gemv.h"
-#include "page_bounds.h"
 #include "fill.h"
+#include "gemv.h"
 #include "hy_test.h"
 #include "hy_test_gpu.h"
 #include "indexset.h"
+#include "page_bounds.h"
 #include "qkv_store.h"
 #include "rmsnorm.h"
 #include "rope.h"
@@ -501,7 +501,8 @@ HY_TEST(gpu_page_scores_match_cpu) {
         float *xd = dev_copy(x, rows * n * 4), *pd = dev_copy(NULL, rows * np * 4);
         int32_t *nd = dev_copy(ns, 8), *npd = dev_copy(NULL, 8);
         CU(cudaMemset(pd, 0xff, rows * np * 4));
-        HY_OK_OR_FAIL(hy_cuda_page_scores_f32(pd, np, npd, xd, n, rows, nd, 3, 1001, P, window, NULL));
+        HY_OK_OR_FAIL(
+            hy_cuda_page_scores_f32(pd, np, npd, xd, n, rows, nd, 3, 1001, P, window, NULL));
         CU(cudaMemcpy(got, pd, rows * np * 4, cudaMemcpyDeviceToHost));
         CU(cudaMemcpy(npg, npd, 8, cudaMemcpyDeviceToHost));
         HY_CHECK(npg[0] == npr[0] && npg[1] == npr[1] && npr[1] == 32);
@@ -534,7 +535,8 @@ HY_TEST(gpu_page_bounds_match_cpu) {
     for (int i = 0; i < B * H * D; i++)
         q[i] = frand();
     int32_t lens[B] = {(int32_t)CAP - 7, (int32_t)CAP / 3}, folded[B * KV] = {0}, np[B];
-    uint16_t *kd = dev_copy(k, nk * 2), *mnd = dev_copy(NULL, nb * 2), *mxd = dev_copy(NULL, nb * 2);
+    uint16_t *kd = dev_copy(k, nk * 2), *mnd = dev_copy(NULL, nb * 2),
+             *mxd = dev_copy(NULL, nb * 2);
     int32_t *ld = dev_copy(lens, sizeof lens), *fd = dev_copy(folded, sizeof folded);
     int32_t *npd = dev_copy(NULL, sizeof np);
     float *qd = dev_copy(q, (size_t)B * H * D * 4), *sd = dev_copy(NULL, (size_t)B * KV * RS * 4);
@@ -548,8 +550,8 @@ HY_TEST(gpu_page_bounds_match_cpu) {
         HY_OK_OR_FAIL(hy_cuda_page_bounds_fold(mnd, mxd, PC, fd, kd, ld, CAP, &s, P, NULL));
         HY_OK_OR_FAIL(hy_page_bound_scores(sr, RS, np, folded, q, mn, mx, PC, lens, &s, P, 64));
         CU(cudaMemset(sd, 0xff, (size_t)B * KV * RS * 4));
-        HY_OK_OR_FAIL(hy_cuda_page_bound_scores(sd, RS, npd, fd, qd, mnd, mxd, PC, ld, CAP, &s, P,
-                                                64, NULL));
+        HY_OK_OR_FAIL(
+            hy_cuda_page_bound_scores(sd, RS, npd, fd, qd, mnd, mxd, PC, ld, CAP, &s, P, 64, NULL));
         CU(cudaDeviceSynchronize());
         CU(cudaMemcpy(gmn, mnd, nb * 2, cudaMemcpyDeviceToHost));
         CU(cudaMemcpy(gmx, mxd, nb * 2, cudaMemcpyDeviceToHost));
@@ -735,8 +737,10 @@ static int all_bytes(const void *p, size_t bytes, unsigned char v) {
 static void check_gemv(int rows, int64_t in, int64_t out, int64_t split, float beta, int pro) {
     const int64_t ldx = in + 4, ldy = split ? split + 3 : out + 3;
     const int64_t blocks = split ? out / split : 1, per = split ? split : out;
-    const int64_t sstride = split ? rows * ldy + 5 : 0, ny = blocks > 1 ? blocks * sstride : rows * ldy;
-    float *x = malloc((size_t)(rows * ldx) * 4), *yr = malloc((size_t)ny * 4), *yg = malloc((size_t)ny * 4);
+    const int64_t sstride = split ? rows * ldy + 5 : 0,
+                  ny = blocks > 1 ? blocks * sstride : rows * ldy;
+    float *x = malloc((size_t)(rows * ldx) * 4), *yr = malloc((size_t)ny * 4),
+          *yg = malloc((size_t)ny * 4);
     uint16_t *w = malloc((size_t)(out * in) * 2);
     for (int64_t i = 0; i < rows * ldx; i++)
         x[i] = frand();
@@ -752,8 +756,15 @@ static void check_gemv(int rows, int64_t in, int64_t out, int64_t split, float b
     float *ed = dev_copy(extra, (size_t)(rows * ldx) * 4);
     uint16_t *wd = dev_copy(w, (size_t)(out * in) * 2);
     HY_REQUIRE(xd && yd && wd && ed);
-    hy_gemv_shape sh = {.rows = rows, .in = in, .out = out, .ldx = ldx, .ldy = ldy, .split = per,
-                        .split_stride = sstride, .beta = beta, .eps = 1e-5f};
+    hy_gemv_shape sh = {.rows = rows,
+                        .in = in,
+                        .out = out,
+                        .ldx = ldx,
+                        .ldy = ldy,
+                        .split = per,
+                        .split_stride = sstride,
+                        .beta = beta,
+                        .eps = 1e-5f};
     if (pro == 1) sh.norm_w = extra;
     if (pro == 2) sh.up = extra;
     HY_OK_OR_FAIL(hy_gemv_bf16(yr, x, w, &sh));
@@ -771,7 +782,8 @@ static void check_gemv(int rows, int64_t in, int64_t out, int64_t split, float b
     const double rel = sqrt(num / den);
     if (!(rel < 1e-5))
         HY_FAILF("gemv rows %d in %lld out %lld split %lld beta %g prologue %d: rel. L2 error "
-                 "%.3g", rows, (long long)in, (long long)out, (long long)split, beta, pro, rel);
+                 "%.3g",
+                 rows, (long long)in, (long long)out, (long long)split, beta, pro, rel);
     free(x), free(yr), free(yg), free(w), free(extra);
     cudaFree(xd), cudaFree(yd), cudaFree(wd), cudaFree(ed);
 }

@@ -103,7 +103,7 @@ HY_TEST(topk_matches_brute_force_with_ties) {
         float *x = malloc((size_t)n * 4);
         for (int i = 0; i < n; i++)
             x[i] = (float)(int)(frand() * 6); /* many ties */
-        if (n > 10) x[3] = NAN;       /* NaN ranks last */
+        if (n > 10) x[3] = NAN;               /* NaN ranks last */
         const int stride = k + sink + win;
         int32_t *idx = malloc(((size_t)stride + 1) * 4), cnt = -1, nn = n;
         unsigned char *take = malloc((size_t)n);

@@ -11,16 +11,15 @@
 #include "fill.h"
 #include "gemv.h"
 #include "hy_bf16.h"
-#include "page_bounds.h"
-#include "sketch.h"
 #include "hy_test.h"
 #include "indexset.h"
 #include "kernel_test_util.h"
+#include "page_bounds.h"
 #include "qkv_store.h"
 #include "rmsnorm.h"
 #include "rope.h"
+#include "sketch.h"
 #include "swiglu.h"
-
 
 HY_TEST(bf16_rounds_chosen_values) {
     static const struct {
@@ -426,7 +425,6 @@ HY_TEST(attention_skip_units_leave_rows_untouched) {
     free(q), free(k), free(v);
 }
 
-
 /* The GEMV reference on numbers small enough to check by hand, its split layout and beta. */
 HY_TEST(gemv_reference_by_hand) {
     /* w = [[1, 2], [3, 4], [0.5, -1]] in bf16 (exact), x = [[1, 1], [2, -1]] */
@@ -442,8 +440,14 @@ HY_TEST(gemv_reference_by_hand) {
     float z[12];
     for (int i = 0; i < 12; i++)
         z[i] = 1.0f;
-    const hy_gemv_shape t = {.rows = 2, .in = 2, .out = 3, .ldx = 2, .ldy = 1, .split = 1,
-                             .split_stride = 4, .beta = 1.0f};
+    const hy_gemv_shape t = {.rows = 2,
+                             .in = 2,
+                             .out = 3,
+                             .ldx = 2,
+                             .ldy = 1,
+                             .split = 1,
+                             .split_stride = 4,
+                             .beta = 1.0f};
     HY_OK_OR_FAIL(hy_gemv_bf16(z, x, w, &t));
     const int at[6] = {0, 1, 4, 5, 8, 9};
     const float zw[6] = {4, 1, 8, 3, 0.5f, 3};
@@ -457,7 +461,7 @@ HY_TEST(gemv_reference_by_hand) {
     n.norm_w = nw;
     HY_OK_OR_FAIL(hy_gemv_bf16(y, x, w, &n));
     HY_CHECK_NEAR(y[0], 2 * 1 + 0.5 * 2, 1e-6); /* row 0: x normed = [2, 0.5] */
-    const double r1 = 1.0 / sqrt(2.5); /* row 1: [2, -1] / sqrt(mean 2.5) * [2, 0.5] */
+    const double r1 = 1.0 / sqrt(2.5);          /* row 1: [2, -1] / sqrt(mean 2.5) * [2, 0.5] */
     HY_CHECK_NEAR(y[3], (4 * r1) * 1 + (-0.5 * r1) * 2, 1e-6);
     hy_gemv_shape g = s;
     g.up = up;
@@ -499,9 +503,9 @@ HY_TEST(page_bounds_fold_and_score) {
     int32_t lens[1] = {6}, folded[1] = {0}, np[1] = {0};
     HY_OK_OR_FAIL(hy_page_bounds_fold(mn, mx, 3, folded, k, lens, &s, P));
     HY_CHECK(folded[0] == 6);
-    HY_CHECK(hy_bf16_to_f32(mn[0]) == 0 && hy_bf16_to_f32(mx[0]) == 3);   /* page 0, channel 0 */
-    HY_CHECK(hy_bf16_to_f32(mn[1]) == -3 && hy_bf16_to_f32(mx[1]) == 0);  /* channel 1 */
-    HY_CHECK(hy_bf16_to_f32(mn[2]) == 4 && hy_bf16_to_f32(mx[2]) == 5);   /* page 1: t 4, 5 */
+    HY_CHECK(hy_bf16_to_f32(mn[0]) == 0 && hy_bf16_to_f32(mx[0]) == 3);  /* page 0, channel 0 */
+    HY_CHECK(hy_bf16_to_f32(mn[1]) == -3 && hy_bf16_to_f32(mx[1]) == 0); /* channel 1 */
+    HY_CHECK(hy_bf16_to_f32(mn[2]) == 4 && hy_bf16_to_f32(mx[2]) == 5);  /* page 1: t 4, 5 */
     lens[0] = 9; /* page 1 is refolded with t 6, 7; page 2 gets t = 8 */
     HY_OK_OR_FAIL(hy_page_bounds_fold(mn, mx, 3, folded, k, lens, &s, P));
     HY_CHECK(hy_bf16_to_f32(mx[2]) == 7 && hy_bf16_to_f32(mn[3]) == -7);

@@ -80,8 +80,8 @@ static hy_plan *v2_plan(void) {
 }
 
 HY_TEST(mode_names) {
-    const char *want[] = {"dense", "select", "reuse", "window", "bounds", "score", "sketch8",
-                          "sketch4"};
+    const char *want[] = {"dense",  "select", "reuse",   "window",
+                          "bounds", "score",  "sketch8", "sketch4"};
     HY_CHECK_EQ_INT(HY_MODE_COUNT, 8);
     for (int m = 0; m < HY_MODE_COUNT; m++)
         HY_CHECK(!strcmp(hy_unit_mode_name((hy_unit_mode)m), want[m]));

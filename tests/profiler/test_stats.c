@@ -257,7 +257,6 @@ HY_TEST(same_seed_same_samples) {
     HY_CHECK_EQ_INT(hy_calib_starts(8000, 4096, 2, 0, a), HY_ERANGE);
 }
 
-
 /* The key sketches' statistics. Every key has a channel of magnitude 127 and integer others,
  * so the int8 sketch is exact: its sets are the exact ones (overlap 1, the own-set recall and
  * error). The int4 sketch rounds: its recall can only be at most the exact set's (the exact

@@ -63,7 +63,8 @@ HY_TEST(cpu_refusals_and_greedy) {
     /* bf16 bytes of every projection and the output matrix, fp32 norms */
     const double d = mi->d_model, hd = mi->head_dim, ff = mi->d_ff;
     const double want = mi->n_layers * (2 * ((mi->n_heads + 2.0 * mi->n_kv_heads) * hd * d +
-                                             d * mi->n_heads * hd + 3 * ff * d) + 8 * d) +
+                                             d * mi->n_heads * hd + 3 * ff * d) +
+                                        8 * d) +
                         2.0 * mi->n_vocab * d + 4 * d;
     HY_CHECK_NEAR(hy_model_step_weight_bytes(m), want, 0.5);
     free(lg), free(tok);
@@ -87,7 +88,8 @@ HY_TEST(cuda_context_without_gpu) {
     } else {
         HY_CHECK(st == HY_EDEVICE || st == HY_EUNSUPPORTED);
         HY_CHECK(c == NULL);
-        HY_CHECK(strstr(hy_last_error(), "cuda") != NULL || strstr(hy_last_error(), "CUDA") != NULL);
+        HY_CHECK(strstr(hy_last_error(), "cuda") != NULL ||
+                 strstr(hy_last_error(), "CUDA") != NULL);
     }
     hy_model_free(m);
 }

@@ -48,8 +48,7 @@ static float *run(hy_model *m, hy_device dev, const hy_plan *plan) {
     }
     float *lg = malloc((size_t)(STEPS + 1) * V * sizeof *lg);
     int32_t *tok = rt_tokens(PROMPT + STEPS, V, 11u);
-    int ok = hy_ctx_set_plan(c, 0, plan) == HY_OK &&
-             hy_forward(c, 0, tok, PROMPT, lg, 1) == HY_OK;
+    int ok = hy_ctx_set_plan(c, 0, plan) == HY_OK && hy_forward(c, 0, tok, PROMPT, lg, 1) == HY_OK;
     for (int t = 0; ok && t < STEPS; t++)
         ok = hy_forward(c, 0, tok + PROMPT + t, 1, lg + (int64_t)(t + 1) * V, 1) == HY_OK;
     if (!ok) fprintf(stderr, "run on %s: %s\n", hy_device_name(dev), hy_last_error());
@@ -89,7 +88,8 @@ static void check_plan(hy_model *m, hy_plan *p, const char *what) {
     if (worst > 6e-2) HY_FAILF("%s: GPU vs CPU plan logits rel. L2 error %.3g > 6e-2", what, worst);
     if (moved < 3 * worst || moved < 1e-2)
         HY_FAILF("%s: the plan changes the logits by only %.3g (vs CPU error %.3g): the sparse "
-                 "path may not be running", what, moved, worst);
+                 "path may not be running",
+                 what, moved, worst);
     free(cpu), free(gpu), free(dense);
 }
 
@@ -231,7 +231,8 @@ HY_TEST(test_gemv_path) {
     printf("decode rows vs CPU: GEMV %.3g, cuBLAS %.3g; GEMV vs cuBLAS %.3g\n", e_fast, e_blas,
            e_pair);
     if (!(e_pair > 0 && e_pair < 4e-2)) HY_FAILF("GEMV vs cuBLAS decode rel. L2 %.3g", e_pair);
-    if (!(e_fast < e_blas)) HY_FAILF("GEMV path error %.3g not below cuBLAS path %.3g", e_fast, e_blas);
+    if (!(e_fast < e_blas))
+        HY_FAILF("GEMV path error %.3g not below cuBLAS path %.3g", e_fast, e_blas);
     free(cpu), free(fast), free(blas);
     hy_model_free(m);
 }

@@ -28,7 +28,8 @@ static float *decode_logits(hy_model *m, const hy_plan *plan) {
     if (hy_ctx_create(m, CTX, 1, &c)) return NULL;
     float *lg = malloc((size_t)STEPS * V * sizeof *lg);
     int32_t *tok = rt_tokens(PROMPT + STEPS, V, 77u);
-    int ok = hy_ctx_set_plan(c, 0, plan) == HY_OK && hy_forward(c, 0, tok, PROMPT, NULL, 0) == HY_OK;
+    int ok =
+        hy_ctx_set_plan(c, 0, plan) == HY_OK && hy_forward(c, 0, tok, PROMPT, NULL, 0) == HY_OK;
     for (int t = 0; ok && t < STEPS; t++)
         ok = hy_forward(c, 0, tok + PROMPT + t, 1, lg + (int64_t)t * V, 1) == HY_OK;
     free(tok);
@@ -117,7 +118,8 @@ static void ref_topk(const double *score, int units, int lo, int hi, int kk, uns
 }
 
 /* Expected output of a unit attending to the token units marked in in_set (P tokens each). */
-static void ref_out(const record *r, int u, int s, const unsigned char *in_set, int P, double *out) {
+static void ref_out(const record *r, int u, int s, const unsigned char *in_set, int P,
+                    double *out) {
     const int n = PROMPT + s + 1, g = r->g, hd = r->hd;
     const float *q = r->q + ((size_t)u * STEPS + s) * g * hd;
     for (int h = 0; h < g; h++) {
@@ -164,7 +166,8 @@ static double replay(const record *r, const hy_plan *p, double *corrupt_diff) {
     double worst = 0, worst_bad = 0, ref[64 * 8];
     for (int s = 0; s < STEPS; s++) {
         const int n = PROMPT + s + 1, units = (n + P - 1) / P;
-        const int sink_u = (p->sink + P - 1) / P, win_u = (n - p->window > 0 ? n - p->window : 0) / P;
+        const int sink_u = (p->sink + P - 1) / P,
+                  win_u = (n - p->window > 0 ? n - p->window : 0) / P;
         for (int phase = 0; phase < 2; phase++)
             for (int u = 0; u < U; u++) {
                 const hy_plan_unit *pu = &p->units[u];
@@ -241,7 +244,8 @@ static double replay(const record *r, const hy_plan *p, double *corrupt_diff) {
 
 static void check_against_reference(hy_model *m, const hy_plan *p, const char *what) {
     const hy_model_info *mi = hy_model_info_borrow(m);
-    record r = {.n_units = mi->n_layers * mi->n_kv_heads, .g = mi->n_heads / mi->n_kv_heads,
+    record r = {.n_units = mi->n_layers * mi->n_kv_heads,
+                .g = mi->n_heads / mi->n_kv_heads,
                 .hd = mi->head_dim};
     const size_t gd = (size_t)r.g * r.hd;
     r.out = calloc((size_t)r.n_units * STEPS * gd, sizeof(float));
