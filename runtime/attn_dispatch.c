@@ -35,10 +35,9 @@ typedef struct {
     int layer;
     const hy_run *runs;
     attn_slice *slices;
-    hy_status *status;
 } attn_job;
 
-static void run_item(void *arg, int64_t idx) {
+static hy_status run_item(void *arg, int64_t idx) {
     attn_job *j = arg;
     hy_ctx *c = j->c;
     const hy_model_info *mi = hy_model_info_borrow(c->m);
@@ -66,7 +65,8 @@ static void run_item(void *arg, int64_t idx) {
         .scale = 1.0f / sqrtf((float)hd),
     };
     const hy_unit_mode mode = item_mode(c, r, j->layer, s->kv_head);
-    j->status[idx] = hy_attn_modes[mode](c, &it);
+    const hy_status st = hy_attn_modes[mode](c, &it);
+    if (st != HY_OK) return st;
     if (mode == HY_MODE_DENSE && r->decode && c->plans[r->seq]) {
         /* a planned sequence's dense units read everything: counted like the other modes */
         struct hy_seq_plan *sp = c->plans[r->seq];
@@ -77,6 +77,7 @@ static void run_item(void *arg, int64_t idx) {
     if (c->observer) /* profiler hook (hy_observer.h): sees what the mode attended to */
         hy_observer_run(c, it.layer, it.kv_head, it.seq, it.q, it.q_stride, it.out, it.out_stride,
                         it.n_q, it.pos0);
+    return HY_OK;
 }
 
 /* Splits a run of n_q queries starting at pos0 into up to `parts` slices of about equal
@@ -108,12 +109,7 @@ hy_status hy_attn_run(hy_ctx *c, int layer, const hy_run *runs, int n_runs) {
         n_items += (int64_t)parts * mi->n_kv_heads;
     }
     attn_slice *slices = hy_malloc((size_t)n_items * sizeof *slices, "attention work items");
-    hy_status *status = hy_calloc((size_t)n_items, sizeof *status, "attention item status");
-    if (!slices || !status) {
-        free(slices);
-        free(status);
-        return HY_ENOMEM;
-    }
+    if (!slices) return HY_ENOMEM;
     int64_t k = 0;
     int64_t bounds[65];
     for (int r = 0; r < n_runs; r++) {
@@ -135,17 +131,14 @@ hy_status hy_attn_run(hy_ctx *c, int layer, const hy_run *runs, int n_runs) {
         }
     const int flip = n_threads > 1 && !c->own_gemm_threads;
     const int prev = flip ? hy_matmul_set_threads(1) : 0;
-    attn_job job = {c, layer, runs, slices, status};
-    hy_pool_run(c->pool, n_first, run_item, &job);
-    if (n_first < k) {
-        attn_job second = {c, layer, runs, slices + n_first, status + n_first};
-        hy_pool_run(c->pool, k - n_first, run_item, &second);
+    /* errors raised on a worker come back with their message (threads.h) */
+    attn_job job = {c, layer, runs, slices};
+    hy_status st = hy_pool_run(c->pool, n_first, run_item, &job);
+    if (st == HY_OK && n_first < k) {
+        attn_job second = {c, layer, runs, slices + n_first};
+        st = hy_pool_run(c->pool, k - n_first, run_item, &second);
     }
     if (flip) hy_matmul_set_threads(prev);
-    hy_status st = HY_OK;
-    for (int64_t i = 0; i < k && st == HY_OK; i++)
-        st = status[i];
     free(slices);
-    free(status);
     return st;
 }

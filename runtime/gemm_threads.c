@@ -15,13 +15,14 @@ typedef struct {
     float beta;
 } gemm_job;
 
-static void gemm_item(void *arg, int64_t i) {
+static hy_status gemm_item(void *arg, int64_t i) {
     const gemm_job *j = arg;
     const int64_t o0 = i * j->chunk;
     const int64_t n = j->n_out - o0 < j->chunk ? j->n_out - o0 : j->chunk;
     if (n > 0)
         hy_matmul_f32(j->y + o0, j->ldy, j->x, j->ldx, j->w + o0 * j->n_in, j->n_tok, j->n_in, n,
                       j->beta);
+    return HY_OK;
 }
 
 void hy_ctx_matmul(hy_ctx *c, float *y, int64_t ldy, const float *x, int64_t ldx, const float *w,
@@ -35,5 +36,5 @@ void hy_ctx_matmul(hy_ctx *c, float *y, int64_t ldy, const float *x, int64_t ldx
     int64_t chunk = (n_out + nt - 1) / nt;
     chunk = (chunk + 15) / 16 * 16;
     gemm_job j = {y, ldy, x, ldx, w, n_tok, n_in, n_out, chunk, beta};
-    hy_pool_run(c->pool, (n_out + chunk - 1) / chunk, gemm_item, &j);
+    (void)hy_pool_run(c->pool, (n_out + chunk - 1) / chunk, gemm_item, &j); /* cannot fail */
 }

@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 struct hy_pool {
@@ -18,13 +19,31 @@ struct hy_pool {
     void *arg;
     int64_t n_items;
     atomic_llong next;
+    /* the lowest-numbered failing item of the current job, under mu (failures are rare) */
+    int64_t err_item;
+    hy_status err;
+    char err_msg[2048];
 };
+
+/* Keeps the failure of the lowest-numbered item, so the reported error does not depend on
+ * which thread got there first. Called on the thread that ran the item (its message is in
+ * that thread's last error). */
+static void record_failure(hy_pool *p, int64_t item, hy_status st) {
+    pthread_mutex_lock(&p->mu);
+    if (item < p->err_item) {
+        p->err_item = item;
+        p->err = st;
+        snprintf(p->err_msg, sizeof p->err_msg, "%s", hy_last_error());
+    }
+    pthread_mutex_unlock(&p->mu);
+}
 
 static void drain(hy_pool *p) {
     for (;;) {
         int64_t i = atomic_fetch_add(&p->next, 1);
         if (i >= p->n_items) return;
-        p->fn(p->arg, i);
+        hy_status st = p->fn(p->arg, i);
+        if (st != HY_OK) record_failure(p, i, st);
     }
 }
 
@@ -91,14 +110,25 @@ int hy_pool_threads(const hy_pool *p) {
     return p ? p->n_threads : 1;
 }
 
-void hy_pool_run(hy_pool *p, int64_t n_items, hy_pool_fn fn, void *arg) {
-    if (n_items <= 0) return;
+hy_status hy_pool_run(hy_pool *p, int64_t n_items, hy_pool_fn fn, void *arg) {
+    if (n_items <= 0) return HY_OK;
     if (!p || p->n_threads == 1 || n_items == 1) {
-        for (int64_t i = 0; i < n_items; i++)
-            fn(arg, i);
-        return;
+        /* all on this thread: keep the first failure's message, later items may overwrite it */
+        hy_status first = HY_OK;
+        char msg[2048] = "";
+        for (int64_t i = 0; i < n_items; i++) {
+            hy_status st = fn(arg, i);
+            if (st != HY_OK && first == HY_OK) {
+                first = st;
+                snprintf(msg, sizeof msg, "%s", hy_last_error());
+            }
+        }
+        return first == HY_OK ? HY_OK : hy_fail(first, "%s", msg);
     }
     pthread_mutex_lock(&p->mu);
+    p->err_item = INT64_MAX;
+    p->err = HY_OK;
+    p->err_msg[0] = 0;
     p->fn = fn;
     p->arg = arg;
     p->n_items = n_items;
@@ -111,5 +141,7 @@ void hy_pool_run(hy_pool *p, int64_t n_items, hy_pool_fn fn, void *arg) {
     pthread_mutex_lock(&p->mu);
     while (p->busy > 0)
         pthread_cond_wait(&p->done, &p->mu);
+    const hy_status st = p->err;
     pthread_mutex_unlock(&p->mu);
+    return st == HY_OK ? HY_OK : hy_fail(st, "%s", p->err_msg);
 }
