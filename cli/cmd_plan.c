@@ -63,6 +63,9 @@ static void show(const char *path, const hy_plan *p) {
     printf("sets      k %d, sink %d, window %d, context %d, granularity %s", p->k, p->sink,
            p->window, p->context, p->granularity == HY_GRAN_PAGE ? "page" : "token");
     if (p->granularity == HY_GRAN_PAGE) printf(" (page %d)", p->page_size);
+    if (p->model_ctx_train > 0 && p->context > p->model_ctx_train)
+        printf("\nwarning   context %d is beyond the model's trained context (%d tokens)",
+               p->context, p->model_ctx_train);
     if (p->budget_kind[0])
         printf("\nbudget    %g (%s) = %.4g s\n", p->budget_value, p->budget_kind,
                p->budget_seconds);

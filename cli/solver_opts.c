@@ -111,6 +111,16 @@ hy_status hy_cli_session_open(const char *profile_path, const hy_cli_solver_opts
     hy_status st = hy_session_open(profile_path, o->costs, &o->po, out);
     if (st) return st;
     hy_session *s = *out;
+    const int64_t ctx = o->po.context > 0 ? o->po.context : s->profile->ctx;
+    if (s->profile->model_ctx_train > 0 && ctx > s->profile->model_ctx_train)
+        /* a warning, not an error: costs at long contexts are still worth pricing, but the
+         * profile's statistics say nothing about how the model attends past its training */
+        fprintf(stderr,
+                "hylra: warning: --ctx %lld is beyond %s's trained context (%d tokens): the "
+                "model is not known to work there and the profile (measured at %d) does not "
+                "cover it; the plan records the trained context\n",
+                (long long)ctx, s->profile->model_name[0] ? s->profile->model_name : "the model",
+                s->profile->model_ctx_train, s->profile->ctx);
     hy_cost_model cm = s->cm;
     cm.sink = s->profile->sink, cm.window = s->profile->window;
     if (o->launch_s >= 0) cm.launch_s = o->launch_s;

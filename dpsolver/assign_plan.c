@@ -20,6 +20,7 @@ hy_status hy_assign_to_plan(const hy_problem *pr, const hy_assign *a, const hy_s
     int32_t H = p->n_kv_heads, head = pr->heads_per_unit_layer > 1;
     snprintf(pl->model_name, sizeof pl->model_name, "%s", p->model_name);
     snprintf(pl->model_sha256, sizeof pl->model_sha256, "%s", p->model_sha256);
+    pl->model_ctx_train = p->model_ctx_train;
     pl->k = pr->opts.k, pl->sink = p->sink, pl->window = p->window;
     pl->context = (int32_t)pr->opts.context;
     pl->granularity = HY_GRAN_TOKEN;

@@ -37,6 +37,7 @@ hy_status hy_synth_profile(int32_t L, int32_t H, uint64_t seed, hy_profile **out
     snprintf(p->calib_source, sizeof p->calib_source, "synthetic (hy_synth_profile)");
     p->seed = seed, p->ctx = 4096, p->n_queries = 64, p->n_samples = 16, p->sink = 4,
     p->window = 64;
+    p->model_ctx_train = 32768; /* as if trained to 32K: tests solve beyond it to see the warning */
     int32_t U = L * H;
     double own[4096], srcq[4096], drift[4096];
     int sens = 0;

@@ -62,6 +62,8 @@ typedef struct {
     char model_name[128];
     char model_sha256[65];
     int32_t n_layers, n_heads, n_kv_heads, head_dim;
+    int32_t model_ctx_train; /* the model's trained context, 0 = unknown; a plan whose context
+                                exceeds it was solved from statistics the model never showed */
     char profile_sha256[65];
     /* sparse-set parameters */
     int32_t k, sink, window;

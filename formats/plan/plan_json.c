@@ -52,6 +52,8 @@ static json_t *plan_json(const hy_plan *p) {
     json_object_set_new(m, "n_heads", json_integer(p->n_heads));
     json_object_set_new(m, "n_kv_heads", json_integer(p->n_kv_heads));
     json_object_set_new(m, "head_dim", json_integer(p->head_dim));
+    if (p->model_ctx_train > 0)
+        json_object_set_new(m, "ctx_train", json_integer(p->model_ctx_train));
     json_object_set_new(root, "model", m);
     json_object_set_new(root, "profile_sha256", json_string(p->profile_sha256));
     json_object_set_new(root, "k", json_integer(p->k));
@@ -283,6 +285,7 @@ static hy_status read_root(rd *r, json_t *root, hy_plan **out) {
     if (st) return hy_fail_ctx(HY_EFORMAT, "%s", r->name);
     st = get_str(r, m, "model.", "name", 0, p->model_name, sizeof p->model_name);
     if (!st) st = get_str(r, m, "model.", "sha256", 0, p->model_sha256, sizeof p->model_sha256);
+    if (!st) st = get_int(r, m, "model.", "ctx_train", 0, 0, INT32_MAX, &p->model_ctx_train);
     if (!st)
         st = get_str(r, root, "", "profile_sha256", 0, p->profile_sha256, sizeof p->profile_sha256);
     if (!st) st = get_int(r, root, "", "k", 1, INT32_MIN, INT32_MAX, &p->k);

@@ -42,6 +42,8 @@ typedef struct {
     int32_t samples_planned; /* samples the run asked for (0: unknown, an older file); a
                                 profile with fewer is an interrupted run's */
     int32_t sink, window;
+    int32_t model_ctx_train; /* the model's trained context (0: unknown, an older file);
+                                solve warns for --ctx beyond it */
     /* grids (dimension scales) */
     int32_t n_k;
     int32_t *k_grid; /* ascending */

@@ -91,10 +91,12 @@ HY_TEST(mode_names) {
 HY_TEST(round_trip_every_mode) {
     hy_plan *p = v2_plan(), *q = NULL;
     HY_REQUIRE(p);
+    p->model_ctx_train = 8192;
     HY_OK_OR_FAIL(hy_plan_validate(p));
     char *js = NULL;
     HY_OK_OR_FAIL(hy_plan_to_json(p, &js));
     HY_CHECK(strstr(js, "\"version\": 3,"));
+    HY_CHECK(strstr(js, "\"ctx_train\": 8192"));
     HY_CHECK(strstr(js, "\"mode\": \"window\""));
     HY_CHECK(strstr(js, "\"mode\": \"bounds\",\n   \"refresh\": 2"));
     HY_OK_OR_FAIL(hy_plan_from_json(js, strlen(js), "mem", &q));
@@ -103,6 +105,7 @@ HY_TEST(round_trip_every_mode) {
         HY_CHECK_EQ_INT(q->units[u].mode, p->units[u].mode);
     HY_CHECK_EQ_INT(q->units[2].refresh, 2);
     HY_CHECK_EQ_INT(q->units[4].src, 2);
+    HY_CHECK_EQ_INT(q->model_ctx_train, 8192);
     free(js);
     hy_plan_free(p);
     hy_plan_free(q);

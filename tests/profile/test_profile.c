@@ -30,6 +30,7 @@ static hy_profile *make(void) {
     snprintf(p->calib_source, sizeof p->calib_source, "synthetic");
     p->seed = 12345678901234ull;
     p->ctx = 512, p->n_queries = 8, p->n_samples = 3, p->sink = 4, p->window = 16;
+    p->model_ctx_train = 8192;
     size_t U = 8, K = 3, L = 4, S = 4;
     fill(&p->layer_recall, U * K);
     fill(&p->layer_out_err, U * K);
@@ -73,6 +74,7 @@ HY_TEST(round_trip_every_dataset) {
     HY_CHECK(!strcmp(q->arch, "llama"));
     HY_CHECK(!strcmp(q->model_sha256, p->model_sha256));
     HY_CHECK(!strcmp(q->calib_source, "synthetic"));
+    HY_CHECK_EQ_INT(q->model_ctx_train, 8192);
     HY_CHECK(q->seed == p->seed);
     HY_CHECK_EQ_INT(q->n_layers, 4);
     HY_CHECK_EQ_INT(q->n_heads, 6);
