@@ -12,40 +12,19 @@ struct command {
 };
 
 static const struct command commands[] = {
-#ifdef HY_HAVE_CMD_INFO
     {"info", hy_cmd_info, "print a model's architecture, shapes, quant types and tokenizer"},
-#endif
-#ifdef HY_HAVE_CMD_TOKENIZE
     {"tokenize", hy_cmd_tokenize, "print the token ids of a text"},
-#endif
-#ifdef HY_HAVE_CMD_GENERATE
     {"generate", hy_cmd_generate, "generate text from a prompt (streams tokens, tokens/s)"},
-#endif
-#ifdef HY_HAVE_CMD_PROFILE
     {"profile", hy_cmd_profile,
      "measure attention sparsity and top-k overlap into an HDF5 profile"},
-#endif
-#ifdef HY_HAVE_CMD_REPORT
     {"report", hy_cmd_report, "render a profile as a self-contained HTML report"},
-#endif
-#ifdef HY_HAVE_CMD_SOLVE
     {"solve", hy_cmd_solve, "compile a profile into a reuse plan under a speed budget"},
-#endif
-#ifdef HY_HAVE_CMD_PARETO
     {"pareto", hy_cmd_pareto, "sweep budgets and emit the cost/loss frontier"},
-#endif
-#ifdef HY_HAVE_CMD_PLAN
-    {"plan", hy_cmd_plan, "show a plan, or write a peer policy as one (plan show / plan policy)"},
-#endif
-#ifdef HY_HAVE_CMD_EVAL
+    {"plan", hy_cmd_plan,
+     "show a plan, write a peer policy as one, or export it (plan show / policy / export)"},
     {"eval", hy_cmd_eval, "measure a plan's accuracy against dense attention"},
-#endif
-#ifdef HY_HAVE_CMD_SWEEP
     {"sweep", hy_cmd_sweep, "evaluate a Pareto set and peer policies at matched cost"},
-#endif
-#ifdef HY_HAVE_CMD_BENCH
     {"bench", hy_cmd_bench, "measure decode throughput or kernel costs"},
-#endif
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 

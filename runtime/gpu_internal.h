@@ -154,10 +154,4 @@ hy_status hy_gpu_decode_greedy(hy_ctx *c, int n_seq, const int32_t *tokens, int 
                                int32_t *out);
 hy_status hy_gpu_time_attention(hy_ctx *c, int n_seq, int n_steps, double *seconds);
 
-#define HY_TRY(call)                                                                               \
-    do {                                                                                           \
-        hy_status hy_s_ = (call);                                                                  \
-        if (hy_s_ != HY_OK) return hy_s_;                                                          \
-    } while (0)
-
 #endif

@@ -85,4 +85,11 @@ void hy_ctx_matmul(hy_ctx *c, float *y, int64_t ldy, const float *x, int64_t ldx
 /* forward.c: one transformer layer over the batch held in c->x (n tokens, c->pos set). */
 hy_status hy_layer_forward(hy_ctx *c, int layer, int64_t n, const hy_run *runs, int n_runs);
 
+/* Returns the status of a call that failed (its message is already recorded). */
+#define HY_TRY(call)                                                                               \
+    do {                                                                                           \
+        hy_status hy_s_ = (call);                                                                  \
+        if (hy_s_ != HY_OK) return hy_s_;                                                          \
+    } while (0)
+
 #endif
