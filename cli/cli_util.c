@@ -49,3 +49,32 @@ int hy_cli_check_output(const char *cmd, const char *opt, const char *path) {
     remove(tmp);
     return 0;
 }
+
+/* Option numbers. strtoll/strtoull accept leading space, a sign on unsigned values and
+ * partial strings; everything but a whole decimal number is refused here. */
+int hy_cli_i32(const char *cmd, const char *opt, const char *s, int32_t lo, int32_t hi,
+               int32_t *out) {
+    char *end = NULL;
+    errno = 0;
+    const long long v = s && *s && *s != ' ' ? strtoll(s, &end, 10) : 0;
+    if (!end || end == s || *end || errno || v < lo || v > hi) {
+        fprintf(stderr, "hylra %s: %s %s: expected an integer in %d..%d\n", cmd, opt,
+                s ? s : "(none)", lo, hi);
+        return -1;
+    }
+    *out = (int32_t)v;
+    return 0;
+}
+
+int hy_cli_u64(const char *cmd, const char *opt, const char *s, uint64_t *out) {
+    char *end = NULL;
+    errno = 0;
+    const unsigned long long v = s && *s >= '0' && *s <= '9' ? strtoull(s, &end, 10) : 0;
+    if (!end || end == s || *end || errno) {
+        fprintf(stderr, "hylra %s: %s %s: expected an unsigned integer (0..2^64-1)\n", cmd, opt,
+                s ? s : "(none)");
+        return -1;
+    }
+    *out = (uint64_t)v;
+    return 0;
+}

@@ -54,7 +54,7 @@ static int bench_kernels(int argc, char **argv) {
             quick = 1;
             break;
         case 'b':
-            max_batch = atoi(optarg);
+            if (hy_cli_i32("bench kernels", "--max-batch", optarg, 1, 4096, &max_batch)) return 2;
             break;
         case 'p':
             if (sscanf(optarg, "%d,%lld", &point_b, &point_n) != 2 || point_b < 1 || point_n < 1) {
@@ -204,7 +204,7 @@ static int bench_decode(int argc, char **argv) {
             o.torch = optarg;
             break;
         case 'r':
-            o.seed = strtoull(optarg, NULL, 10);
+            if (hy_cli_u64("bench decode", "--seed", optarg, &o.seed)) return 2;
             break;
         case 'o':
             o.out = optarg;

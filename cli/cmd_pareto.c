@@ -58,12 +58,7 @@ int hy_cmd_pareto(int argc, char **argv) {
             svg = optarg;
             break;
         case 'P':
-            n_ilp = atoi(optarg);
-            if (n_ilp < 1) {
-                fprintf(stderr, "hylra pareto: --ilp-points %s: expected a positive integer\n",
-                        optarg);
-                return 2;
-            }
+            if (hy_cli_i32("pareto", "--ilp-points", optarg, 1, 100000, &n_ilp)) return 2;
             break;
         case 'o':
             out = optarg;

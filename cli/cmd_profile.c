@@ -103,16 +103,16 @@ static int parse(int argc, char **argv, struct prof_opts *o) {
             o->data = optarg;
             break;
         case O_CTX:
-            o->ctx = atoi(optarg);
+            if (hy_cli_i32("profile", "--ctx", optarg, 1, INT32_MAX, &o->ctx)) return 2;
             break;
         case O_SAMPLES:
-            o->samples = atoi(optarg);
+            if (hy_cli_i32("profile", "--samples", optarg, 1, INT32_MAX, &o->samples)) return 2;
             break;
         case O_QUERIES:
-            o->queries = atoi(optarg);
+            if (hy_cli_i32("profile", "--queries", optarg, 1, INT32_MAX, &o->queries)) return 2;
             break;
         case O_SEED:
-            o->seed = strtoull(optarg, NULL, 10);
+            if (hy_cli_u64("profile", "--seed", optarg, &o->seed)) return 2;
             break;
         case O_KGRID:
             if (parse_grid(optarg, o)) {
@@ -125,22 +125,24 @@ static int parse(int argc, char **argv, struct prof_opts *o) {
             grid_given = 1;
             break;
         case O_SINK:
-            o->sink = atoi(optarg);
+            if (hy_cli_i32("profile", "--sink", optarg, 0, INT32_MAX, &o->sink)) return 2;
             break;
         case O_WINDOW:
-            o->window = atoi(optarg);
+            if (hy_cli_i32("profile", "--window", optarg, 0, INT32_MAX, &o->window)) return 2;
             break;
         case O_TK:
-            o->temporal_k = atoi(optarg);
+            if (hy_cli_i32("profile", "--temporal-k", optarg, 1, INT32_MAX, &o->temporal_k))
+                return 2;
             break;
         case O_THREADS:
-            o->threads = atoi(optarg);
+            if (hy_cli_i32("profile", "--threads", optarg, 0, INT32_MAX, &o->threads)) return 2;
             break;
         case O_RESUME:
             o->resume = 1;
             break;
         case O_ERR:
-            o->err_every = atoi(optarg);
+            if (hy_cli_i32("profile", "--cross-err-every", optarg, 1, INT32_MAX, &o->err_every))
+                return 2;
             break;
         case 'h':
             usage(stdout);

@@ -4,6 +4,7 @@
 #define HY_CLI_COMMANDS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 int hy_cmd_info(int argc, char **argv);
 int hy_cmd_generate(int argc, char **argv);
@@ -28,5 +29,11 @@ char *hy_cli_read_file(const char *path, const char *what, size_t *len);
  * atomic writers' temporary name). -1 after printing "hylra CMD: OPT PATH: cannot write
  * (reason)"; 0 when it can. */
 int hy_cli_check_output(const char *cmd, const char *opt, const char *path);
+/* The one parser for integer option values: the whole string must be a decimal number in
+ * [lo, hi] (hy_cli_u64: any uint64). -1 after printing "hylra CMD: OPT VALUE: expected ...";
+ * the caller exits 2. */
+int hy_cli_i32(const char *cmd, const char *opt, const char *s, int32_t lo, int32_t hi,
+               int32_t *out);
+int hy_cli_u64(const char *cmd, const char *opt, const char *s, uint64_t *out);
 
 #endif

@@ -40,5 +40,11 @@ interrupt() {
 check interrupt_keeps_a_resumable_file interrupt
 check solve_refuses_interrupted sh -c "'$hylra' solve '$dir/i.h5' --budget 0.9 -o '$dir/s.json' 2>&1 | grep -q 'interrupted); finish it with'"
 check report_refuses_interrupted sh -c "'$hylra' report '$dir/i.h5' -o '$dir/r3.html' 2>&1 | grep -q 'interrupted'"
+# numbers go through one strict parser (cli/cli_util.c): trailing characters, overflow and
+# negatives are exit 2 with the option named, before the model is loaded
+for bad in "--ctx 300abc" "--ctx 99999999999999999999" "--samples -1" "--seed -3" "--threads 2x"; do
+  check "profile_refuses_${bad// /_}" sh -c "'$hylra' profile -m no/such.gguf --data x -o '$dir/n.h5' $bad 2>'$dir/err'; test \$? -eq 2 && grep -q -- '${bad%% *} ' '$dir/err' && grep -q expected '$dir/err'"
+done
+check pareto_refuses_ilp_points_3x sh -c "'$hylra' pareto '$dir/p.h5' -o '$dir/pp.json' --ilp-points 3x; test \$? -eq 2"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
