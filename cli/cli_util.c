@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 char *hy_cli_read_file(const char *path, const char *what, size_t *len) {
     FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
@@ -77,4 +78,29 @@ int hy_cli_u64(const char *cmd, const char *opt, const char *s, uint64_t *out) {
     }
     *out = (uint64_t)v;
     return 0;
+}
+
+/* A default input's path (the bundled model, the eval text) when hylra runs outside the
+ * source root: the path as given when it exists from here, else under $HY_SOURCE_ROOT, else
+ * under the checkout the executable was built in (build/cli/hylra -> ../..). */
+const char *hy_cli_repo_path(const char *rel) {
+    if (access(rel, F_OK) == 0) return rel;
+    char exe[4096], cand[8192];
+    const char *root = getenv("HY_SOURCE_ROOT");
+    if (root && *root) {
+        snprintf(cand, sizeof cand, "%s/%s", root, rel);
+        if (access(cand, F_OK) == 0) return strdup(cand); /* lives as long as the process */
+    }
+    const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        for (int up = 0; up < 3; up++) { /* strip hylra, cli, build */
+            char *slash = strrchr(exe, '/');
+            if (!slash) break;
+            *slash = 0;
+        }
+        snprintf(cand, sizeof cand, "%s/%s", exe, rel);
+        if (access(cand, F_OK) == 0) return strdup(cand);
+    }
+    return rel;
 }

@@ -46,7 +46,8 @@ int hy_cmd_eval(int argc, char **argv) {
         {"help", 0, 0, 'h'},  {0, 0, 0, 0}};
     hy_eval_opts o;
     hy_eval_opts_default(&o);
-    const char *model = HY_DEFAULT_MODEL, *text = HY_DEFAULT_EVALTEXT, *json = NULL;
+    const char *model = hy_cli_repo_path(HY_DEFAULT_MODEL),
+               *text = hy_cli_repo_path(HY_DEFAULT_EVALTEXT), *json = NULL;
     char specs[63][1100];
     int n_specs = 0, c;
     long v, sink = 4, window = 64;

@@ -400,8 +400,8 @@ int hy_cmd_sweep(int argc, char **argv) {
                     .ctx = {2048, 4096, 8192},
                     .n_budgets = 3,
                     .budget = {0.2, 0.3, 0.5},
-                    .model = HY_DEFAULT_MODEL,
-                    .text = HY_DEFAULT_EVALTEXT,
+                    .model = hy_cli_repo_path(HY_DEFAULT_MODEL),
+                    .text = hy_cli_repo_path(HY_DEFAULT_EVALTEXT),
                     .so = {.steps = 1000, .launch_s = -1}};
     hy_problem_opts_default(&o.so.po);
     hy_ilp_opts_default(&o.so.io);

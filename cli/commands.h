@@ -35,5 +35,9 @@ int hy_cli_check_output(const char *cmd, const char *opt, const char *path);
 int hy_cli_i32(const char *cmd, const char *opt, const char *s, int32_t lo, int32_t hi,
                int32_t *out);
 int hy_cli_u64(const char *cmd, const char *opt, const char *s, uint64_t *out);
+/* A default input path relative to the source root (data/models/..., .cache/...) that also
+ * resolves when hylra runs elsewhere: from here, $HY_SOURCE_ROOT, or the executable's
+ * checkout; rel itself when none has it (the open then fails naming rel). */
+const char *hy_cli_repo_path(const char *rel);
 
 #endif

@@ -18,6 +18,9 @@ check eval_policy_table_json sh -c "'$hylra' eval --ctx 256 --docs 1 --tf 4 --po
 check eval_fit_names_fitted_value sh -c "'$hylra' eval --ctx 512 --docs 1 --tf 4 --policy quest:16,16 --fit 0.5 -q | grep -Eq '^quest:16,[0-9]+ +0\\.[45]'"
 check eval_warns_few_docs sh -c "'$hylra' eval --ctx 256 --docs 1 --tf 4 -q --json '$dir/w.json' 2>&1 >/dev/null | grep -q 'CIs rest on fewer than 5 documents'"
 check eval_unwritable_json_exit_2 sh -c "'$hylra' eval --ctx 256 --json '$dir/no/such/x.json' -q; test \$? -eq 2"
+# the default model and eval text resolve outside the source root (cli_util.c hy_cli_repo_path)
+hylra_abs=$(cd "$(dirname "$hylra")" && pwd)/$(basename "$hylra")
+check eval_defaults_outside_source_root env -u HY_SOURCE_ROOT sh -c "cd '$dir' && '$hylra_abs' eval --ctx 256 --docs 1 --tf 4 --policy window:16 -q | grep -q '^window:16 '"
 check eval_bad_ctx_exit_2 sh -c "'$hylra' eval --ctx 10 -q; test \$? -eq 2"
 check eval_bad_task_exit_2 sh -c "out=\$('$hylra' eval --task agree,haystack -q 2>&1); test \$? -eq 2 && echo \"\$out\" | grep -q 'haystack'"
 check eval_bad_fit_exit_2 sh -c "'$hylra' eval --fit 1.5 -q; test \$? -eq 2"
