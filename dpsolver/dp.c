@@ -295,9 +295,10 @@ static hy_status solve_rounded(const hy_problem *pr, int32_t H, double budget_s,
 hy_status hy_dp_solve_head_chains(const hy_problem *pr, int32_t H, double budget_s, int32_t steps,
                                   hy_assign *out, hy_solve_info *info) {
     double t0 = hy_now();
-    if (steps <= 0 || steps > 100000000 || !(budget_s > 0))
-        return hy_fail(HY_EINVAL, "dp: budget %g s in %d steps, expected > 0 and 1..1e8 steps",
-                       budget_s, steps);
+    if (!(budget_s > 0))
+        return hy_fail(HY_EINVAL, "dp: budget %g s, expected a positive time", budget_s);
+    if (steps <= 0 || steps > 100000000)
+        return hy_fail(HY_EINVAL, "dp: %d budget steps, expected 1..100000000", steps);
     if (H < 1 || pr->n_units % H)
         return hy_fail(HY_EINVAL, "dp: %d units do not split into %d head chains", pr->n_units, H);
     hy_solve_info in = {0};

@@ -118,11 +118,13 @@ static hy_status read_hparams(const loader *L, hy_model_info *mi) {
     if (mi->head_dim % 2 != 0 || mi->head_dim > 1024)
         return hy_fail(HY_EUNSUPPORTED, "%s: head_dim = %d, expected an even value <= 1024",
                        L->path, mi->head_dim);
-    if (!(mi->rope_theta > 0.0f) || !(mi->rms_eps >= 0.0f))
+    if (!(mi->rope_theta > 0.0f))
+        return hy_fail(HY_EFORMAT, "%s: %s.rope.freq_base = %g, expected a positive number",
+                       L->path, mi->arch, (double)mi->rope_theta);
+    if (!(mi->rms_eps >= 0.0f))
         return hy_fail(HY_EFORMAT,
-                       "%s: rope.freq_base = %g, rms epsilon = %g: expected > 0 and "
-                       ">= 0",
-                       L->path, (double)mi->rope_theta, (double)mi->rms_eps);
+                       "%s: %s.attention.layer_norm_rms_epsilon = %g, expected a number >= 0",
+                       L->path, mi->arch, (double)mi->rms_eps);
     mi->rope_layout = HY_ROPE_NORM; /* llama.cpp's layout: the converter permuted Q/K rows */
     return check_supported(L, mi);
 }
