@@ -53,16 +53,30 @@ int hy_cli_check_output(const char *cmd, const char *opt, const char *path) {
 
 /* Option numbers. strtoll/strtoull accept leading space, a sign on unsigned values and
  * partial strings; everything but a whole decimal number is refused here. */
-int hy_cli_i32(const char *cmd, const char *opt, const char *s, int32_t lo, int32_t hi,
-               int32_t *out) {
+int hy_cli_whole_long(const char *s, long *v) {
     char *end = NULL;
     errno = 0;
-    const long long v = s && *s && *s != ' ' ? strtoll(s, &end, 10) : 0;
-    if (!end || end == s || *end || errno || v < lo || v > hi) {
-        fprintf(stderr, "hylra %s: %s %s: expected an integer in %d..%d\n", cmd, opt,
+    const long x = s && (*s == '-' || (*s >= '0' && *s <= '9')) ? strtol(s, &end, 10) : 0;
+    if (!end || end == s || *end || errno) return -1;
+    *v = x;
+    return 0;
+}
+
+int hy_cli_parse_int(const char *cmd, const char *opt, const char *s, long lo, long hi, long *v) {
+    long x = 0;
+    if (hy_cli_whole_long(s, &x) || x < lo || x > hi) {
+        fprintf(stderr, "hylra %s: %s %s: expected an integer in %ld..%ld\n", cmd, opt,
                 s ? s : "(none)", lo, hi);
         return -1;
     }
+    *v = x;
+    return 0;
+}
+
+int hy_cli_i32(const char *cmd, const char *opt, const char *s, int32_t lo, int32_t hi,
+               int32_t *out) {
+    long v;
+    if (hy_cli_parse_int(cmd, opt, s, lo, hi, &v)) return -1;
     *out = (int32_t)v;
     return 0;
 }

@@ -116,10 +116,8 @@ static const char *usage_text =
 
 /* Strict non-negative integer option value; -1 when malformed. */
 static long long opt_int(const char *s) {
-    char *end = NULL;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    return end != s && !*end && !errno && v >= 0 && v <= INT32_MAX ? v : -1;
+    long v;
+    return !hy_cli_whole_long(s, &v) && v >= 0 && v <= INT32_MAX ? v : -1;
 }
 
 static int bad_opt(const char *opt, const char *arg, const char *expected) {

@@ -32,6 +32,9 @@ int hy_cli_check_output(const char *cmd, const char *opt, const char *path);
 /* The one parser for integer option values: the whole string must be a decimal number in
  * [lo, hi] (hy_cli_u64: any uint64). -1 after printing "hylra CMD: OPT VALUE: expected ...";
  * the caller exits 2. */
+int hy_cli_parse_int(const char *cmd, const char *opt, const char *s, long lo, long hi, long *v);
+/* The same check without the message: 0 when s is a whole decimal number that fits a long. */
+int hy_cli_whole_long(const char *s, long *v);
 int hy_cli_i32(const char *cmd, const char *opt, const char *s, int32_t lo, int32_t hi,
                int32_t *out);
 int hy_cli_u64(const char *cmd, const char *opt, const char *s, uint64_t *out);

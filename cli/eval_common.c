@@ -7,16 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int hy_cli_parse_int(const char *cmd, const char *opt, const char *s, long lo, long hi, long *v) {
-    char *end = NULL;
-    *v = strtol(s, &end, 10);
-    if (end == s || *end || *v < lo || *v > hi) {
-        fprintf(stderr, "hylra %s: %s %s: expected an integer in %ld..%ld\n", cmd, opt, s, lo, hi);
-        return -1;
-    }
-    return 0;
-}
-
 int hy_cli_parse_tasks(const char *cmd, const char *list, hy_eval_opts *o) {
     o->n_tasks = 0;
     char buf[512];

@@ -18,9 +18,6 @@ typedef struct {
     char *text;
 } hy_cli_eval_env;
 
-/* Strict option parsing shared by eval and sweep: 0 on success, -1 after printing
- * "hylra CMD: OPT VALUE: expected ..." to stderr. */
-int hy_cli_parse_int(const char *cmd, const char *opt, const char *s, long lo, long hi, long *v);
 /* A comma list of task names (agree, ppl, hy_task_name() names) into o->tasks. */
 int hy_cli_parse_tasks(const char *cmd, const char *list, hy_eval_opts *o);
 

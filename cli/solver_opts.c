@@ -2,6 +2,7 @@
  * sensitivity, strides, DP steps, ILP limits, launch overhead): one parser, strict about
  * values, so both commands accept and refuse the same things; and the session both open. */
 #include "solver_opts.h"
+#include "commands.h"
 
 #include <errno.h>
 #include <math.h>
@@ -15,10 +16,10 @@ static int bad(const char *cmd, const char *opt, const char *arg, const char *ex
 }
 
 static int parse_long(const char *arg, long long lo, long long *v) {
-    char *end = NULL;
-    errno = 0;
-    *v = strtoll(arg, &end, 10);
-    return end != arg && *end == 0 && errno == 0 && *v >= lo;
+    long x;
+    if (hy_cli_whole_long(arg, &x)) return 0;
+    *v = x;
+    return x >= lo;
 }
 
 static int parse_double(const char *arg, double lo, double *v) {
