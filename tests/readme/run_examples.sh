@@ -2,8 +2,8 @@
 # Runs the README's "Using the CLI" examples exactly as written, one case per command, in a
 # scratch directory (data/, .cache/ and scripts/ linked from the source root, hylra on PATH).
 # Commands that need a GPU (bench kernels / bench decode / --device cuda) run only where
-# nvidia-smi finds one and are reported as SKIP otherwise. Not part of `scripts/test`: the
-# examples profile 16 x 4K-token samples and evaluate at 4K, about MINUTES_NOTE on 2 cores; run
+# nvidia-smi finds one and are reported as SKIP otherwise. Not part of `scripts/test`: on 2
+# cores the profile takes 6 min, the eval 2.5 min and `hylra sweep` about 40 (docs/eval.md); run
 # `meson test -C build --suite readme` (or this script: ROOT HYLRA_DIR).
 set -u
 root=$(cd "${1:-.}" && pwd)
