@@ -118,3 +118,8 @@ const char *hy_cli_repo_path(const char *rel) {
     }
     return rel;
 }
+
+double hy_cli_launch_s(double launch_s_opt, int has_table, double table_s) {
+    if (launch_s_opt >= 0) return launch_s_opt;
+    return has_table ? table_s : 0.0;
+}

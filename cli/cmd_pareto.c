@@ -11,16 +11,18 @@
 #include <string.h>
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: hylra pareto PROFILE.h5 -o PARETO.json [options]\n"
-               "  --svg FILE          picture (default: PARETO.json with .svg)\n"
-               "  --costs FILE        measured cost table; default: analytic model\n"
-               "  --k K  --ctx N  --granularity layer|head  --loss out_err|recall\n"
-               "  --sensitive T  --temporal  --selectors L  as in hylra solve\n"
-               "  --steps N           DP budget steps over [0, dense] (default 1000)\n"
-               "  --ilp-points N      budgets the ILP is solved at (default 12)\n"
-               "  --time-limit S      ILP time limit per point (default 10)\n"
-               "  --candidates N      ILP sources kept per unit (default 24)\n"
-               "  --launch-us X       cost model launch overhead in us (0 = bytes only)\n");
+    fprintf(
+        f,
+        "usage: hylra pareto PROFILE.h5 -o PARETO.json [options]\n"
+        "  --svg FILE          picture (default: PARETO.json with .svg)\n"
+        "  --costs FILE        measured cost table; default: analytic model\n"
+        "  --k K  --ctx N  --granularity layer|head  --loss out_err|recall\n"
+        "  --sensitive T  --temporal  --selectors L  as in hylra solve\n"
+        "  --steps N           DP budget steps over [0, dense] (default 1000)\n"
+        "  --ilp-points N      budgets the ILP is solved at (default 12)\n"
+        "  --time-limit S      ILP time limit per point (default 10)\n"
+        "  --candidates N      ILP sources kept per unit (default 24)\n"
+        "  --launch-us X       cost model launch overhead in us (default: the table's, else 0)\n");
 }
 
 int hy_cmd_pareto(int argc, char **argv) {

@@ -112,7 +112,8 @@ static const char *usage_text =
     "  --shape        n_layers,n_heads,n_kv_heads,head_dim (sink 4, window 64 unless given)\n"
     "  --fit FRAC     set W (window) or k (others) to the largest value whose predicted\n"
     "                 cost is <= FRAC of dense at --ctx\n"
-    "  --costs, --launch-us   cost model as in hylra solve (0 us = KV bytes moved only)\n";
+    "  --costs, --launch-us   cost model as in hylra solve (default: the table's launch\n"
+    "                         overhead, else 0 us = KV bytes moved only)\n";
 
 /* Strict non-negative integer option value; -1 when malformed. */
 static long long opt_int(const char *s) {
@@ -211,7 +212,9 @@ static int cmd_policy(int argc, char **argv) {
         goto done;
     }
     hy_cost_model_init(&cm, sh.head_dim, sh.n_heads, sh.n_kv_heads, costs);
-    if (launch_us >= 0) cm.launch_s = launch_us * 1e-6;
+    /* one default across commands (hy_cli_launch_s) */
+    cm.launch_s =
+        hy_cli_launch_s(launch_us >= 0 ? launch_us * 1e-6 : -1, costs != NULL, cm.launch_s);
     char spec[1100];
     if ((!isnan(fit) && hy_policy_fit(&pol, &sh, &cm, fit)) ||
         hy_policy_plan(&pol, &sh, &cm, &pl) || hy_plan_write(pl, out)) {

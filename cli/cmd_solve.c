@@ -28,8 +28,8 @@ static void usage(FILE *f) {
             "  --steps N           DP budget steps (default 1000)\n"
             "  --time-limit S      ILP time limit in seconds (default 60)\n"
             "  --candidates N      ILP sources kept per unit (default 24, 0 = all)\n"
-            "  --launch-us X       kernel launch overhead of the cost model in us (default 3,\n"
-            "                      or the cost table's; 0 = count KV bytes moved only)\n");
+            "  --launch-us X       kernel launch overhead of the cost model in us (default:\n"
+            "                      the cost table's, else 0 = count KV bytes moved only)\n");
 }
 
 /* "0.3" is a fraction of dense attention cost, "2e-4s" seconds per decode step. */

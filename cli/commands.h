@@ -33,6 +33,11 @@ int hy_cli_check_output(const char *cmd, const char *opt, const char *path);
  * [lo, hi] (hy_cli_u64: any uint64). -1 after printing "hylra CMD: OPT VALUE: expected ...";
  * the caller exits 2. */
 int hy_cli_parse_int(const char *cmd, const char *opt, const char *s, long lo, long hi, long *v);
+/* The launch overhead every command prices with: --launch-us when given (>= 0), else the
+ * cost table's (has_table: table_s) when one is given, else 0 (the analytic model prices KV
+ * bytes only). One rule for solve, pareto, plan policy, eval, sweep and bench decode, so the
+ * same budget means the same plan everywhere (docs/solver.md "The cost-model default"). */
+double hy_cli_launch_s(double launch_s_opt, int has_table, double table_s);
 /* The same check without the message: 0 when s is a whole decimal number that fits a long. */
 int hy_cli_whole_long(const char *s, long *v);
 int hy_cli_i32(const char *cmd, const char *opt, const char *s, int32_t lo, int32_t hi,

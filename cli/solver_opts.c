@@ -124,7 +124,7 @@ hy_status hy_cli_session_open(const char *profile_path, const hy_cli_solver_opts
                 s->profile->model_ctx_train, s->profile->ctx);
     hy_cost_model cm = s->cm;
     cm.sink = s->profile->sink, cm.window = s->profile->window;
-    if (o->launch_s >= 0) cm.launch_s = o->launch_s;
+    cm.launch_s = hy_cli_launch_s(o->launch_s, o->costs != NULL, cm.launch_s);
     if (cm.sink == s->cm.sink && cm.window == s->cm.window && cm.launch_s == s->cm.launch_s)
         return HY_OK;
     s->cm = cm;

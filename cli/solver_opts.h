@@ -11,8 +11,8 @@ typedef struct {
     hy_ilp_opts io;
     const char *costs; /* NULL: analytic cost model */
     int steps;         /* DP budget steps */
-    double launch_s;   /* --launch-us: kernel launch overhead of the cost model; < 0 = the
-                          model's own (3 us, or the cost table's) */
+    double launch_s;   /* --launch-us: kernel launch overhead of the cost model; < 0 = not
+                          given: the cost table's, else 0 (hy_cli_launch_s) */
 } hy_cli_solver_opts;
 
 /* 1: c was a shared option and is applied; 0: not a shared option; -1: bad value (a message

@@ -34,7 +34,10 @@ check pareto_bad_loss_exit_2 sh -c "'$hylra' pareto '$dir/p.h5' --loss recal -o 
 check pareto_bad_granularity_exit_2 sh -c "'$hylra' pareto '$dir/p.h5' --granularity heads -o '$dir/x.json'; test \$? -eq 2"
 check solve_bad_k_exit_2 sh -c "'$hylra' solve '$dir/p.h5' --budget 0.5 --k 12x -o '$dir/x.json'; test \$? -eq 2"
 check pareto_json_svg sh -c "'$hylra' pareto '$dir/p.h5' --ctx 32768 --ilp-points 3 --time-limit 5 -o '$dir/pa.json' && grep -q '<svg' '$dir/pa.svg' && python3 -c \"import json; d=json.load(open('$dir/pa.json')); assert d['dp'] and d['ilp']\""
-check launch_us_zero_reaches_lower_budget sh -c "'$hylra' solve '$dir/p.h5' --ctx 4096 --budget 0.5 -o '$dir/x.json' >/dev/null 2>&1; test \$? -eq 1 && '$hylra' solve '$dir/p.h5' --ctx 4096 --budget 0.5 --launch-us 0 -o '$dir/b.json' | grep -q speedup"
+check launch_us_zero_reaches_lower_budget sh -c "'$hylra' solve '$dir/p.h5' --ctx 4096 --budget 0.5 --launch-us 3 -o '$dir/x.json' >/dev/null 2>&1; test \$? -eq 1 && '$hylra' solve '$dir/p.h5' --ctx 4096 --budget 0.5 --launch-us 0 -o '$dir/b.json' | grep -q speedup"
+# one cost-model default across commands (hy_cli_launch_s): without --costs or --launch-us,
+# solve and plan policy price KV bytes only, as eval and sweep do
+check default_launch_is_bytes_only sh -c "'$hylra' solve '$dir/p.h5' --ctx 4096 --budget 0.5 -o '$dir/d0.json' >/dev/null && python3 -c \"import json,sys; a=json.load(open('$dir/d0.json')); b=json.load(open('$dir/b.json')); sys.exit(0 if a['units']==b['units'] else 1)\" && '$hylra' plan policy window:0 --shape 12,6,2,64 --ctx 4096 --fit 0.25 -o '$dir/w0.json' | grep -q '^window:1020 at context 4096'"
 check launch_us_negative_exit_2 sh -c "'$hylra' solve '$dir/p.h5' --budget 0.5 --launch-us -1 -o '$dir/y.json'; test \$? -eq 2 && test ! -e '$dir/y.json'"
 check pareto_launch_us_junk_exit_2 sh -c "'$hylra' pareto '$dir/p.h5' --launch-us 3us -o '$dir/y.json'; test \$? -eq 2"
 # a version 2 plan: layer 0 window, the others bounds on pages of 16 (edited from a solved plan)
@@ -55,7 +58,7 @@ check plan_show_v2_mode_in_v1_refused sh -c "sed 's/\"version\": 3/\"version\": 
 check policy_quest_plan sh -c "'$hylra' plan policy quest:16,512 --shape 12,6,2,64 --ctx 4096 -o '$dir/q.json' | grep -q 'quest:16,512 at context 4096' && '$hylra' plan show '$dir/q.json' | grep -q '0 dense, 0 select, 0 reuse, 0 window, 24 bounds'"
 check policy_tidal_from_profile sh -c "'$hylra' plan policy tidal:2,6,256 --profile '$dir/p.h5' --ctx 4096 -o '$dir/t.json' && python3 -c \"import json,sys; d=json.load(open('$dir/t.json')); m=[u['mode'] for u in d['units']]; sys.exit(0 if d['solver']['method']=='policy:tidal' and d['model']['name'].startswith('synthetic') and m.count('select')==4 and m.count('dense')==4 else 1)\""
 check policy_fit_window sh -c "'$hylra' plan policy window:0 --shape 12,6,2,64 --ctx 4096 --launch-us 0 --fit 0.25 -o '$dir/w.json' | grep -q '^window:1020 at context 4096'"
-check policy_fit_unreachable_names_cheapest sh -c "'$hylra' plan policy window:0 --shape 12,6,2,64 --ctx 4096 --fit 0.5 -o '$dir/z.json' 2>&1 | grep -q 'cheapest reachable fraction is 0.7'; test ! -e '$dir/z.json'"
+check policy_fit_unreachable_names_cheapest sh -c "'$hylra' plan policy window:0 --shape 12,6,2,64 --ctx 4096 --launch-us 3 --fit 0.5 -o '$dir/z.json' 2>&1 | grep -q 'cheapest reachable fraction is 0.7'; test ! -e '$dir/z.json'"
 check policy_bad_spec_exit_2 sh -c "'$hylra' plan policy quest:16 --shape 12,6,2,64 --ctx 4096 -o '$dir/z.json' 2>&1 | grep -q 'expected quest:P,k'; '$hylra' plan policy quest:16 --shape 12,6,2,64 --ctx 4096 -o '$dir/z.json'; test \$? -eq 2"
 check policy_bad_shape_exit_2 sh -c "'$hylra' plan policy dense --shape 12,6,-2,64 --ctx 4096 -o '$dir/z.json'; test \$? -eq 2"
 # --ctx beyond the model's trained context (the synthetic profile says 32768): a warning, and
