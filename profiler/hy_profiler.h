@@ -1,4 +1,4 @@
-/* profiler: turns observed attention (runtime/hy_observer.h) into the statistics of the
+/* profiler: turns observed attention (runtime/include/hy_observer.h) into the statistics of the
  * HDF5 profile (formats/profile/hy_profile.h). One calibration sample at a time: the runtime
  * prefills the sample with an observer attached, a hy_capture keeps the last Q queries of
  * every unit, and hy_profile_fold reduces it to per-sample means pushed into the profile's
