@@ -15,29 +15,37 @@ static hy_ilp_opts opts(void) {
     return o;
 }
 
+/* The chain-restricted ILP against the DP at every `step` of budget from the cheapest
+ * feasible plan to dense: same loss, proven optimal, within budget, and a valid assignment. */
+static void ilp_equals_dp_on(hy_problem *pr, int32_t L, double step, uint64_t seed) {
+    hy_assign a, b;
+    HY_REQUIRE(!hy_assign_alloc(L, &a) && !hy_assign_alloc(L, &b));
+    hy_ilp_opts o = opts();
+    o.chain_only = true, o.max_candidates = 0;
+    double cheap;
+    fx_brute(pr, 0, &cheap);
+    for (double B = cheap; B <= pr->dense_total; B += step) {
+        hy_solve_info di, ii;
+        HY_OK_OR_FAIL(hy_dp_solve(pr, B, (int32_t)B, &a, &di));
+        HY_OK_OR_FAIL(hy_ilp_solve(pr, B, &o, &b, &ii));
+        HY_CHECK(ii.optimal);
+        if (fabs(ii.loss - di.loss) > 1e-5)
+            HY_FAILF("seed %llu L %d budget %g: ilp %.9g dp %.9g", (unsigned long long)seed, L, B,
+                     ii.loss, di.loss);
+        HY_CHECK(ii.cost <= B + 1e-9);
+        double c, l;
+        HY_CHECK(hy_assign_eval(pr, &b, &c, &l) == HY_OK);
+    }
+    hy_assign_free(&a);
+    hy_assign_free(&b);
+}
+
 HY_TEST(chain_restricted_ilp_equals_dp) {
     for (uint64_t seed = 1; seed <= 10; seed++) {
         int32_t L = 4 + (int32_t)(seed % 6), S = seed % 3 == 0 ? 2 : 1;
         hy_problem *pr = fx_chain_problem(L, S, seed);
         HY_REQUIRE(pr);
-        hy_assign a, b;
-        HY_REQUIRE(!hy_assign_alloc(L, &a) && !hy_assign_alloc(L, &b));
-        hy_ilp_opts o = opts();
-        o.chain_only = true, o.max_candidates = 0;
-        double cheap;
-        fx_brute(pr, 0, &cheap);
-        for (double B = cheap; B <= pr->dense_total; B += 3) {
-            hy_solve_info di, ii;
-            HY_OK_OR_FAIL(hy_dp_solve(pr, B, (int32_t)B, &a, &di));
-            HY_OK_OR_FAIL(hy_ilp_solve(pr, B, &o, &b, &ii));
-            HY_CHECK(ii.optimal);
-            if (fabs(ii.loss - di.loss) > 1e-5)
-                HY_FAILF("seed %llu L %d S %d budget %g: ilp %.9g dp %.9g",
-                         (unsigned long long)seed, L, S, B, ii.loss, di.loss);
-            HY_CHECK(ii.cost <= B + 1e-9);
-        }
-        hy_assign_free(&a);
-        hy_assign_free(&b);
+        ilp_equals_dp_on(pr, L, 3, seed);
         hy_problem_free(pr);
     }
 }
@@ -49,24 +57,7 @@ HY_TEST(chain_restricted_ilp_equals_dp_with_selectors) {
         const int32_t L = 4 + (int32_t)(seed % 4);
         hy_problem *pr = fx_chain_problem_selectors(L, seed);
         HY_REQUIRE(pr);
-        hy_assign a, b;
-        HY_REQUIRE(!hy_assign_alloc(L, &a) && !hy_assign_alloc(L, &b));
-        hy_ilp_opts o = opts();
-        o.chain_only = true, o.max_candidates = 0;
-        double cheap;
-        fx_brute(pr, 0, &cheap);
-        for (double B = cheap; B <= pr->dense_total; B += 2) {
-            hy_solve_info di, ii;
-            HY_OK_OR_FAIL(hy_dp_solve(pr, B, (int32_t)B, &a, &di));
-            HY_OK_OR_FAIL(hy_ilp_solve(pr, B, &o, &b, &ii));
-            if (fabs(ii.loss - di.loss) > 1e-5)
-                HY_FAILF("seed %llu L %d budget %g: ilp %.9g dp %.9g", (unsigned long long)seed, L,
-                         B, ii.loss, di.loss);
-            double c, l;
-            HY_CHECK(hy_assign_eval(pr, &b, &c, &l) == HY_OK);
-        }
-        hy_assign_free(&a);
-        hy_assign_free(&b);
+        ilp_equals_dp_on(pr, L, 2, seed);
         hy_problem_free(pr);
     }
 }
