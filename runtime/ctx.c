@@ -21,17 +21,21 @@ static int default_threads(void) {
     return n < 1 ? 1 : (n > 64 ? 64 : (int)n);
 }
 
-hy_status hy_ctx_create(const hy_model *m, int64_t n_ctx, int n_seq, hy_ctx **out) {
-    if (!out || !m) return hy_fail(HY_EINVAL, "hy_ctx_create: NULL %s", m ? "out" : "model");
+hy_status hy_ctx_check_args(const char *fn, const hy_model *m, int64_t n_ctx, int n_seq,
+                            hy_ctx **out) {
+    if (!out || !m) return hy_fail(HY_EINVAL, "%s: NULL %s", fn, m ? "out" : "model");
     *out = NULL;
-    const hy_model_info *mi = &m->info;
-    if (n_ctx < 1 || n_ctx > mi->n_ctx_train)
-        return hy_fail(HY_ERANGE,
-                       "hy_ctx_create: n_ctx = %lld, expected 1..%d (the model's "
-                       "context_length)",
-                       (long long)n_ctx, mi->n_ctx_train);
+    if (n_ctx < 1 || n_ctx > m->info.n_ctx_train)
+        return hy_fail(HY_ERANGE, "%s: n_ctx = %lld, expected 1..%d (the model's context_length)",
+                       fn, (long long)n_ctx, m->info.n_ctx_train);
     if (n_seq < 1 || n_seq > 4096)
-        return hy_fail(HY_ERANGE, "hy_ctx_create: n_seq = %d, expected 1..4096", n_seq);
+        return hy_fail(HY_ERANGE, "%s: n_seq = %d, expected 1..4096", fn, n_seq);
+    return HY_OK;
+}
+
+hy_status hy_ctx_create(const hy_model *m, int64_t n_ctx, int n_seq, hy_ctx **out) {
+    HY_TRY(hy_ctx_check_args("hy_ctx_create", m, n_ctx, n_seq, out));
+    const hy_model_info *mi = &m->info;
     const double kv_total = 2.0 * sizeof(float) * (double)mi->n_layers * mi->n_kv_heads *
                             mi->head_dim * (double)n_ctx * n_seq;
     if (kv_total > 0x1p46) /* 64 TiB: also keeps every size below in range */

@@ -41,16 +41,8 @@ hy_status hy_ctx_create_on(const hy_model *m, hy_device dev, int64_t n_ctx, int 
     return hy_fail(HY_EUNSUPPORTED, "--device cuda: this hylra was built without CUDA "
                                     "(configure with meson setup -Dcuda=enabled)");
 #else
-    if (!out || !m) return hy_fail(HY_EINVAL, "hy_ctx_create_on: NULL %s", m ? "out" : "model");
-    *out = NULL;
+    HY_TRY(hy_ctx_check_args("hy_ctx_create_on", m, n_ctx, n_seq, out));
     const hy_model_info *mi = &m->info;
-    if (n_ctx < 1 || n_ctx > mi->n_ctx_train)
-        return hy_fail(HY_ERANGE,
-                       "hy_ctx_create_on: n_ctx = %lld, expected 1..%d (the model's "
-                       "context_length)",
-                       (long long)n_ctx, mi->n_ctx_train);
-    if (n_seq < 1 || n_seq > 4096)
-        return hy_fail(HY_ERANGE, "hy_ctx_create_on: n_seq = %d, expected 1..4096", n_seq);
     if (mi->n_kv_heads > 64 || mi->n_heads / mi->n_kv_heads > 8 ||
         (mi->head_dim != 64 && mi->head_dim != 128))
         return hy_fail(HY_EUNSUPPORTED,

@@ -85,6 +85,11 @@ void hy_ctx_matmul(hy_ctx *c, float *y, int64_t ldy, const float *x, int64_t ldx
 /* forward.c: one transformer layer over the batch held in c->x (n tokens, c->pos set). */
 hy_status hy_layer_forward(hy_ctx *c, int layer, int64_t n, const hy_run *runs, int n_runs);
 
+/* ctx.c: the arguments every context constructor checks (fn names the caller in messages);
+ * sets *out to NULL. */
+hy_status hy_ctx_check_args(const char *fn, const hy_model *m, int64_t n_ctx, int n_seq,
+                            hy_ctx **out);
+
 /* Returns the status of a call that failed (its message is already recorded). */
 #define HY_TRY(call)                                                                               \
     do {                                                                                           \
