@@ -109,9 +109,11 @@ int hy_cli_solver_opt(const char *cmd, int c, const char *arg, hy_cli_solver_opt
 
 hy_status hy_cli_session_open(const char *profile_path, const hy_cli_solver_opts *o,
                               hy_session **out) {
-    hy_status st = hy_session_open(profile_path, o->costs, &o->po, out);
+    /* the one launch default (hy_cli_launch_s); -1 = the table's, read by the session */
+    const double launch_s = hy_cli_launch_s(o->launch_s, o->costs != NULL, -1);
+    hy_status st = hy_session_open(profile_path, o->costs, launch_s, &o->po, out);
     if (st) return st;
-    hy_session *s = *out;
+    const hy_session *s = *out;
     const int64_t ctx = o->po.context > 0 ? o->po.context : s->profile->ctx;
     if (s->profile->model_ctx_train > 0 && ctx > s->profile->model_ctx_train)
         /* a warning, not an error: costs at long contexts are still worth pricing, but the
@@ -122,27 +124,5 @@ hy_status hy_cli_session_open(const char *profile_path, const hy_cli_solver_opts
                 "cover it; the plan records the trained context\n",
                 (long long)ctx, s->profile->model_name[0] ? s->profile->model_name : "the model",
                 s->profile->model_ctx_train, s->profile->ctx);
-    hy_cost_model cm = s->cm;
-    cm.sink = s->profile->sink, cm.window = s->profile->window;
-    cm.launch_s = hy_cli_launch_s(o->launch_s, o->costs != NULL, cm.launch_s);
-    if (cm.sink == s->cm.sink && cm.window == s->cm.window && cm.launch_s == s->cm.launch_s)
-        return HY_OK;
-    s->cm = cm;
-    hy_problem *pr = NULL, *lp = NULL;
-    st = hy_problem_from_profile(s->profile, &s->cm, &o->po, &pr);
-    if (!st && s->layer_problem) {
-        hy_problem_opts lo = o->po;
-        lo.granularity = HY_SOLVE_LAYER;
-        st = hy_problem_from_profile(s->profile, &s->cm, &lo, &lp);
-    }
-    if (st) {
-        hy_problem_free(pr);
-        hy_session_close(s);
-        *out = NULL;
-        return st;
-    }
-    hy_problem_free(s->problem);
-    hy_problem_free(s->layer_problem);
-    s->problem = pr, s->layer_problem = lp;
     return HY_OK;
 }

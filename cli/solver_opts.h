@@ -19,9 +19,8 @@ typedef struct {
  * naming the option, the value and what was expected is printed). */
 int hy_cli_solver_opt(const char *cmd, int c, const char *arg, hy_cli_solver_opts *o);
 
-/* hy_session_open with the options' cost model settings applied: the profile's sink and
- * window (sparse modes read them) and the --launch-us override; the problems are rebuilt when
- * those change the session's cost model. */
+/* hy_session_open with the options' cost table and launch overhead (hy_cli_launch_s), and a
+ * warning on stderr when --ctx is beyond the model's trained context. */
 hy_status hy_cli_session_open(const char *profile_path, const hy_cli_solver_opts *o,
                               hy_session **out);
 

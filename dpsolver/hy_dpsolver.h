@@ -179,8 +179,10 @@ typedef struct {
 } hy_session;
 
 /* Reads the profile (refusing other formats and versions) and the optional cost table,
- * and builds the problem. costs_path may be NULL. */
-hy_status hy_session_open(const char *profile_path, const char *costs_path,
+ * and builds the problem, priced with the profile's sink and window and a launch overhead of
+ * launch_s (< 0: the cost table's, or the analytic default without one). costs_path may be
+ * NULL. */
+hy_status hy_session_open(const char *profile_path, const char *costs_path, double launch_s,
                           const hy_problem_opts *o, hy_session **out);
 void hy_session_close(hy_session *s);
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-hy_status hy_session_open(const char *profile_path, const char *costs_path,
+hy_status hy_session_open(const char *profile_path, const char *costs_path, double launch_s,
                           const hy_problem_opts *o, hy_session **out) {
     *out = NULL;
     hy_session *s = hy_calloc(1, sizeof *s, "solver session");
@@ -29,6 +29,7 @@ hy_status hy_session_open(const char *profile_path, const char *costs_path,
                          p->head_dim);
         hy_cost_model_init(&s->cm, p->head_dim, p->n_heads, p->n_kv_heads, s->costs);
         s->cm.sink = p->sink, s->cm.window = p->window; /* what sparse modes read besides k */
+        if (launch_s >= 0) s->cm.launch_s = launch_s;
         if (!st) st = hy_problem_from_profile(p, &s->cm, o, &s->problem);
         if (!st && o->granularity == HY_SOLVE_HEAD) {
             hy_problem_opts lo = *o;

@@ -38,7 +38,7 @@ HY_TEST(solver_refuses_other_profile_version) {
     H5Aclose(a), H5Sclose(sp), H5Fclose(f);
     hy_problem_opts o = popts(HY_SOLVE_LAYER);
     hy_session *s = NULL;
-    HY_CHECK_EQ_INT(hy_session_open(path, NULL, &o, &s), HY_EUNSUPPORTED);
+    HY_CHECK_EQ_INT(hy_session_open(path, NULL, -1, &o, &s), HY_EUNSUPPORTED);
     HY_CHECK(strstr(hy_last_error(), "version is 3, expected 1..2"));
     HY_CHECK(s == NULL);
     remove(path);
@@ -50,10 +50,10 @@ HY_TEST(k_outside_grid_or_context_refused) {
     hy_problem_opts o = popts(HY_SOLVE_LAYER);
     hy_session *s = NULL;
     o.k = 300;
-    HY_CHECK_EQ_INT(hy_session_open(path, NULL, &o, &s), HY_ENOTFOUND);
+    HY_CHECK_EQ_INT(hy_session_open(path, NULL, -1, &o, &s), HY_ENOTFOUND);
     HY_CHECK(strstr(hy_last_error(), "k 300 is not in the profile's k grid [64,128,256,512,1024]"));
     o.k = 1024, o.context = 512;
-    HY_CHECK_EQ_INT(hy_session_open(path, NULL, &o, &s), HY_ERANGE);
+    HY_CHECK_EQ_INT(hy_session_open(path, NULL, -1, &o, &s), HY_ERANGE);
     HY_CHECK(strstr(hy_last_error(), "k 1024 is larger than the context 512"));
     remove(path);
 }
@@ -63,7 +63,7 @@ static void solve_and_round_trip(hy_solve_granularity g, const char *method) {
     HY_REQUIRE(path[0]);
     hy_problem_opts o = popts(g);
     hy_session *s = NULL;
-    HY_OK_OR_FAIL(hy_session_open(path, NULL, &o, &s));
+    HY_OK_OR_FAIL(hy_session_open(path, NULL, -1, &o, &s));
     hy_ilp_opts io;
     hy_ilp_opts_default(&io);
     io.time_limit_s = 20;
@@ -119,7 +119,7 @@ HY_TEST(recall_loss_mode) {
     o.loss = HY_LOSS_RECALL;
     o.sensitive_threshold = 1.0;
     hy_session *s = NULL;
-    HY_OK_OR_FAIL(hy_session_open(path, NULL, &o, &s));
+    HY_OK_OR_FAIL(hy_session_open(path, NULL, -1, &o, &s));
     HY_CHECK_NEAR(s->problem->loss[0 * 6 + 3],
                   1.0 - s->profile->cl_recall.mean[hy_profile_idx_cl(s->profile, 0, 3, 2)], 1e-6);
     hy_ilp_opts io;
@@ -137,7 +137,7 @@ HY_TEST(unknown_method_and_bad_budget) {
     HY_REQUIRE(path[0]);
     hy_problem_opts o = popts(HY_SOLVE_LAYER);
     hy_session *s = NULL;
-    HY_OK_OR_FAIL(hy_session_open(path, NULL, &o, &s));
+    HY_OK_OR_FAIL(hy_session_open(path, NULL, -1, &o, &s));
     hy_ilp_opts io;
     hy_ilp_opts_default(&io);
     hy_plan *pl = NULL;
@@ -162,7 +162,7 @@ HY_TEST(cost_table_for_another_shape_refused) {
     HY_OK_OR_FAIL(hy_costs_write(c, cpath));
     hy_problem_opts o = popts(HY_SOLVE_LAYER);
     hy_session *s = NULL;
-    HY_CHECK_EQ_INT(hy_session_open(path, cpath, &o, &s), HY_EMISMATCH);
+    HY_CHECK_EQ_INT(hy_session_open(path, cpath, -1, &o, &s), HY_EMISMATCH);
     HY_CHECK(strstr(hy_last_error(), "n_kv_heads 8 head_dim 128"));
     hy_costs_free(c);
     remove(cpath);
