@@ -43,7 +43,9 @@ struct hy_cuda_attn_ws {
     unsigned *tickets; /* [units], zero between launches */
 };
 
-enum { HY_CORE_DENSE = 0, HY_CORE_DENSE_SCORES = 1, HY_CORE_INDEXED = 2 };
+/* KEY_SCORES (issue 12's `score` selector) is DENSE_SCORES without V: it copies and multiplies
+ * only the keys, merges only each head's max and sum, and writes no output. */
+enum { HY_CORE_DENSE = 0, HY_CORE_DENSE_SCORES = 1, HY_CORE_INDEXED = 2, HY_CORE_KEY_SCORES = 3 };
 
 struct hy_core_args {
     float *out;
@@ -141,6 +143,8 @@ __global__ void __launch_bounds__(HY_ATTN_WARPS * 32) hy_attn_core_kernel(const 
     constexpr int TILE_B = TILE * ROW; /* bytes of one K (or V) tile */
     constexpr int KS = D / 16;         /* k-slices of q.k */
     constexpr int GR = HY_ATTN_ROWS;
+    constexpr bool KEYS = MODE == HY_CORE_KEY_SCORES;
+    constexpr bool SCORES = MODE == HY_CORE_DENSE_SCORES || KEYS;
     __shared__ float sm_m[NW][GR], sm_l[NW][GR];
     __shared__ float sm_w[GR][HY_ATTN_MAX_SPLITS];
     __shared__ float sm_L[GR];
@@ -204,7 +208,7 @@ __global__ void __launch_bounds__(HY_ATTN_WARPS * 32) hy_attn_core_kernel(const 
                 const uint32_t off = (uint32_t)(r * ROW + ((cc ^ (r & 7)) << 4));
                 const int64_t e = t >= 0 ? (int64_t)t * D + cc * 8 : 0;
                 hy_cp16(kd + off, kb + e, t >= 0 ? 16 : 0);
-                hy_cp16(vd + off, vb + e, t >= 0 ? 16 : 0);
+                if (!KEYS) hy_cp16(vd + off, vb + e, t >= 0 ? 16 : 0);
             }
         }
         hy_cp_commit();
@@ -283,7 +287,7 @@ __global__ void __launch_bounds__(HY_ATTN_WARPS * 32) hy_attn_core_kernel(const 
         x[1] = t1 >= 0 ? x[1] : -INFINITY;
         x[2] = t2 >= 0 ? x[2] : -INFINITY;
         x[3] = t3 >= 0 ? x[3] : -INFINITY;
-        if (MODE == HY_CORE_DENSE_SCORES && qr < G) {
+        if (SCORES && qr < G) {
             /* tokens here are consecutive and t0 is even (chunks are multiples of 64): with
              * even rows, 8-byte stores, so the 4 lanes of a row fill whole 32-byte sectors
              * per instruction instead of every other word of them */
@@ -310,9 +314,11 @@ __global__ void __launch_bounds__(HY_ATTN_WARPS * 32) hy_attn_core_kernel(const 
             const float corr = exp2f(m - mn); /* 0 on the first tile */
             m = mn;
             l *= corr;
+            if (!KEYS) {
 #pragma unroll
-            for (int j = 0; j < D / 8; j++)
-                o[j][0] *= corr, o[j][1] *= corr, o[j][2] *= corr, o[j][3] *= corr;
+                for (int j = 0; j < D / 8; j++)
+                    o[j][0] *= corr, o[j][1] *= corr, o[j][2] *= corr, o[j][3] *= corr;
+            }
         }
         float p[4], ph[4];
 #pragma unroll
@@ -321,6 +327,7 @@ __global__ void __launch_bounds__(HY_ATTN_WARPS * 32) hy_attn_core_kernel(const 
             ph[i] = M::round(p[i]);
         }
         l += (p[0] + p[1]) + (p[2] + p[3]);
+        if (KEYS) continue;
         const uint32_t pa[4] = {M::pack(ph[0], ph[1]), M::pack(p[0] - ph[0], p[1] - ph[1]),
                                 M::pack(ph[2], ph[3]), M::pack(p[2] - ph[2], p[3] - ph[3])};
 #pragma unroll
@@ -338,10 +345,12 @@ __global__ void __launch_bounds__(HY_ATTN_WARPS * 32) hy_attn_core_kernel(const 
     __syncthreads(); /* every warp is done with its ring: the bytes become merge scratch */
     float *sm_acc = reinterpret_cast<float *>(hy_ring); /* [NW][GR][D] */
     if (qr < G) {
+        if (!KEYS) {
 #pragma unroll
-        for (int j = 0; j < D / 8; j++) {
-            float2 v2 = make_float2(o[j][0] + o[j][2], o[j][1] + o[j][3]);
-            *reinterpret_cast<float2 *>(&sm_acc[(warp * GR + qr) * D + 8 * j + 2 * qc]) = v2;
+            for (int j = 0; j < D / 8; j++) {
+                float2 v2 = make_float2(o[j][0] + o[j][2], o[j][1] + o[j][3]);
+                *reinterpret_cast<float2 *>(&sm_acc[(warp * GR + qr) * D + 8 * j + 2 * qc]) = v2;
+            }
         }
         if (qc == 0) {
             sm_m[warp][qr] = m;
@@ -353,6 +362,7 @@ __global__ void __launch_bounds__(HY_ATTN_WARPS * 32) hy_attn_core_kernel(const 
     const int64_t pbase = (int64_t)head0; /* split partial rows are per head */
     for (int e = tid; e < G * D; e += blockDim.x) {
         const int h = e / D, dim = e - h * D;
+        if (KEYS && dim != 0) continue; /* only the max and sum */
         float Mx = -INFINITY;
         for (int w = 0; w < NW; w++)
             Mx = fmaxf(Mx, sm_m[w][h]);
@@ -360,16 +370,16 @@ __global__ void __launch_bounds__(HY_ATTN_WARPS * 32) hy_attn_core_kernel(const 
         for (int w = 0; w < NW; w++) {
             const float c = Mx == -INFINITY ? 0.f : exp2f(sm_m[w][h] - Mx);
             L += sm_l[w][h] * c;
-            A += sm_acc[(w * GR + h) * D + dim] * c;
+            if (!KEYS) A += sm_acc[(w * GR + h) * D + dim] * c;
         }
         if (a.nsplit == 1) {
-            a.out[(pbase + h) * D + dim] = L > 0.f ? A / L : 0.f;
-            if (MODE == HY_CORE_DENSE_SCORES && dim == 0) {
+            if (!KEYS) a.out[(pbase + h) * D + dim] = L > 0.f ? A / L : 0.f;
+            if (SCORES && dim == 0) {
                 a.final_ml[(pbase + h) * 2] = Mx;
                 a.final_ml[(pbase + h) * 2 + 1] = L;
             }
         } else {
-            a.part_acc[((pbase + h) * HY_ATTN_MAX_SPLITS + split) * D + dim] = A;
+            if (!KEYS) a.part_acc[((pbase + h) * HY_ATTN_MAX_SPLITS + split) * D + dim] = A;
             if (dim == 0) {
                 a.part_ml[((pbase + h) * HY_ATTN_MAX_SPLITS + split) * 2] = Mx;
                 a.part_ml[((pbase + h) * HY_ATTN_MAX_SPLITS + split) * 2 + 1] = L;
@@ -423,14 +433,14 @@ __global__ void __launch_bounds__(HY_ATTN_WARPS * 32) hy_attn_core_kernel(const 
             L += __shfl_xor_sync(0xffffffffu, L, o2);
         if (lane == 0) {
             sm_L[h] = L;
-            if (MODE == HY_CORE_DENSE_SCORES) {
+            if (SCORES) {
                 a.final_ml[(pbase + h) * 2] = Mx;
                 a.final_ml[(pbase + h) * 2 + 1] = L;
             }
         }
     }
     __syncthreads();
-    {
+    if (!KEYS) {
         /* (h, 4 dims) outputs, each summed over the splits by `parts` threads in parallel */
         const int n_out = G * D / 4;
         const int parts =

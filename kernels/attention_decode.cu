@@ -90,6 +90,97 @@ __global__ void hy_scores_kernel(float *scores, int64_t score_stride, const floa
         if (t + j < len) scores[unit * score_stride + t + j] = acc[j];
 }
 
+/* The probabilities pass over logits and merged maxima and sums a scoring launch left in ws. */
+static hy_status probs_launch(float *scores, int64_t score_stride, const hy_cuda_attn_ws *ws,
+                              const int32_t *lens, int64_t max_len, int units, int n_kv, int G,
+                              unsigned long long skip_mask, cudaStream_t cs) {
+    /* 16-byte loads need rows of a multiple of 4 floats (cudaMalloc aligns the base) */
+    if (ws->max_tokens % 4 == 0) {
+        dim3 grid((unsigned)((max_len + 1023) / 1024), (unsigned)units);
+        hy_scores_kernel<true><<<grid, 256, 0, cs>>>(scores, score_stride, ws->logits,
+                                                     ws->max_tokens, ws->final_ml, lens, n_kv, G,
+                                                     skip_mask);
+    } else {
+        dim3 grid((unsigned)((max_len + 255) / 256), (unsigned)units);
+        hy_scores_kernel<false><<<grid, 256, 0, cs>>>(scores, score_stride, ws->logits,
+                                                      ws->max_tokens, ws->final_ml, lens, n_kv, G,
+                                                      skip_mask);
+    }
+    HY_CUDA_LAUNCH("hy_scores_kernel");
+    return HY_OK;
+}
+
+/* modes (host, NULL = all dense) -> the skip mask; *any_run = some unit is not skipped. */
+static hy_status skip_mask_of(const uint8_t *modes, int n_kv, const char *who,
+                              unsigned long long *mask, int *any_run) {
+    *mask = 0ull;
+    *any_run = 1;
+    if (!modes) return HY_OK;
+    if (n_kv > 64)
+        return hy_fail(HY_EUNSUPPORTED, "%s: %d KV heads with unit modes, at most 64", who, n_kv);
+    *any_run = 0;
+    for (int g = 0; g < n_kv; g++) {
+        if (modes[g] == HY_UNIT_SKIP)
+            *mask |= 1ull << g;
+        else if (modes[g] == HY_UNIT_DENSE)
+            *any_run = 1;
+        else
+            return hy_fail(HY_EINVAL, "%s: modes[%d] = %d, expected %d (dense) or %d (skip)", who,
+                           g, modes[g], HY_UNIT_DENSE, HY_UNIT_SKIP);
+    }
+    return HY_OK;
+}
+
+extern "C" hy_status hy_cuda_attn_probs(float *scores, int64_t score_stride, const int32_t *lens,
+                                        int64_t max_len, const hy_attn_shape *s,
+                                        const uint8_t *modes, hy_cuda_attn_ws *ws, void *stream) {
+    if (!scores || !lens || !s || !ws || !ws->logits || s->n_kv_heads < 1 ||
+        s->n_heads % s->n_kv_heads || max_len < 1 || max_len > ws->max_tokens ||
+        score_stride < max_len || s->batch > ws->shape.batch || s->n_heads != ws->shape.n_heads)
+        return hy_fail(HY_EINVAL,
+                       "attention probabilities CUDA: NULL buffer, workspace without logits, "
+                       "or max_len %lld outside 1..min(score_stride %lld, workspace %lld)",
+                       (long long)max_len, (long long)score_stride, (long long)ws->max_tokens);
+    unsigned long long mask;
+    int any;
+    if (hy_status st_ =
+            skip_mask_of(modes, s->n_kv_heads, "attention probabilities CUDA", &mask, &any))
+        return st_;
+    if (!any) return HY_OK;
+    return probs_launch(scores, score_stride, ws, lens, max_len, s->batch * s->n_kv_heads,
+                        s->n_kv_heads, s->n_heads / s->n_kv_heads, mask, (cudaStream_t)stream);
+}
+
+extern "C" hy_status hy_cuda_attn_key_scores(float *scores, int64_t score_stride, const float *q,
+                                             const void *k, hy_kv_dtype dt, const int32_t *lens,
+                                             int64_t max_len, const hy_attn_shape *s,
+                                             const uint8_t *modes, hy_cuda_attn_ws *ws,
+                                             void *stream) {
+    hy_core_args a;
+    /* the core's output and V pointers are never touched in this mode */
+    hy_status st = hy_attn_core_args_init(&a, scores, q, k, k, lens, s, ws);
+    if (st) return st;
+    if (max_len < 1 || max_len > s->kv_cap || max_len > ws->max_tokens || !ws->logits ||
+        score_stride < max_len)
+        return hy_fail(HY_ERANGE,
+                       "attention key scores CUDA: max_len %lld, expected 1..min(kv_cap %lld, "
+                       "workspace %lld, score_stride %lld), workspace with logits",
+                       (long long)max_len, (long long)s->kv_cap, (long long)ws->max_tokens,
+                       (long long)score_stride);
+    int any;
+    if (hy_status st_ =
+            skip_mask_of(modes, s->n_kv_heads, "attention key scores CUDA", &a.skip_mask, &any))
+        return st_;
+    if (!any) return HY_OK;
+    const int units = s->batch * s->n_kv_heads;
+    cudaStream_t cs = (cudaStream_t)stream;
+    if (hy_status st_ = hy_attn_core_launch<HY_CORE_KEY_SCORES>(a, dt, s->head_dim, units, max_len,
+                                                                ws->sm_count, cs))
+        return st_;
+    return probs_launch(scores, score_stride, ws, lens, max_len, units, s->n_kv_heads, a.G,
+                        a.skip_mask, cs);
+}
+
 extern "C" hy_status hy_cuda_attn_decode(float *out, float *scores, int64_t score_stride,
                                          const float *q, const void *k, const void *v,
                                          hy_kv_dtype dt, const int32_t *lens, int64_t max_len,
@@ -117,25 +208,11 @@ extern "C" hy_status hy_cuda_attn_decode_units(float *out, float *scores, int64_
                        "attention decode CUDA: scores asked but workspace has no "
                        "logits or score_stride %lld < max_len %lld",
                        (long long)score_stride, (long long)max_len);
-    if (modes) {
-        if (s->n_kv_heads > 64)
-            return hy_fail(HY_EUNSUPPORTED,
-                           "attention decode CUDA: %d KV heads with unit modes, at most 64",
-                           s->n_kv_heads);
-        int any_dense = 0;
-        for (int g = 0; g < s->n_kv_heads; g++) {
-            if (modes[g] == HY_UNIT_SKIP)
-                a.skip_mask |= 1ull << g;
-            else if (modes[g] == HY_UNIT_DENSE)
-                any_dense = 1;
-            else
-                return hy_fail(HY_EINVAL,
-                               "attention decode CUDA: modes[%d] = %d, expected %d (dense) or "
-                               "%d (skip)",
-                               g, modes[g], HY_UNIT_DENSE, HY_UNIT_SKIP);
-        }
-        if (!any_dense) return HY_OK; /* every unit is served elsewhere */
-    }
+    int any_dense;
+    if (hy_status st_ =
+            skip_mask_of(modes, s->n_kv_heads, "attention decode CUDA", &a.skip_mask, &any_dense))
+        return st_;
+    if (!any_dense) return HY_OK; /* every unit is served elsewhere */
     const int units = s->batch * s->n_kv_heads;
     cudaStream_t cs = (cudaStream_t)stream;
     if (!scores)
@@ -144,18 +221,6 @@ extern "C" hy_status hy_cuda_attn_decode_units(float *out, float *scores, int64_
     st = hy_attn_core_launch<HY_CORE_DENSE_SCORES>(a, dt, s->head_dim, units, max_len, ws->sm_count,
                                                    cs);
     if (st) return st;
-    /* 16-byte loads need rows of a multiple of 4 floats (cudaMalloc aligns the base) */
-    if (ws->max_tokens % 4 == 0) {
-        dim3 grid((unsigned)((max_len + 1023) / 1024), (unsigned)units);
-        hy_scores_kernel<true><<<grid, 256, 0, cs>>>(scores, score_stride, ws->logits,
-                                                     ws->max_tokens, ws->final_ml, lens,
-                                                     s->n_kv_heads, a.G, a.skip_mask);
-    } else {
-        dim3 grid((unsigned)((max_len + 255) / 256), (unsigned)units);
-        hy_scores_kernel<false><<<grid, 256, 0, cs>>>(scores, score_stride, ws->logits,
-                                                      ws->max_tokens, ws->final_ml, lens,
-                                                      s->n_kv_heads, a.G, a.skip_mask);
-    }
-    HY_CUDA_LAUNCH("hy_scores_kernel");
-    return HY_OK;
+    return probs_launch(scores, score_stride, ws, lens, max_len, units, s->n_kv_heads, a.G,
+                        a.skip_mask, cs);
 }

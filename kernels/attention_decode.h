@@ -68,6 +68,21 @@ hy_status hy_cuda_attn_decode_units(float *out, float *scores, int64_t score_str
                                     const int32_t *lens, int64_t max_len, const hy_attn_shape *s,
                                     const uint8_t *modes, hy_cuda_attn_ws *ws, void *stream);
 
+/* The `score` selector (issue 12): scores as hy_cuda_attn_decode_units writes them, from the
+ * keys alone: no V is read and no output written (the same logits, so the same top-k as a
+ * select unit's). modes as there; ws needs logits. CPU reference: hy_attn_decode_units_f32's
+ * scores (which the V pass does not change). */
+hy_status hy_cuda_attn_key_scores(float *scores, int64_t score_stride, const float *q,
+                                  const void *k, hy_kv_dtype dt, const int32_t *lens,
+                                  int64_t max_len, const hy_attn_shape *s, const uint8_t *modes,
+                                  hy_cuda_attn_ws *ws, void *stream);
+/* Only the probabilities pass: the scores of the units modes runs, from the base-2 logits
+ * ([batch * n_heads][max_tokens]) and merged maxima and sums ([batch * n_heads][2]) that a
+ * scoring launch left in ws (the sketch scores of sketch.h use it). */
+hy_status hy_cuda_attn_probs(float *scores, int64_t score_stride, const int32_t *lens,
+                             int64_t max_len, const hy_attn_shape *s, const uint8_t *modes,
+                             hy_cuda_attn_ws *ws, void *stream);
+
 #ifdef __cplusplus
 }
 #endif

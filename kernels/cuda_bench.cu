@@ -14,6 +14,8 @@
 #include "attention_sparse.h"
 #include "cuda_bench.h"
 #include "cuda_check.h"
+#include "page_bounds.h"
+#include "sketch.h"
 #include "topk.h"
 
 #define BENCH_R 20      /* launches per graph */
@@ -106,7 +108,17 @@ typedef struct {
     int k, sink, window, topk_rows;
     int cluster; /* top-k blocks per row; 0: automatic */
     hy_cuda_attn_ws *ws;
+    /* cheap selectors: nsel copies (rotated, as the KV) of the int8 and int4 key sketches
+     * with their scales, and of 16-token page key bounds, all folded from the keys once */
+    int nsel;
+    uint8_t *sk8, *sk4;
+    float *sks;
+    uint16_t *bmin, *bmax;
+    int32_t *folded, *n_pages;
+    float *pscores;
 } bench_point;
+
+#define BENCH_PAGE 16
 
 static const void *bp_k(bench_point *p, int i) {
     return p->kv + (size_t)(i % p->nbuf) * 2 * p->s.batch * p->s.seq_stride;
@@ -144,6 +156,93 @@ static hy_status op_reuse(void *c, int i, cudaStream_t st) {
     return hy_cuda_attn_sparse(p->out, p->q, bp_k(p, i), bp_v(p, i), HY_KV_BF16, p->lens, p->n,
                                &p->s, modes, &set, p->k + p->sink + p->window, p->ws, st);
 }
+/* a selector's set (k + sink + window tokens, or k / 16 pages) gathered by the sparse pass */
+static hy_status sparse_over(bench_point *p, int i, int page, int64_t count, cudaStream_t st) {
+    uint8_t modes[64];
+    memset(modes, HY_UNIT_SPARSE, sizeof modes);
+    hy_indexset set = {p->idx, p->cnt, p->idx_stride, page > 1 ? HY_GRAN_PAGE : HY_GRAN_TOKEN,
+                       page};
+    return hy_cuda_attn_sparse(p->out, p->q, bp_k(p, i), bp_v(p, i), HY_KV_BF16, p->lens, p->n,
+                               &p->s, modes, &set, count, p->ws, st);
+}
+static hy_status topk_tokens(bench_point *p, cudaStream_t st) {
+    return hy_cuda_topk_rows_f32(p->idx, p->cnt, p->idx_stride, p->scores, p->score_stride,
+                                 (int64_t)p->s.batch * p->s.n_kv_heads, p->lens, p->s.n_kv_heads,
+                                 p->n, p->k, p->sink, p->window, st);
+}
+/* score: scores from the keys alone, top-k, sparse pass over the set */
+static hy_status op_score(void *c, int i, cudaStream_t st) {
+    bench_point *p = (bench_point *)c;
+    hy_status s = hy_cuda_attn_key_scores(p->scores, p->score_stride, p->q, bp_k(p, i), HY_KV_BF16,
+                                          p->lens, p->n, &p->s, NULL, p->ws, st);
+    if (!s) s = topk_tokens(p, st);
+    return s ? s : sparse_over(p, i, 1, p->k + p->sink + p->window, st);
+}
+/* sketch8 / sketch4: scores from the sketch (already folded: a decode step folds one token),
+ * top-k, sparse pass */
+static hy_status op_sketch(bench_point *p, int i, int bits, cudaStream_t st) {
+    const int64_t rows = (int64_t)p->s.batch * p->s.n_kv_heads, j = i % p->nsel;
+    const uint8_t *sk = bits == 8 ? p->sk8 + j * rows * p->n * 128 : p->sk4 + j * rows * p->n * 64;
+    hy_status s = hy_cuda_sketch_scores(p->scores, p->score_stride, p->folded, p->q, sk,
+                                        p->sks + (2 * j + (bits == 4)) * rows * p->n, p->n, p->lens,
+                                        p->n, &p->s, NULL, bits, p->ws, st);
+    if (!s) s = topk_tokens(p, st);
+    return s ? s : sparse_over(p, i, 1, p->k + p->sink + p->window, st);
+}
+static hy_status op_sketch8(void *c, int i, cudaStream_t st) {
+    return op_sketch((bench_point *)c, i, 8, st);
+}
+static hy_status op_sketch4(void *c, int i, cudaStream_t st) {
+    return op_sketch((bench_point *)c, i, 4, st);
+}
+/* bounds: page upper bounds (already folded), top k / 16 pages, sparse pass over the pages */
+static hy_status op_bounds(void *c, int i, cudaStream_t st) {
+    bench_point *p = (bench_point *)c;
+    const int64_t rows = (int64_t)p->s.batch * p->s.n_kv_heads, j = i % p->nsel;
+    const int64_t pc = p->n / BENCH_PAGE, off = j * rows * pc * 128;
+    hy_status s = hy_cuda_page_bound_scores(p->pscores, p->score_stride, p->n_pages, p->folded,
+                                            p->q, p->bmin + off, p->bmax + off, pc, p->lens, p->n,
+                                            &p->s, BENCH_PAGE, 0, st);
+    if (!s)
+        s = hy_cuda_topk_rows_f32(p->idx, p->cnt, p->idx_stride, p->pscores, p->score_stride, rows,
+                                  p->n_pages, p->s.n_kv_heads, pc, p->k / BENCH_PAGE, 0, 0, st);
+    return s ? s : sparse_over(p, i, BENCH_PAGE, p->k / BENCH_PAGE, st);
+}
+/* Allocates and folds the selector copies of a point (from the first KV copy's keys). */
+static hy_status bp_make_selectors(bench_point *p, cudaStream_t st) {
+    const int64_t rows = (int64_t)p->s.batch * p->s.n_kv_heads, pc = p->n / BENCH_PAGE;
+    const int64_t per = rows * p->n * (128 + 64 + 8) + rows * pc * 128 * 2 * 2;
+    p->nsel = (int)((BENCH_ROTATE + per - 1) / per);
+    if (p->nsel < 1) p->nsel = 1;
+    const size_t ns = (size_t)p->nsel;
+    HY_CUDA_CHECK(cudaMalloc(&p->sk8, ns * rows * p->n * 128));
+    HY_CUDA_CHECK(cudaMalloc(&p->sk4, ns * rows * p->n * 64));
+    HY_CUDA_CHECK(cudaMalloc(&p->sks, 2 * ns * rows * p->n * 4)); /* [copy][8, 4 bits] */
+    HY_CUDA_CHECK(cudaMalloc(&p->bmin, ns * rows * pc * 128 * 2));
+    HY_CUDA_CHECK(cudaMalloc(&p->bmax, ns * rows * pc * 128 * 2));
+    HY_CUDA_CHECK(cudaMalloc(&p->folded, rows * 4));
+    HY_CUDA_CHECK(cudaMalloc(&p->n_pages, (size_t)p->s.batch * 4));
+    HY_CUDA_CHECK(cudaMalloc(&p->pscores, (size_t)rows * p->score_stride * 4));
+    const uint16_t *k = (const uint16_t *)bp_k(p, 0);
+    for (size_t j = 0; j < ns; j++) {
+        hy_status s;
+        HY_CUDA_CHECK(cudaMemsetAsync(p->folded, 0, rows * 4, st));
+        if ((s = hy_cuda_sketch_fold(p->sk8 + j * rows * p->n * 128, p->sks + 2 * j * rows * p->n,
+                                     p->n, p->folded, k, p->lens, p->n, &p->s, NULL, 8, st)))
+            return s;
+        HY_CUDA_CHECK(cudaMemsetAsync(p->folded, 0, rows * 4, st));
+        if ((s = hy_cuda_sketch_fold(p->sk4 + j * rows * p->n * 64,
+                                     p->sks + (2 * j + 1) * rows * p->n, p->n, p->folded, k,
+                                     p->lens, p->n, &p->s, NULL, 4, st)))
+            return s;
+        HY_CUDA_CHECK(cudaMemsetAsync(p->folded, 0, rows * 4, st));
+        if ((s = hy_cuda_page_bounds_fold(p->bmin + j * rows * pc * 128,
+                                          p->bmax + j * rows * pc * 128, pc, p->folded, k, p->lens,
+                                          p->n, &p->s, BENCH_PAGE, st)))
+            return s;
+    }
+    return HY_OK;
+}
 typedef struct {
     void *dst, *src;
     size_t bytes;
@@ -172,6 +271,8 @@ static hy_status op_empty(void *c, int i, cudaStream_t st) {
 static void bp_free(bench_point *p) {
     cudaFree(p->kv), cudaFree(p->q), cudaFree(p->out), cudaFree(p->scores);
     cudaFree(p->lens), cudaFree(p->idx), cudaFree(p->cnt), cudaFree(p->rows_n);
+    cudaFree(p->sk8), cudaFree(p->sk4), cudaFree(p->sks), cudaFree(p->bmin), cudaFree(p->bmax);
+    cudaFree(p->folded), cudaFree(p->n_pages), cudaFree(p->pscores);
     hy_cuda_attn_ws_free(p->ws);
     memset(p, 0, sizeof *p);
 }
@@ -351,6 +452,33 @@ extern "C" hy_status hy_cuda_bench_kernels(const hy_bench_kernels_opts *o) {
                 if ((s = bench_time(op_reuse, &p, st, &t))) break;
                 row(f, "reuse", B, n, k, t, 2.0 * B * 8 * (k + 68) * 128 * 2, copy_bw,
                     torch_lookup(torch, "reuse", B, n, k), entries, "reuse");
+            }
+            /* issue 12's selectors at k = 2048, each with its top-k and sparse pass, against
+             * dense; bytes counted: what each must read (keys; codes and scales; bounds),
+             * plus the sparse pass's K and V rows */
+            if (!s && n >= 32768 && (B == 1 || B == 8)) {
+                const int64_t units = (int64_t)B * 8;
+                const double sparse_b = 2.0 * units * (2048 + 68) * 128 * 2;
+                const struct {
+                    const char *name;
+                    bench_fn fn;
+                    double bytes;
+                } sel[4] = {
+                    {"score", op_score, kvb / 2 + sparse_b},
+                    {"sketch8", op_sketch8, units * n * (128.0 + 4) + sparse_b},
+                    {"sketch4", op_sketch4, units * n * (64.0 + 4) + sparse_b},
+                    {"bounds", op_bounds,
+                     units * (n / BENCH_PAGE) * 128.0 * 2 * 2 + 2.0 * units * 2048 * 128 * 2},
+                };
+                p.k = 2048;
+                if (!(s = bp_make_selectors(&p, st)))
+                    for (int i = 0; i < 4 && !s; i++) {
+                        double t = 0;
+                        if ((s = bench_time(sel[i].fn, &p, st, &t))) break;
+                        row(f, sel[i].name, B, n, 2048, t, sel[i].bytes, copy_bw, 0, entries,
+                            sel[i].name);
+                        fprintf(f, "         %s / dense = %.3f\n", sel[i].name, t / t_dense);
+                    }
             }
             if (!s && !o->quick && n == 131072 && B == 8) { /* the target case: 32 rows x 128K */
                 p.k = 2048, p.topk_rows = 32;

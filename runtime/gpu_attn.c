@@ -10,19 +10,25 @@
  *   window         sparse attention over the sink and the window;
  *   bounds, due    page key bounds folded up to date, pages scored by their upper bound on
  *                  q.k (Quest), top pages published; then sparse over its set;
- *   bounds, not    sparse attention over sink + its stored pages + the current window.
+ *   bounds, not    sparse attention over sink + its stored pages + the current window;
+ *   score, sketch  (issue 12's cheap selectors) when due: scores from the keys alone (score)
+ *                  or from the int8 / int4 key sketch (sketch8, sketch4; the sketch folds the
+ *                  new tokens first), top-k published as select's; then, due or not, sparse
+ *                  attention over sink + its stored set + the current window.
  * Which rows each set merge touches is a slot table filled here on the host once per captured
  * graph (hy_gpu_fill_slots); the kernels skip units whose mode another launch serves. */
 #include "attention_sparse.h"
 #include "gpu_internal.h"
 #include "indexset.h"
 #include "page_bounds.h"
+#include "sketch.h"
 #include "topk.h"
 
 #include <math.h>
 #include <string.h>
 
-enum { ROLE_DENSE = 0, ROLE_SELECT, ROLE_SPARSE, ROLE_BOUNDS };
+/* RANK: a cheap selector reselecting (scores without the dense pass, then sparse) */
+enum { ROLE_DENSE = 0, ROLE_SELECT, ROLE_SPARSE, ROLE_BOUNDS, ROLE_RANK };
 
 /* What unit (layer l, head h) does in this step for a segment. */
 static int role(const hy_gpu_segment *sg, int u) {
@@ -35,6 +41,10 @@ static int role(const hy_gpu_segment *sg, int u) {
         return sg->refresh[u] ? ROLE_SELECT : ROLE_SPARSE;
     case HY_MODE_BOUNDS: /* reselecting or not, it attends to its own set sparsely */
         return sg->refresh[u] ? ROLE_BOUNDS : ROLE_SPARSE;
+    case HY_MODE_SCORE:
+    case HY_MODE_SKETCH8:
+    case HY_MODE_SKETCH4:
+        return sg->refresh[u] ? ROLE_RANK : ROLE_SPARSE;
     default: /* reuse, window */
         return ROLE_SPARSE;
     }
@@ -63,9 +73,10 @@ void hy_gpu_fill_slots(const hy_ctx *c, const hy_gpu_segment *segs, int n_segs, 
                     const int64_t r = (int64_t)(sg->row0 + b) * nkv + h;
                     const hy_plan_unit *pu = &sg->sp->plan->units[u];
                     const int ro = role(sg, u);
-                    if (ro == ROLE_SELECT) pub[r] = b * nkv + h; /* its row of the top-k */
+                    if (ro == ROLE_SELECT || ro == ROLE_RANK)
+                        pub[r] = b * nkv + h; /* its row of the top-k */
                     if (ro == ROLE_BOUNDS) bnd[r] = b * nkv + h;
-                    if (ro != ROLE_SPARSE && ro != ROLE_BOUNDS) continue;
+                    if (ro == ROLE_DENSE || ro == ROLE_SELECT) continue;
                     if (pu->mode == HY_MODE_WINDOW)
                         att[r] = -1;
                     else if (pu->mode == HY_MODE_REUSE)
@@ -94,16 +105,24 @@ static hy_status segment(hy_ctx *c, int l, const hy_gpu_step_attn *sa, const hy_
         return hy_cuda_attn_decode(out, NULL, 0, q, k, v, HY_KV_BF16, lens, sa->max_len, &s,
                                    g->attn_ws, st);
     const hy_plan *p = sg->sp->plan;
-    uint8_t sel_modes[64], sp_modes[64];
-    int any_sel = 0, any_sparse = 0, any_bounds = 0;
+    /* sel_modes: the dense pass with scores (dense and select units); rank_modes[i]: the
+     * score, sketch8 and sketch4 units that reselect; sp_modes: the sparse pass */
+    uint8_t sel_modes[64], sp_modes[64], rank_modes[3][64];
+    int any_sel = 0, any_sparse = 0, any_bounds = 0, any_rank[3] = {0, 0, 0};
     for (int h = 0; h < nkv; h++) {
-        const int ro = role(sg, l * nkv + h);
+        const int u = l * nkv + h, ro = role(sg, u);
+        const hy_unit_mode m = p->units[u].mode;
+        const int ri = m == HY_MODE_SCORE ? 0 : (m == HY_MODE_SKETCH8 ? 1 : 2);
         any_sel |= ro == ROLE_SELECT;
         any_bounds |= ro == ROLE_BOUNDS;
-        any_sparse |= ro == ROLE_SPARSE || ro == ROLE_BOUNDS;
+        any_sparse |= ro != ROLE_DENSE && ro != ROLE_SELECT;
+        for (int i = 0; i < 3; i++)
+            rank_modes[i][h] = ro == ROLE_RANK && ri == i ? HY_UNIT_DENSE : HY_UNIT_SKIP;
+        if (ro == ROLE_RANK) any_rank[ri] = 1;
     }
+    const int ranking = any_sel || any_rank[0] || any_rank[1] || any_rank[2];
     for (int h = 0; h < nkv; h++) {
-        const int ro = role(sg, l * nkv + h), sparse = ro == ROLE_SPARSE || ro == ROLE_BOUNDS;
+        const int ro = role(sg, l * nkv + h), sparse = ro != ROLE_DENSE && ro != ROLE_SELECT;
         sel_modes[h] = sparse ? HY_UNIT_SKIP : HY_UNIT_DENSE;
         sp_modes[h] = sparse ? HY_UNIT_SPARSE : (any_sel ? HY_UNIT_SKIP : HY_UNIT_DENSE);
     }
@@ -112,12 +131,32 @@ static hy_status segment(hy_ctx *c, int l, const hy_gpu_step_attn *sa, const hy_
     const int32_t *pub = sa->slots + (int64_t)l * 3 * per + (int64_t)sg->row0 * nkv;
     const int32_t *att = pub + per, *bnd = att + per;
     const int P = p->granularity == HY_GRAN_PAGE ? p->page_size : 1;
-    if (any_sel) {
+    if (ranking) {
         const int64_t off = (int64_t)sg->seq0 * nkv * g->score_stride;
         int32_t *tk = g->tk_idx + (int64_t)sg->seq0 * nkv * g->tk_stride;
         int32_t *tk_n = g->tk_n + (int64_t)sg->seq0 * nkv;
-        HY_TRY(hy_cuda_attn_decode_units(out, g->scores + off, g->score_stride, q, k, v, HY_KV_BF16,
-                                         lens, sa->max_len, &s, sel_modes, g->attn_ws, st));
+        /* with select units the dense pass also serves the layer's dense units; without,
+         * they run in the sparse pass below */
+        if (any_sel)
+            HY_TRY(hy_cuda_attn_decode_units(out, g->scores + off, g->score_stride, q, k, v,
+                                             HY_KV_BF16, lens, sa->max_len, &s, sel_modes,
+                                             g->attn_ws, st));
+        if (any_rank[0])
+            HY_TRY(hy_cuda_attn_key_scores(g->scores + off, g->score_stride, q, k, HY_KV_BF16, lens,
+                                           sa->max_len, &s, rank_modes[0], g->attn_ws, st));
+        for (int w = 0; w < 2; w++) {
+            if (!any_rank[1 + w]) continue;
+            const int64_t row = ((int64_t)l * c->n_seq + sg->seq0) * nkv;
+            const int bits = w == 0 ? 8 : 4;
+            uint8_t *codes = g->sk[w] + row * c->n_ctx * (hd * bits / 8);
+            float *scales = g->sks[w] + row * c->n_ctx;
+            int32_t *folded = g->sk_folded[w] + row;
+            HY_TRY(hy_cuda_sketch_fold(codes, scales, c->n_ctx, folded, k, lens, sa->max_len, &s,
+                                       rank_modes[1 + w], bits, st));
+            HY_TRY(hy_cuda_sketch_scores(g->scores + off, g->score_stride, folded, q, codes, scales,
+                                         c->n_ctx, lens, sa->max_len, &s, rank_modes[1 + w], bits,
+                                         g->attn_ws, st));
+        }
         if (P == 1) {
             HY_TRY(hy_cuda_topk_rows_f32(tk, tk_n, g->tk_stride, g->scores + off, g->score_stride,
                                          rows, lens, nkv, sa->max_len, p->k, p->sink, p->window,

@@ -54,11 +54,12 @@ void hy_gpu_ctx_free(hy_ctx *c) {
     hy_gpu_graphs_clear(g);
     if (g->blas) cublasDestroy(g->blas);
     if (g->stream) cudaStreamDestroy(g->stream);
-    void *dev[] = {g->blas_ws, g->k,       g->v,       g->lens,   g->x,        g->qkv,
-                   g->q,       g->att,     g->gu,      g->logits, g->h16,      g->a16,
-                   g->tokens,  g->pos,     g->seqs,    g->argmax, g->scores,   g->pscores,
-                   g->n_pages, g->bmin,    g->bmax,    g->folded, g->tk_idx,   g->tk_n,
-                   g->store,   g->store_n, g->att_idx, g->att_n,  g->rows_read};
+    void *dev[] = {g->blas_ws, g->k,       g->v,       g->lens,         g->x,           g->qkv,
+                   g->q,       g->att,     g->gu,      g->logits,       g->h16,         g->a16,
+                   g->tokens,  g->pos,     g->seqs,    g->argmax,       g->scores,      g->pscores,
+                   g->n_pages, g->bmin,    g->bmax,    g->folded,       g->tk_idx,      g->tk_n,
+                   g->store,   g->store_n, g->att_idx, g->att_n,        g->rows_read,   g->sk[0],
+                   g->sk[1],   g->sks[0],  g->sks[1],  g->sk_folded[0], g->sk_folded[1]};
     for (size_t i = 0; i < sizeof dev / sizeof dev[0]; i++)
         cudaFree(dev[i]);
     cudaFreeHost(g->h_tokens);
@@ -153,12 +154,7 @@ static hy_status check_plan_cuda(const hy_plan *p) {
     for (int32_t u = 0; u < hy_plan_n_units(p); u++) {
         const hy_plan_unit *pu = &p->units[u];
         const int l = u / p->n_kv_heads, h = u % p->n_kv_heads;
-        if (pu->mode == HY_MODE_SCORE || pu->mode == HY_MODE_SKETCH8 || pu->mode == HY_MODE_SKETCH4)
-            return hy_fail(HY_EUNSUPPORTED,
-                           "hy_ctx_set_plan: units[%d] (layer %d head %d) has mode %s, which the "
-                           "CUDA runtime has no kernel for yet (issue 12); use --device cpu",
-                           u, l, h, hy_unit_mode_name(pu->mode));
-        if ((pu->mode == HY_MODE_SELECT || pu->mode == HY_MODE_BOUNDS) && pu->refresh < 1)
+        if (hy_mode_publishes(pu->mode) && pu->refresh < 1)
             return hy_fail(HY_EUNSUPPORTED,
                            "hy_ctx_set_plan: units[%d] (layer %d head %d) refreshes on query "
                            "drift (qsim %g); the CUDA runtime runs refresh strides only; use "
@@ -229,6 +225,28 @@ static hy_status ensure_bounds(hy_ctx *c, const hy_plan *p) {
     return HY_OK;
 }
 
+/* Key sketches for a plan with sketch units, one store per width the plan uses:
+ * [layer][seq][kv head][n_ctx] rows of codes (head_dim bytes at 8 bits, half at 4) and scales,
+ * and the tokens folded into each row. */
+static hy_status ensure_sketch(hy_ctx *c, const hy_plan *p) {
+    hy_gpu_ctx *g = c->gpu;
+    const hy_model_info *mi = &c->m->info;
+    const int64_t rows = (int64_t)mi->n_layers * c->n_seq * mi->n_kv_heads;
+    for (int w = 0; w < 2; w++) {
+        const hy_unit_mode want = w == 0 ? HY_MODE_SKETCH8 : HY_MODE_SKETCH4;
+        int any = 0;
+        for (int32_t u = 0; u < hy_plan_n_units(p); u++)
+            any |= p->units[u].mode == want;
+        if (!any || g->sk[w]) continue;
+        const size_t rb = (size_t)(w == 0 ? mi->head_dim : mi->head_dim / 2);
+        HY_TRY(dmalloc(&g->sk[w], (size_t)(rows * c->n_ctx) * rb, "key sketch codes"));
+        HY_TRY(dmalloc(&g->sks[w], (size_t)(rows * c->n_ctx) * 4, "key sketch scales"));
+        HY_TRY(dmalloc(&g->sk_folded[w], (size_t)rows * 4, "key sketch lengths"));
+        HY_CUDA_CHECK(cudaMemset(g->sk_folded[w], 0, (size_t)rows * 4));
+    }
+    return HY_OK;
+}
+
 void hy_gpu_seq_plan_reset(hy_gpu_seq_plan *sp) {
     if (!sp) return;
     for (int32_t u = 0; u < hy_plan_n_units(sp->plan); u++)
@@ -246,6 +264,7 @@ hy_status hy_gpu_set_plan(hy_ctx *c, int seq, const hy_plan *plan) {
         HY_TRY(check_plan_cuda(plan));
         HY_TRY(ensure_sets(c, plan));
         HY_TRY(ensure_bounds(c, plan));
+        HY_TRY(ensure_sketch(c, plan));
         sp = hy_calloc(1, sizeof *sp, "sequence plan");
         if (!sp) return HY_ENOMEM;
         sp->sel_step = hy_malloc((size_t)hy_plan_n_units(plan) * sizeof(int64_t), "plan steps");
@@ -268,11 +287,13 @@ static hy_status set_len(hy_ctx *c, int seq, int64_t n) {
     int32_t v = (int32_t)n;
     HY_CUDA_CHECK(cudaMemcpyAsync(g->lens + seq, &v, 4, cudaMemcpyHostToDevice, g->stream));
     HY_CUDA_CHECK(cudaMemsetAsync(g->rows_read + seq, 0, 8, g->stream));
-    /* the sequence's keys changed: its page bounds start over */
-    for (int l = 0; g->folded && l < c->m->info.n_layers; l++)
-        HY_CUDA_CHECK(
-            cudaMemsetAsync(g->folded + ((int64_t)l * c->n_seq + seq) * c->m->info.n_kv_heads, 0,
-                            (size_t)c->m->info.n_kv_heads * 4, g->stream));
+    /* the sequence's keys changed: its page bounds and key sketches start over */
+    int32_t *const marks[3] = {g->folded, g->sk_folded[0], g->sk_folded[1]};
+    for (int i = 0; i < 3; i++)
+        for (int l = 0; marks[i] && l < c->m->info.n_layers; l++)
+            HY_CUDA_CHECK(
+                cudaMemsetAsync(marks[i] + ((int64_t)l * c->n_seq + seq) * c->m->info.n_kv_heads, 0,
+                                (size_t)c->m->info.n_kv_heads * 4, g->stream));
     HY_CUDA_CHECK(cudaStreamSynchronize(g->stream));
     c->seq_len[seq] = n;
     hy_gpu_seq_plan_reset(g->plans[seq]);

@@ -99,6 +99,11 @@ typedef struct hy_gpu_ctx {
     int32_t *folded;
     int64_t page_cap_b;
     int bounds_P;
+    /* sketch units: per (layer, seq, kv head) row, [n_ctx] key codes and scales of 8 bits
+     * ([0]) and 4 bits ([1], two a byte), and the tokens folded into them (sketch.h) */
+    uint8_t *sk[2];
+    float *sks[2];
+    int32_t *sk_folded[2];
     hy_gpu_seq_plan **plans;
     hy_gpu_graph graphs[HY_GPU_GRAPHS];
     uint64_t graph_clock;

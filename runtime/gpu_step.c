@@ -34,7 +34,7 @@ static int plans_equal(const hy_gpu_seq_plan *a, const hy_gpu_seq_plan *b) {
 static void refresh_of(const hy_gpu_seq_plan *sp, uint8_t *r, int n_units) {
     for (int u = 0; u < n_units; u++) {
         const hy_plan_unit *pu = &sp->plan->units[u];
-        r[u] = (pu->mode == HY_MODE_SELECT || pu->mode == HY_MODE_BOUNDS) &&
+        r[u] = hy_mode_publishes(pu->mode) &&
                (sp->sel_step[u] < 0 || sp->step - sp->sel_step[u] >= pu->refresh);
     }
 }
@@ -223,12 +223,19 @@ static void step_done(hy_ctx *c, const step_desc *d, int advance_len) {
             for (int u = 0; u < U; u++) {
                 const hy_unit_mode m = sp->plan->units[u].mode;
                 if (sg->refresh[u]) sp->sel_step[u] = sp->step, sp->refreshes++;
-                /* rows read besides the sets: dense passes, and a bounds refresh's page
-                 * minima and maxima (one K+V row's bytes a page, as the CPU counts) */
+                /* rows read besides the sets, in K+V rows as the CPU counts them: dense
+                 * passes, a bounds refresh's page minima and maxima (one row a page), a score
+                 * refresh's keys (half a row a token), a sketch refresh's codes and scales */
+                const double D = (double)mi->head_dim;
                 if (m == HY_MODE_DENSE || (m == HY_MODE_SELECT && sg->refresh[u]))
                     sp->kv_host += (double)n;
                 else if (m == HY_MODE_BOUNDS && sg->refresh[u])
                     sp->kv_host += (double)((n + P - 1) / P);
+                else if (m == HY_MODE_SCORE && sg->refresh[u])
+                    sp->kv_host += 0.5 * (double)n;
+                else if ((m == HY_MODE_SKETCH8 || m == HY_MODE_SKETCH4) && sg->refresh[u])
+                    sp->kv_host +=
+                        (double)n * (D * (m == HY_MODE_SKETCH8 ? 8 : 4) / 8.0 + 4.0) / (4.0 * D);
             }
             sp->kv_dense += (double)n * U;
             sp->step++;

@@ -16,6 +16,7 @@
 #include "embedding.h"
 #include "fill.h"
 #include "gemv.h"
+#include "hy_bf16.h"
 #include "hy_test.h"
 #include "hy_test_gpu.h"
 #include "indexset.h"
@@ -23,6 +24,7 @@
 #include "qkv_store.h"
 #include "rmsnorm.h"
 #include "rope.h"
+#include "sketch.h"
 #include "swiglu.h"
 #include "topk.h"
 
@@ -579,6 +581,149 @@ HY_TEST(gpu_page_bounds_match_cpu) {
     free(k), free(mn), free(mx), free(gmn), free(gmx), free(q), free(sr), free(sg);
     cudaFree(kd), cudaFree(mnd), cudaFree(mxd), cudaFree(ld), cudaFree(fd), cudaFree(npd),
         cudaFree(qd), cudaFree(sd);
+}
+
+/* The `score` selector: the key-only pass's scores equal the select path's (CPU reference:
+ * hy_attn_decode_units_f32's scores), skipped units keep their rows, the tickets survive. */
+HY_TEST(gpu_key_scores_match_cpu) {
+    const int B = 2, H = 32, KV = 8, D = 128;
+    const int32_t lens[2] = {small_only() ? 900 : 9000, 777};
+    const int64_t cap = lens[0], sstride = (cap + 3) / 4 * 4;
+    hy_attn_shape s = {B, H, KV, D, cap, (int64_t)KV * cap * D, 1.0f / sqrtf((float)D)};
+    const uint8_t modes[8] = {0, 2, 0, 0, 2, 0, 0, 0};
+    kv_pair kv;
+    HY_REQUIRE(kv_make(&kv, &s, HY_KV_BF16));
+    const size_t nq = (size_t)B * H * D, nsc = (size_t)B * KV * sstride;
+    float *q = malloc(nq * 4), *out = malloc(nq * 4), *sref = calloc(nsc, 4);
+    float *sgot = malloc(nsc * 4);
+    for (size_t i = 0; i < nq; i++)
+        q[i] = frand();
+    HY_OK_OR_FAIL(hy_attn_decode_units_f32(out, sref, sstride, q, kv.kf, kv.vf, lens, &s, modes));
+    float *qd = dev_copy(q, nq * 4), *sd = dev_copy(NULL, nsc * 4);
+    int32_t *ld = dev_copy(lens, sizeof lens);
+    HY_REQUIRE(qd && sd && ld);
+    hy_cuda_attn_ws *ws = NULL;
+    HY_OK_OR_FAIL(hy_cuda_attn_ws_create(&ws, &s, sstride, 1));
+    for (int rep = 0; rep < 2; rep++) {
+        CU(cudaMemset(sd, 0xff, nsc * 4));
+        HY_OK_OR_FAIL(hy_cuda_attn_key_scores(sd, sstride, qd, kv.kd, HY_KV_BF16, ld, cap, &s,
+                                              modes, ws, NULL));
+        CU(cudaDeviceSynchronize());
+        CU(cudaMemcpy(sgot, sd, nsc * 4, cudaMemcpyDeviceToHost));
+        int touched = 0, nan;
+        float *sr = calloc(nsc, 4), *sg = calloc(nsc, 4);
+        for (size_t i = 0; i < nsc; i++) {
+            const int64_t row = (int64_t)(i / (size_t)sstride), j = (int64_t)(i % (size_t)sstride);
+            uint32_t bits;
+            memcpy(&bits, &sgot[i], 4);
+            if (modes[row % KV] == HY_UNIT_SKIP)
+                touched += bits != 0xffffffffu;
+            else if (j < lens[row / KV])
+                sr[i] = sref[i], sg[i] = sgot[i];
+        }
+        const double e = rel_err(sg, sr, nsc, &nan);
+        if (touched || nan || !(e < 1e-4))
+            HY_FAILF("key scores rep %d: rel err %.3g, %d NaN, %d skipped elements written", rep, e,
+                     nan, touched);
+        free(sr), free(sg);
+    }
+    hy_cuda_attn_ws_free(ws);
+    cudaFree(qd), cudaFree(sd), cudaFree(ld);
+    free(q), free(out), free(sref), free(sgot);
+    kv_free(&kv);
+}
+
+/* One sketch case: fold from nothing and then incrementally, codes and scales bit for bit
+ * against hy_sketch_quantize, scores against hy_sketch_scores, a skipped KV head untouched. */
+static void check_sketch(int D, int bits, int G) {
+    enum { B = 2, KV = 2 };
+    const int H = KV * G;
+    const int64_t CAP = small_only() ? 700 : 6000, RC = CAP + 5, SS = (CAP + 3) / 4 * 4;
+    const int RB = bits == 8 ? D : D / 2;
+    const hy_attn_shape s = {B, H, KV, D, CAP, KV * CAP * D, 1.0f / sqrtf((float)D)};
+    const uint8_t modes[KV] = {HY_UNIT_DENSE, HY_UNIT_SKIP};
+    const size_t nk = (size_t)B * KV * CAP * D, nsk = (size_t)B * KV * RC * RB;
+    uint16_t *kh = malloc(nk * 2);
+    float *kf = malloc((size_t)CAP * D * 4), *q = malloc((size_t)B * H * D * 4);
+    float *sg = malloc((size_t)B * KV * SS * 4), *sr = malloc((size_t)CAP * 4);
+    float *ksr = malloc((size_t)CAP * 4), *ksg = malloc((size_t)B * KV * RC * 4);
+    int8_t *kq = malloc((size_t)CAP * D);
+    uint8_t *skg = malloc(nsk);
+    for (size_t i = 0; i < nk; i++)
+        kh[i] = to_bf16(kvrand() * (i % 7 == 0 ? 3.0f : 1.0f));
+    for (int i = 0; i < B * H * D; i++)
+        q[i] = 2 * frand();
+    int32_t lens[B] = {(int32_t)CAP - 9, (int32_t)CAP / 3}, folded[B * KV] = {0};
+    uint16_t *kd = dev_copy(kh, nk * 2);
+    uint8_t *skd = dev_copy(NULL, nsk);
+    float *ksd = dev_copy(NULL, (size_t)B * KV * RC * 4), *qd = dev_copy(q, (size_t)B * H * D * 4);
+    float *sd = dev_copy(NULL, (size_t)B * KV * SS * 4);
+    int32_t *ld = dev_copy(lens, sizeof lens), *fd = dev_copy(folded, sizeof folded);
+    hy_cuda_attn_ws *ws = NULL;
+    HY_REQUIRE(kd && skd && ksd && qd && sd && ld && fd);
+    HY_OK_OR_FAIL(hy_cuda_attn_ws_create(&ws, &s, SS, 1));
+    for (int round = 0; round < 2; round++) {
+        if (round == 1) { /* one and 33 more tokens: only they are folded */
+            lens[0] += 1, lens[1] += 33;
+            CU(cudaMemcpy(ld, lens, sizeof lens, cudaMemcpyHostToDevice));
+        }
+        CU(cudaMemset(sd, 0xff, (size_t)B * KV * SS * 4));
+        HY_OK_OR_FAIL(hy_cuda_sketch_fold(skd, ksd, RC, fd, kd, ld, CAP, &s, modes, bits, NULL));
+        HY_OK_OR_FAIL(hy_cuda_sketch_scores(sd, SS, fd, qd, skd, ksd, RC, ld, CAP, &s, modes, bits,
+                                            ws, NULL));
+        CU(cudaDeviceSynchronize());
+        CU(cudaMemcpy(skg, skd, nsk, cudaMemcpyDeviceToHost));
+        CU(cudaMemcpy(ksg, ksd, (size_t)B * KV * RC * 4, cudaMemcpyDeviceToHost));
+        CU(cudaMemcpy(sg, sd, (size_t)B * KV * SS * 4, cudaMemcpyDeviceToHost));
+        int32_t fg[B * KV];
+        CU(cudaMemcpy(fg, fd, sizeof fg, cudaMemcpyDeviceToHost));
+        for (int r = 0; r < B * KV; r++) {
+            const int b = r / KV, g = r % KV;
+            const int64_t n = lens[b];
+            if (modes[g] == HY_UNIT_SKIP) {
+                HY_CHECK_EQ_INT(fg[r], 0);
+                uint32_t bits0;
+                memcpy(&bits0, &sg[r * SS], 4);
+                HY_CHECK(bits0 == 0xffffffffu);
+                continue;
+            }
+            HY_CHECK_EQ_INT(fg[r], n);
+            for (int64_t i = 0; i < n * D; i++)
+                kf[i] = hy_bf16_to_f32(kh[((size_t)b * KV + g) * CAP * D + i]);
+            HY_OK_OR_FAIL(hy_sketch_quantize(kq, ksr, kf, n, D, bits));
+            HY_OK_OR_FAIL(
+                hy_sketch_scores(sr, q + ((size_t)b * H + g * G) * D, G, kq, ksr, n, D, s.scale));
+            int64_t bad = 0;
+            for (int64_t t = 0; t < n; t++) {
+                const uint8_t *row = skg + ((size_t)r * RC + t) * RB;
+                bad += ksg[r * RC + t] != ksr[t];
+                for (int c = 0; c < D; c++) {
+                    const int code =
+                        bits == 8 ? (int8_t)row[c] : ((int8_t)(row[c / 2] << (c % 2 ? 0 : 4)) >> 4);
+                    bad += code != kq[t * D + c];
+                }
+            }
+            if (bad)
+                HY_FAILF("sketch D%d b%d round %d row %d: %lld codes or scales differ", D, bits,
+                         round, r, (long long)bad);
+            int nan;
+            const double e = rel_err(sg + r * SS, sr, (size_t)n, &nan);
+            if (nan || !(e < 1e-4))
+                HY_FAILF("sketch D%d b%d G%d round %d row %d: scores rel err %.3g, %d NaN", D, bits,
+                         G, round, r, e, nan);
+        }
+    }
+    hy_cuda_attn_ws_free(ws);
+    cudaFree(kd), cudaFree(skd), cudaFree(ksd), cudaFree(qd), cudaFree(sd), cudaFree(ld),
+        cudaFree(fd);
+    free(kh), free(kf), free(q), free(sg), free(sr), free(ksr), free(ksg), free(kq), free(skg);
+}
+
+HY_TEST(gpu_sketch_matches_cpu) {
+    check_sketch(128, 8, 4);
+    check_sketch(128, 4, 4);
+    check_sketch(64, 8, 3);
+    check_sketch(64, 4, 8);
 }
 
 HY_TEST(gpu_small_ops_match_cpu) {

@@ -1,10 +1,11 @@
 /* The CUDA runtime against the CPU runtime on a tiny random Llama with BF16 weights (so both
  * backends hold the very same weights; what differs is bf16 activations and K/V on the GPU):
  * prefill and teacher-forced decode logits, every plan mode the CUDA runtime runs (select,
- * reuse across layers and heads, window, refresh strides), batched decode of sequences of
- * different lengths against one at a time, greedy decode through graph replays against the
- * host's argmax, sequence copies, synthetic shapes, and the plans it must refuse. Needs a GPU:
- * suite `gpu` of `meson test` skips it where there is none (CI); scripts/gpu-check runs it. */
+ * reuse across layers and heads, window, bounds, score, sketch8/4, refresh strides), batched
+ * decode of sequences of different lengths against one at a time, greedy decode through
+ * graph replays against the host's argmax, sequence copies, synthetic shapes, and the plans it must
+ * refuse. Needs a GPU: suite `gpu` of `meson test` skips it where there is none (CI);
+ * scripts/gpu-check runs it. */
 #include "hy_test.h"
 #include "hy_test_gpu.h"
 #include "runtime_test_util.h"
@@ -72,24 +73,41 @@ HY_TEST(test_dense_parity) {
     hy_model_free(m);
 }
 
-/* plan vs CPU with the same plan; and it must differ from dense (the sets are small) */
+/* plan vs CPU with the same plan; and it must differ from dense (the sets are small). With
+ * sets this small (k of 10-24 tokens of ~160) one token that bf16 scores rank on the other
+ * side of the top-k boundary than fp32 scores moves a step's logits by up to ~0.35 (measured
+ * on the H200 for select, score and sketch alike); such flips are rare and do not persist, so
+ * the test bounds the median step and the number of steps that flipped, not the worst step.
+ * Exactness without flips is checked below with k covering the context. */
 static void check_plan(hy_model *m, hy_plan *p, const char *what) {
     const int V = hy_model_info_borrow(m)->n_vocab;
     float *cpu = run(m, HY_DEVICE_CPU, p), *gpu = run(m, HY_DEVICE_CUDA, p);
     float *dense = run(m, HY_DEVICE_CUDA, NULL);
     HY_REQUIRE(cpu && gpu && dense);
-    double worst = 0, moved = 0;
+    double err[STEPS], moved = 0;
+    int flipped = 0;
     for (int t = 1; t <= STEPS; t++) {
         const double e = rel_l2(gpu + (int64_t)t * V, cpu + (int64_t)t * V, V);
         const double d = rel_l2(gpu + (int64_t)t * V, dense + (int64_t)t * V, V);
-        worst = e > worst ? e : worst;
+        err[t - 1] = e;
+        flipped += e > 6e-2;
         moved = d > moved ? d : moved;
     }
-    if (worst > 6e-2) HY_FAILF("%s: GPU vs CPU plan logits rel. L2 error %.3g > 6e-2", what, worst);
-    if (moved < 3 * worst || moved < 1e-2)
+    /* median of the steps' errors (insertion sort of 12 values) */
+    for (int i = 1; i < STEPS; i++)
+        for (int j = i; j > 0 && err[j] < err[j - 1]; j--) {
+            const double x = err[j];
+            err[j] = err[j - 1], err[j - 1] = x;
+        }
+    const double median = err[STEPS / 2];
+    if (median > 3e-2 || flipped > STEPS / 4)
+        HY_FAILF("%s: GPU vs CPU plan logits: median rel. L2 error %.3g (> 3e-2?), %d of %d steps "
+                 "above 6e-2 (> %d?)",
+                 what, median, flipped, STEPS, STEPS / 4);
+    if (moved < 3 * median || moved < 1e-2)
         HY_FAILF("%s: the plan changes the logits by only %.3g (vs CPU error %.3g): the sparse "
                  "path may not be running",
-                 what, moved, worst);
+                 what, moved, median);
     free(cpu), free(gpu), free(dense);
 }
 
@@ -136,20 +154,51 @@ HY_TEST(test_plans) {
             rt_set_unit(p, l, h, HY_MODE_BOUNDS, 0, 0, l == 1 ? 3 : 1);
     rt_set_unit(p, 2, 1, HY_MODE_REUSE, 2, 0, 1);
     check_plan(m, p, "bounds");
-    /* k covering the whole context: every mode equals dense */
+    /* cheap selectors (score, sketch8, sketch4), beside select in one layer, with refresh
+     * strides, reused across layers and heads */
     hy_plan_free(p);
-    p = rt_new_plan(m, CTX, 4, 8);
-    for (int h = 0; h < 2; h++) {
-        rt_set_unit(p, 0, h, HY_MODE_SELECT, 0, 0, 3);
-        rt_set_unit(p, 1, h, HY_MODE_REUSE, 0, h, 1);
-        rt_set_unit(p, 2, h, HY_MODE_REUSE, 0, 1 - h, 1);
-    }
+    p = rt_new_plan(m, 16, 4, 8);
+    rt_set_unit(p, 0, 0, HY_MODE_SCORE, 0, 0, 1);
+    rt_set_unit(p, 0, 1, HY_MODE_SELECT, 0, 0, 2);
+    rt_set_unit(p, 1, 0, HY_MODE_SKETCH8, 0, 0, 2);
+    rt_set_unit(p, 1, 1, HY_MODE_SKETCH4, 0, 0, 1);
+    rt_set_unit(p, 2, 0, HY_MODE_REUSE, 1, 1, 1);
+    rt_set_unit(p, 2, 1, HY_MODE_REUSE, 0, 0, 1);
+    check_plan(m, p, "score + sketch");
+    /* the same selectors over pages of 8 */
+    hy_plan_free(p);
+    p = rt_new_plan(m, 24, 4, 12);
+    p->granularity = HY_GRAN_PAGE, p->page_size = 8;
+    rt_set_unit(p, 0, 0, HY_MODE_SKETCH8, 0, 0, 1);
+    rt_set_unit(p, 0, 1, HY_MODE_SCORE, 0, 0, 3);
+    rt_set_unit(p, 1, 0, HY_MODE_REUSE, 0, 1, 1);
+    rt_set_unit(p, 1, 1, HY_MODE_SKETCH4, 0, 0, 1);
+    check_plan(m, p, "score + sketch pages");
+    /* k covering the whole context: every publishing mode, reselecting every 3 steps and
+     * reused across layers and heads, equals dense (tokens; bounds over pages of 8) */
     const int V = hy_model_info_borrow(m)->n_vocab;
-    float *all = run(m, HY_DEVICE_CUDA, p), *dense = run(m, HY_DEVICE_CUDA, NULL);
-    HY_REQUIRE(all && dense);
-    const double e = rel_l2(all, dense, (int64_t)(STEPS + 1) * V);
-    if (e > 1e-3) HY_FAILF("k >= context: plan vs dense on the GPU rel. L2 %.3g > 1e-3", e);
-    free(all), free(dense);
+    float *dense = run(m, HY_DEVICE_CUDA, NULL);
+    HY_REQUIRE(dense);
+    const hy_unit_mode pub[5] = {HY_MODE_SELECT, HY_MODE_SCORE, HY_MODE_SKETCH8, HY_MODE_SKETCH4,
+                                 HY_MODE_BOUNDS};
+    for (int i = 0; i < 5; i++) {
+        hy_plan_free(p);
+        p = rt_new_plan(m, CTX, 4, 8);
+        if (pub[i] == HY_MODE_BOUNDS) p->granularity = HY_GRAN_PAGE, p->page_size = 8;
+        for (int h = 0; h < 2; h++) {
+            rt_set_unit(p, 0, h, pub[i], 0, 0, 3);
+            rt_set_unit(p, 1, h, HY_MODE_REUSE, 0, h, 1);
+            rt_set_unit(p, 2, h, HY_MODE_REUSE, 0, 1 - h, 1);
+        }
+        float *all = run(m, HY_DEVICE_CUDA, p);
+        HY_REQUIRE(all);
+        const double e = rel_l2(all, dense, (int64_t)(STEPS + 1) * V);
+        if (e > 1e-3)
+            HY_FAILF("k >= context, %s: plan vs dense on the GPU rel. L2 %.3g > 1e-3",
+                     hy_unit_mode_name(pub[i]), e);
+        free(all);
+    }
+    free(dense);
     hy_plan_free(p);
     hy_model_free(m);
 }
