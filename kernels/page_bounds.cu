@@ -1,6 +1,6 @@
 /* Page key bounds on the GPU (page_bounds.h). The fold: a block per (row, page slice), one
  * thread per channel walking the page's keys (each key row is one coalesced read). The
- * scores: a warp per page, lanes over channels, the group's queries in shared memory; a page
+ * scores: a warp per page, 4 channels a lane, the queries in shared memory; a page
  * costs 2 x D bf16 reads against P x D x 2 x 2 bytes of K and V a dense pass would read. */
 #include <math.h>
 
@@ -57,7 +57,7 @@ __global__ void __launch_bounds__(SCORE_WARPS * 32)
     bound_scores_kernel(float *scores, int64_t score_stride, int32_t *n_pages, int32_t *folded,
                         const float *q, const uint16_t *bmin, const uint16_t *bmax,
                         int64_t page_cap, const int32_t *lens, hy_attn_shape s, int P, int window) {
-    __shared__ float qs[8 * 128];
+    __shared__ __align__(16) float qs[8 * 128];
     const int64_t r = blockIdx.y;
     const int nkv = s.n_kv_heads, D = s.head_dim, G = s.n_heads / nkv;
     const int64_t b = r / nkv, g = r % nkv;
@@ -76,12 +76,19 @@ __global__ void __launch_bounds__(SCORE_WARPS * 32)
          p += (int64_t)gridDim.x * SCORE_WARPS) {
         float acc = 0.f;
         if (p < win0) {
+            /* 4 channels a lane: one 8-byte load each of minima and maxima (D % 4 == 0) */
             const uint16_t *mn = bmin + (r * page_cap + p) * D, *mx = bmax + (r * page_cap + p) * D;
-            for (int d = lane; d < D; d += 32) {
-                const float lo = hy_bf16_to_f32(mn[d]), hi = hy_bf16_to_f32(mx[d]);
+            for (int d = lane * 4; d < D; d += 128) {
+                const uint2 a = __ldcs(reinterpret_cast<const uint2 *>(mn + d));
+                const uint2 z = __ldcs(reinterpret_cast<const uint2 *>(mx + d));
+                const float lo[4] = {hy_bf16_to_f32((uint16_t)a.x), hy_bf16_to_f32(a.x >> 16),
+                                     hy_bf16_to_f32((uint16_t)a.y), hy_bf16_to_f32(a.y >> 16)};
+                const float hi[4] = {hy_bf16_to_f32((uint16_t)z.x), hy_bf16_to_f32(z.x >> 16),
+                                     hy_bf16_to_f32((uint16_t)z.y), hy_bf16_to_f32(z.y >> 16)};
                 for (int h = 0; h < G; h++) {
-                    const float qv = qs[h * D + d];
-                    acc += fmaxf(qv * lo, qv * hi);
+                    const float4 qv = *reinterpret_cast<const float4 *>(&qs[h * D + d]);
+                    acc += fmaxf(qv.x * lo[0], qv.x * hi[0]) + fmaxf(qv.y * lo[1], qv.y * hi[1]) +
+                           fmaxf(qv.z * lo[2], qv.z * hi[2]) + fmaxf(qv.w * lo[3], qv.w * hi[3]);
                 }
             }
         }
@@ -99,11 +106,13 @@ extern "C" hy_status hy_cuda_page_bound_scores(float *scores, int64_t score_stri
                                                int window, void *stream) {
     if (!scores || !n_pages || !folded || !q || !bmin || !bmax || !lens || !s || s->batch < 1 ||
         s->n_kv_heads < 1 || s->n_heads % s->n_kv_heads || s->n_heads / s->n_kv_heads > 8 ||
-        s->head_dim > 128 || P < 1 || window < 0 || page_cap < (s->kv_cap + P - 1) / P ||
-        score_stride < page_cap || max_len < 0 || max_len > s->kv_cap)
+        s->head_dim > 128 || s->head_dim % 4 || P < 1 || window < 0 ||
+        page_cap < (s->kv_cap + P - 1) / P || score_stride < page_cap || max_len < 0 ||
+        max_len > s->kv_cap)
         return hy_fail(HY_EINVAL,
                        "page bound scores CUDA: NULL buffer or bad shape (GQA <= 8, "
-                       "head_dim <= 128), page size %d, window %d, page_cap %lld, score_stride "
+                       "head_dim <= 128 and a multiple of 4), page size %d, window %d, page_cap "
+                       "%lld, score_stride "
                        "%lld",
                        P, window, (long long)page_cap, (long long)score_stride);
     const int64_t pages = (max_len + P - 1) / P;

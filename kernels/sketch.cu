@@ -1,8 +1,8 @@
 /* Key sketches on the GPU (sketch.h): the fold quantises new key rows, a warp per token (lanes
- * over channels, the row's absolute maximum by shuffles); the scores read code rows with
- * coalesced 16-byte loads (a few lanes a token), dot them with the group's queries held in
- * shared memory, keep each head's running max and sum, and leave base-2 logits and per-split maxima
- * in the attention workspace, which the split merge and the shared probabilities pass of
+ * over channels, the row's absolute maximum by shuffles); the scores stage tiles of code rows
+ * in shared memory with coalesced copies, dot each token's row with the group's queries (a
+ * thread a token), keep each head's running max and sum, and leave base-2 logits and per-split
+ * maxima in the attention workspace, which the split merge and the shared probabilities pass of
  * attention_decode.cu turn into the group's summed probabilities. Bound: the code bytes, D b/8
  * + 4 a token against 4 D of K and V; the dot products are fp32 FMAs on the SIMT lanes, G D a
  * token, which at int4 is about as much time as the bytes (docs/kernels.md). */
@@ -158,12 +158,13 @@ template <> struct sk_unpack<4> {
     }
 };
 
-/* Block (split, unit): tokens [split * chunk, +chunk) of the unit. L = RB / 16 lanes share a
- * token, each with one 16-byte piece of its codes (CH channels), so a warp's loads are 512
- * contiguous bytes; the lanes' partial dots meet by shuffles. A lane's channels never change,
- * so its slice of the queries sits in shared memory at a padded stride (no bank conflicts).
- * UNROLL steps' loads go out before their math, for bytes in flight. */
-#define SK_UNROLL 4
+/* Block (split, unit): tokens [split * chunk, +chunk) of the unit, in tiles of SK_THREADS
+ * tokens: the tile's code rows are copied into shared memory with contiguous 16-byte loads (a
+ * warp's load is 512 bytes of consecutive rows), then each thread reads its own token's row
+ * there and dots it with the group's queries. Rows sit 16 bytes apart beyond their length, so
+ * the 8 threads of a 16-byte shared load phase hit 8 different bank groups. (Reading rows
+ * straight from global memory, a thread a row, split every warp load into 32 transactions and
+ * left the kernel at a third of the copy rate; docs/kernels.md.) */
 template <int D, int BITS>
 __global__ void __launch_bounds__(SK_THREADS)
     sketch_scores_kernel(float *logits, int64_t max_tokens, float *part_ml, int32_t *folded,
@@ -172,27 +173,21 @@ __global__ void __launch_bounds__(SK_THREADS)
                          unsigned long long skip, int64_t chunk) {
     using U = sk_unpack<BITS>;
     constexpr int RB = D * BITS / 8; /* code bytes a token */
-    constexpr int L = RB / 16;       /* lanes a token */
-    constexpr int TPW = 32 / L;      /* tokens a warp step */
-    constexpr int CH = U::CH;        /* channels a lane */
-    constexpr int QS = CH + 4;       /* padded floats of a lane's query slice */
+    constexpr int NP = RB / 16;      /* 16-byte pieces a token */
+    constexpr int RS = RB + 16;      /* shared row stride */
     constexpr int NW = SK_THREADS / 32;
     constexpr int GR = HY_ATTN_ROWS;
-    __shared__ __align__(16) float qs[GR][L][QS];
+    __shared__ __align__(16) float qs[GR][D];
+    __shared__ __align__(16) unsigned char tile[SK_THREADS * RS];
     __shared__ float red_m[NW][GR], red_l[NW][GR];
     const int unit = blockIdx.y, split = blockIdx.x;
     const int nkv = s.n_kv_heads, G = s.n_heads / nkv;
     const int b = unit / nkv, g = unit - b * nkv;
     if ((skip >> g) & 1ull) return;
-    for (int i = threadIdx.x; i < G * D; i += blockDim.x) {
-        const int h = i / D, c = i - h * D;
-        qs[h][c / CH][c % CH] = q[((int64_t)b * s.n_heads + g * G) * D + i] * qscale;
-    }
+    for (int i = threadIdx.x; i < G * D; i += blockDim.x)
+        qs[i / D][i % D] = q[((int64_t)b * s.n_heads + g * G) * D + i] * qscale;
     const int64_t n = lens[b];
     if (split == 0 && threadIdx.x == 0) folded[unit] = (int32_t)n;
-    __syncthreads();
-    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-    const int sub = lane % L, tok = lane / L;
     const int64_t start = (int64_t)split * chunk;
     const int64_t end = start + chunk < n ? start + chunk : n;
     float m[GR], l[GR];
@@ -201,31 +196,36 @@ __global__ void __launch_bounds__(SK_THREADS)
         m[h] = -INFINITY, l[h] = 0.0f;
     const uint8_t *rows = sk + (int64_t)unit * row_cap * RB;
     const float *scales = sks + (int64_t)unit * row_cap;
-    /* the trip count is the same for every lane of a warp: the shuffles need all of them */
-    for (int64_t t0 = start + (int64_t)warp * TPW * SK_UNROLL; t0 < end;
-         t0 += (int64_t)NW * TPW * SK_UNROLL) {
-        uint4 w[SK_UNROLL];
-        float ks[SK_UNROLL];
-#pragma unroll
-        for (int u = 0; u < SK_UNROLL; u++) {
-            const int64_t t = t0 + u * TPW + tok;
-            w[u] = t < end ? __ldcs(reinterpret_cast<const uint4 *>(rows + t * RB) + sub)
-                           : make_uint4(0, 0, 0, 0);
-            ks[u] = sub == 0 && t < end ? __ldcs(scales + t) : 0.0f;
+    const uint32_t tile0 = (uint32_t)__cvta_generic_to_shared(tile);
+    for (int64_t t0 = start; t0 < end; t0 += SK_THREADS) {
+        const int64_t nt = end - t0 < SK_THREADS ? end - t0 : SK_THREADS;
+        __syncthreads(); /* the previous tile is read (and, the first time, qs written) */
+        for (int i = threadIdx.x; i < nt * NP; i += SK_THREADS) {
+            const int tok = i / NP, piece = i - tok * NP;
+            hy_cp16(tile0 + (uint32_t)(tok * RS + piece * 16), rows + (t0 + tok) * RB + piece * 16,
+                    16);
         }
+        hy_cp_commit();
+        const int64_t t = t0 + threadIdx.x;
+        const float ks = threadIdx.x < nt ? __ldcs(scales + t) : 0.0f;
+        hy_cp_wait<0>();
+        __syncthreads();
+        if (threadIdx.x >= nt) continue;
+        float acc[GR];
 #pragma unroll
-        for (int u = 0; u < SK_UNROLL; u++) {
-            const int64_t t = t0 + u * TPW + tok;
-            float x[CH];
-            U::run(w[u], x);
-            float acc[GR];
+        for (int h = 0; h < GR; h++)
+            acc[h] = 0.0f;
+        const uint4 *row = reinterpret_cast<const uint4 *>(tile + threadIdx.x * RS);
+#pragma unroll
+        for (int i = 0; i < NP; i++) {
+            float x[U::CH];
+            U::run(row[i], x);
 #pragma unroll
             for (int h = 0; h < GR; h++) {
-                acc[h] = 0.0f;
-                if (h >= G) continue;
-                const float4 *qh = reinterpret_cast<const float4 *>(&qs[h][sub][0]);
+                if (h >= G) break;
+                const float4 *qh = reinterpret_cast<const float4 *>(&qs[h][i * U::CH]);
 #pragma unroll
-                for (int c = 0; c < CH / 4; c++) {
+                for (int c = 0; c < U::CH / 4; c++) {
                     const float4 qv = qh[c];
                     acc[h] = fmaf(qv.x, x[4 * c], acc[h]);
                     acc[h] = fmaf(qv.y, x[4 * c + 1], acc[h]);
@@ -233,29 +233,22 @@ __global__ void __launch_bounds__(SK_THREADS)
                     acc[h] = fmaf(qv.w, x[4 * c + 3], acc[h]);
                 }
             }
+        }
 #pragma unroll
-            for (int h = 0; h < GR; h++) {
-                if (h >= G) break;
-#pragma unroll
-                for (int o = L / 2; o > 0; o >>= 1)
-                    acc[h] += __shfl_xor_sync(0xffffffffu, acc[h], o);
-            }
-            if (sub != 0 || t >= end) continue;
-#pragma unroll
-            for (int h = 0; h < GR; h++) {
-                if (h >= G) break;
-                const float xl = acc[h] * ks[u];
-                logits[((int64_t)unit * G + h) * max_tokens + t] = xl;
-                if (xl > m[h]) {
-                    l[h] = l[h] * exp2f(m[h] - xl) + 1.0f;
-                    m[h] = xl;
-                } else {
-                    l[h] += exp2f(xl - m[h]);
-                }
+        for (int h = 0; h < GR; h++) {
+            if (h >= G) break;
+            const float xl = acc[h] * ks;
+            logits[((int64_t)unit * G + h) * max_tokens + t] = xl;
+            if (xl > m[h]) {
+                l[h] = l[h] * exp2f(m[h] - xl) + 1.0f;
+                m[h] = xl;
+            } else {
+                l[h] += exp2f(xl - m[h]);
             }
         }
     }
     /* the block's max and sum per head: warps by shuffles, then across warps */
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
 #pragma unroll
     for (int h = 0; h < GR; h++) {
         if (h >= G) break;
@@ -274,13 +267,13 @@ __global__ void __launch_bounds__(SK_THREADS)
     __syncthreads();
     if (threadIdx.x < G) {
         const int h = threadIdx.x;
-        float mx = -INFINITY, L2 = 0.0f;
-        for (int w2 = 0; w2 < NW; w2++)
-            mx = fmaxf(mx, red_m[w2][h]);
-        for (int w2 = 0; w2 < NW; w2++)
-            L2 += red_m[w2][h] == -INFINITY ? 0.0f : red_l[w2][h] * exp2f(red_m[w2][h] - mx);
+        float mx = -INFINITY, L = 0.0f;
+        for (int w = 0; w < NW; w++)
+            mx = fmaxf(mx, red_m[w][h]);
+        for (int w = 0; w < NW; w++)
+            L += red_m[w][h] == -INFINITY ? 0.0f : red_l[w][h] * exp2f(red_m[w][h] - mx);
         float *pm = part_ml + (((int64_t)unit * G + h) * HY_ATTN_MAX_SPLITS + split) * 2;
-        pm[0] = mx, pm[1] = L2;
+        pm[0] = mx, pm[1] = L;
     }
 }
 

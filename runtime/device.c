@@ -103,6 +103,57 @@ hy_status hy_decode_greedy(hy_ctx *c, int n_seq, const int32_t *tokens, int n_st
     return st;
 }
 
+/* The host loop of hy_decode_sample: one sampler per sequence, seeded p->seed + s. */
+static hy_status decode_sample_host(hy_ctx *c, int n_seq, const int32_t *tokens, int n_steps,
+                                    const hy_sampler_params *p, int32_t *out) {
+    const int64_t V = c->m->info.n_vocab;
+    hy_sampler **smp = hy_calloc((size_t)n_seq, sizeof *smp, "samplers");
+    float *logits = hy_malloc((size_t)(n_seq * V) * sizeof(float), "logits");
+    int32_t *cur = hy_malloc((size_t)n_seq * 2 * sizeof(int32_t), "tokens");
+    hy_status st = smp && logits && cur ? HY_OK : HY_ENOMEM;
+    for (int s = 0; !st && s < n_seq; s++) {
+        hy_sampler_params ps = *p;
+        ps.seed = p->seed + (uint64_t)s;
+        st = hy_sampler_create(&ps, (int)V, &smp[s]);
+    }
+    int *seqs = (int *)(cur ? cur + n_seq : NULL);
+    if (!st) {
+        memcpy(cur, tokens, (size_t)n_seq * sizeof *cur);
+        for (int s = 0; s < n_seq; s++)
+            seqs[s] = s;
+    }
+    for (int i = 0; !st && i < n_steps; i++) {
+        st = hy_forward_batch(c, seqs, cur, n_seq, logits);
+        for (int s = 0; !st && s < n_seq; s++)
+            cur[s] = hy_sampler_sample(smp[s], logits + s * V);
+        if (!st && out) memcpy(out + (size_t)i * n_seq, cur, (size_t)n_seq * sizeof *cur);
+    }
+    for (int s = 0; smp && s < n_seq; s++)
+        hy_sampler_free(smp[s]);
+    free(smp);
+    free(logits);
+    free(cur);
+    return st;
+}
+
+hy_status hy_decode_sample(hy_ctx *c, int n_seq, const int32_t *tokens, int n_steps,
+                           const hy_sampler_params *p, int32_t *out) {
+    HY_TRY(check_lockstep(c, n_seq, n_steps, "hy_decode_sample"));
+    if (!tokens || !p) return hy_fail(HY_EINVAL, "hy_decode_sample: NULL tokens or parameters");
+    if (p->temperature == 0.0f) return hy_decode_greedy(c, n_seq, tokens, n_steps, out);
+    for (int s = 0; s < n_seq; s++)
+        if (tokens[s] < 0 || tokens[s] >= c->m->info.n_vocab)
+            return hy_fail(HY_ERANGE, "hy_decode_sample: tokens[%d] = %d, expected 0..%d", s,
+                           tokens[s], c->m->info.n_vocab - 1);
+    hy_sampler *probe = NULL; /* the sampler's checks of the parameters, for both devices */
+    HY_TRY(hy_sampler_create(p, c->m->info.n_vocab, &probe));
+    hy_sampler_free(probe);
+#ifdef HY_HAVE_CUDA
+    if (c->gpu) return hy_gpu_decode_sample(c, n_seq, tokens, n_steps, p, out);
+#endif
+    return decode_sample_host(c, n_seq, tokens, n_steps, p, out);
+}
+
 hy_status hy_ctx_time_attention(hy_ctx *c, int n_seq, int n_steps, double *seconds) {
     HY_TRY(check_lockstep(c, n_seq, n_steps, "hy_ctx_time_attention"));
     if (!seconds) return hy_fail(HY_EINVAL, "hy_ctx_time_attention: NULL seconds");

@@ -54,12 +54,14 @@ void hy_gpu_ctx_free(hy_ctx *c) {
     hy_gpu_graphs_clear(g);
     if (g->blas) cublasDestroy(g->blas);
     if (g->stream) cudaStreamDestroy(g->stream);
-    void *dev[] = {g->blas_ws, g->k,       g->v,       g->lens,         g->x,           g->qkv,
-                   g->q,       g->att,     g->gu,      g->logits,       g->h16,         g->a16,
-                   g->tokens,  g->pos,     g->seqs,    g->argmax,       g->scores,      g->pscores,
-                   g->n_pages, g->bmin,    g->bmax,    g->folded,       g->tk_idx,      g->tk_n,
-                   g->store,   g->store_n, g->att_idx, g->att_n,        g->rows_read,   g->sk[0],
-                   g->sk[1],   g->sks[0],  g->sks[1],  g->sk_folded[0], g->sk_folded[1]};
+    void *dev[] = {g->blas_ws, g->k,       g->v,       g->lens,         g->x,
+                   g->qkv,     g->q,       g->att,     g->gu,           g->logits,
+                   g->h16,     g->a16,     g->tokens,  g->pos,          g->seqs,
+                   g->argmax,  g->scores,  g->pscores, g->n_pages,      g->bmin,
+                   g->bmax,    g->folded,  g->tk_idx,  g->tk_n,         g->store,
+                   g->store_n, g->att_idx, g->att_n,   g->rows_read,    g->sk[0],
+                   g->sk[1],   g->sks[0],  g->sks[1],  g->sk_folded[0], g->sk_folded[1],
+                   g->slogits, g->cand,    g->cand_n,  g->vocab_n,      g->draws};
     for (size_t i = 0; i < sizeof dev / sizeof dev[0]; i++)
         cudaFree(dev[i]);
     cudaFreeHost(g->h_tokens);

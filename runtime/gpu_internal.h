@@ -104,6 +104,13 @@ typedef struct hy_gpu_ctx {
     uint8_t *sk[2];
     float *sks[2];
     int32_t *sk_folded[2];
+    /* device sampling (hy_decode_sample): the logits at a 16-byte row stride (the top-k's
+     * loads), the top-k candidates of each row, the vocabulary size the top-k reads, and each
+     * row's draw counter */
+    float *slogits;
+    int64_t slog_stride;
+    int32_t *cand, *cand_n, *vocab_n;
+    uint64_t *draws;
     hy_gpu_seq_plan **plans;
     hy_gpu_graph graphs[HY_GPU_GRAPHS];
     uint64_t graph_clock;
@@ -155,6 +162,8 @@ void hy_gpu_fill_slots(const hy_ctx *c, const hy_gpu_segment *segs, int n_segs, 
 /* gpu_step.c */
 hy_status hy_gpu_forward_batch(hy_ctx *c, const int *seqs, const int32_t *tokens, int n_seq,
                                float *logits);
+hy_status hy_gpu_decode_sample(hy_ctx *c, int n_seq, const int32_t *tokens, int n_steps,
+                               const hy_sampler_params *p, int32_t *out);
 hy_status hy_gpu_decode_greedy(hy_ctx *c, int n_seq, const int32_t *tokens, int n_steps,
                                int32_t *out);
 hy_status hy_gpu_time_attention(hy_ctx *c, int n_seq, int n_steps, double *seconds);

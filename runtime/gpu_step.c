@@ -2,15 +2,18 @@
  * step is keyed by everything that shapes its launches (rows, segments, plans, which select
  * units reselect, the length bucket that fixes the split-KV partition), captured once as a
  * CUDA graph and replayed. Inside a step nothing waits on the host: positions advance on the
- * device, and greedy decoding feeds the argmax back as the next step's tokens. */
+ * device, and greedy decoding feeds the argmax back as the next step's tokens (sampling, the
+ * sampled token: top-k over the vocabulary and kernels/sample.h's choice, on the device). */
 #include "cuda_ops.h"
 #include "gpu_internal.h"
 #include "qkv_store.h"
+#include "sample.h"
+#include "topk.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-enum { TOK_HOST = 1, TOK_ARGMAX = 2, LOGITS_OUT = 4, ATTN_ONLY = 8 };
+enum { TOK_HOST = 1, TOK_ARGMAX = 2, LOGITS_OUT = 4, ATTN_ONLY = 8, TOK_SAMPLE = 16 };
 
 typedef struct {
     int n; /* rows */
@@ -18,7 +21,8 @@ typedef struct {
     int64_t max_len; /* bucketed */
     hy_gpu_segment segs[64];
     int n_segs;
-    uint8_t *refresh; /* [n_segs][n_units] */
+    hy_sampler_params sp; /* TOK_SAMPLE; zeroed otherwise (it is part of the key) */
+    uint8_t *refresh;     /* [n_segs][n_units] */
     int32_t seqs[4096];
 } step_desc;
 
@@ -87,11 +91,13 @@ static hy_status describe(hy_ctx *c, const int *seqs, int n, int flags, step_des
 /* The key: flags, rows, bucket, and per segment its rows, sequences, plan and pattern. */
 static unsigned char *make_key(const hy_ctx *c, const step_desc *d, size_t *len) {
     const int U = c->m->info.n_layers * c->m->info.n_kv_heads;
-    size_t n = 3 * sizeof(int64_t) + (size_t)d->n_segs * (3 * sizeof(int) + sizeof(void *) + U);
+    size_t n = 3 * sizeof(int64_t) + sizeof d->sp +
+               (size_t)d->n_segs * (3 * sizeof(int) + sizeof(void *) + U);
     unsigned char *k = hy_malloc(n, "graph key"), *p = k;
     if (!k) return NULL;
     const int64_t head[3] = {d->flags, d->n, d->max_len};
     memcpy(p, head, sizeof head), p += sizeof head;
+    memcpy(p, &d->sp, sizeof d->sp), p += sizeof d->sp;
     for (int i = 0; i < d->n_segs; i++) {
         const hy_gpu_segment *s = &d->segs[i];
         const int v[3] = {s->row0, s->seq0, s->n};
@@ -131,6 +137,18 @@ static hy_status record(hy_ctx *c, const step_desc *d, const int32_t *dev_slots,
     HY_TRY(hy_gpu_logits(c, 0, d->n));
     if (d->flags & TOK_ARGMAX)
         HY_TRY(hy_cuda_argmax_rows_f32(g->tokens, g->logits, d->n, mi->n_vocab, g->stream));
+    if (d->flags & TOK_SAMPLE) {
+        const int64_t V = mi->n_vocab;
+        HY_CUDA_CHECK(cudaMemcpy2DAsync(g->slogits, (size_t)g->slog_stride * 4, g->logits,
+                                        (size_t)V * 4, (size_t)V * 4, (size_t)d->n,
+                                        cudaMemcpyDeviceToDevice, g->stream));
+        HY_TRY(hy_cuda_topk_rows_f32(g->cand, g->cand_n, HY_SAMPLE_MAX_K, g->slogits,
+                                     g->slog_stride, d->n, g->vocab_n, d->n, V, d->sp.top_k, 0, 0,
+                                     g->stream));
+        HY_TRY(hy_cuda_sample_rows(g->tokens, g->slogits, g->slog_stride, d->n, (int)V, g->cand,
+                                   g->cand_n, HY_SAMPLE_MAX_K, d->sp.top_k, d->sp.temperature,
+                                   d->sp.top_p, d->sp.seed, g->draws, g->stream));
+    }
     if (d->flags & LOGITS_OUT)
         HY_CUDA_CHECK(cudaMemcpyAsync(g->h_logits, g->logits, (size_t)d->n * mi->n_vocab * 4,
                                       cudaMemcpyDeviceToHost, g->stream));
@@ -264,10 +282,12 @@ static hy_status check_rows(const hy_ctx *c, const int *seqs, int n, int steps, 
     return HY_OK;
 }
 
-static hy_status run_step(hy_ctx *c, const int *seqs, int n, int flags) {
+static hy_status run_step(hy_ctx *c, const int *seqs, int n, int flags,
+                          const hy_sampler_params *sp) {
     step_desc *d = hy_malloc(sizeof *d, "decode step");
     if (!d) return HY_ENOMEM;
     hy_status st = describe(c, seqs, n, flags, d);
+    if (sp) d->sp = *sp;
     hy_gpu_graph *gr = NULL;
     if (!st) st = graph_for(c, d, &gr);
     if (!st) {
@@ -287,25 +307,26 @@ hy_status hy_gpu_forward_batch(hy_ctx *c, const int *seqs, const int32_t *tokens
     hy_gpu_ctx *g = c->gpu;
     HY_CUDA_CHECK(cudaStreamSynchronize(g->stream)); /* h_tokens and h_logits are reused */
     memcpy(g->h_tokens, tokens, (size_t)n_seq * 4);
-    HY_TRY(run_step(c, seqs, n_seq, TOK_HOST | LOGITS_OUT));
+    HY_TRY(run_step(c, seqs, n_seq, TOK_HOST | LOGITS_OUT, NULL));
     HY_CUDA_CHECK(cudaStreamSynchronize(g->stream));
     memcpy(logits, g->h_logits, (size_t)n_seq * c->m->info.n_vocab * 4);
     return HY_OK;
 }
 
-hy_status hy_gpu_decode_greedy(hy_ctx *c, int n_seq, const int32_t *tokens, int n_steps,
-                               int32_t *out) {
+/* Lockstep decode of sequences 0..n_seq-1 with the next tokens chosen on the device (argmax,
+ * or sampled with sp), all steps replayed before one synchronisation at the end. */
+static hy_status decode_loop(hy_ctx *c, int n_seq, const int32_t *tokens, int n_steps,
+                             const hy_sampler_params *sp, int32_t *out, const char *fn) {
     int *seqs = hy_malloc((size_t)(n_seq > 0 ? n_seq : 1) * sizeof *seqs, "sequence list");
     if (!seqs) return HY_ENOMEM;
     for (int s = 0; s < n_seq; s++)
         seqs[s] = s;
     hy_gpu_ctx *g = c->gpu;
     int32_t *d_out = NULL;
-    hy_status st = check_rows(c, seqs, n_seq, n_steps, "hy_decode_greedy");
+    hy_status st = check_rows(c, seqs, n_seq, n_steps, fn);
     if (!st && out && n_steps > 0) {
         cudaError_t e = cudaMalloc((void **)&d_out, (size_t)n_steps * n_seq * 4);
-        if (e != cudaSuccess)
-            st = hy_fail(HY_ENOMEM, "hy_decode_greedy: %s", cudaGetErrorString(e));
+        if (e != cudaSuccess) st = hy_fail(HY_ENOMEM, "%s: %s", fn, cudaGetErrorString(e));
     }
     if (!st) {
         cudaError_t e = cudaStreamSynchronize(g->stream);
@@ -314,28 +335,70 @@ hy_status hy_gpu_decode_greedy(hy_ctx *c, int n_seq, const int32_t *tokens, int 
             e = cudaMemcpyAsync(g->tokens, g->h_tokens, (size_t)n_seq * 4, cudaMemcpyHostToDevice,
                                 g->stream);
         }
-        if (e != cudaSuccess)
-            st = hy_fail(HY_EDEVICE, "hy_decode_greedy: %s", cudaGetErrorString(e));
+        if (e != cudaSuccess) st = hy_fail(HY_EDEVICE, "%s: %s", fn, cudaGetErrorString(e));
     }
     for (int i = 0; !st && i < n_steps; i++) {
-        st = run_step(c, seqs, n_seq, TOK_ARGMAX);
+        st = run_step(c, seqs, n_seq, sp ? TOK_SAMPLE : TOK_ARGMAX, sp);
         if (!st && d_out) {
             cudaError_t e = cudaMemcpyAsync(d_out + (size_t)i * n_seq, g->tokens, (size_t)n_seq * 4,
                                             cudaMemcpyDeviceToDevice, g->stream);
-            if (e != cudaSuccess)
-                st = hy_fail(HY_EDEVICE, "hy_decode_greedy: %s", cudaGetErrorString(e));
+            if (e != cudaSuccess) st = hy_fail(HY_EDEVICE, "%s: %s", fn, cudaGetErrorString(e));
         }
     }
     if (!st) {
         cudaError_t e = cudaStreamSynchronize(g->stream);
         if (e == cudaSuccess && d_out)
             e = cudaMemcpy(out, d_out, (size_t)n_steps * n_seq * 4, cudaMemcpyDeviceToHost);
-        if (e != cudaSuccess)
-            st = hy_fail(HY_EDEVICE, "hy_decode_greedy: %s", cudaGetErrorString(e));
+        if (e != cudaSuccess) st = hy_fail(HY_EDEVICE, "%s: %s", fn, cudaGetErrorString(e));
     }
     cudaFree(d_out);
     free(seqs);
     return st;
+}
+
+hy_status hy_gpu_decode_greedy(hy_ctx *c, int n_seq, const int32_t *tokens, int n_steps,
+                               int32_t *out) {
+    return decode_loop(c, n_seq, tokens, n_steps, NULL, out, "hy_decode_greedy");
+}
+
+/* Buffers of device sampling, made at the first call; the draw counters restart at 0. */
+static hy_status ensure_sampling(hy_ctx *c, int n_seq) {
+    hy_gpu_ctx *g = c->gpu;
+    const int64_t V = c->m->info.n_vocab, nb = g->n_batch;
+    if (!g->slogits) {
+        g->slog_stride = (V + 3) / 4 * 4;
+        const int32_t v = (int32_t)V;
+        cudaError_t e = cudaMalloc((void **)&g->slogits, (size_t)(nb * g->slog_stride) * 4);
+        if (e == cudaSuccess) e = cudaMalloc((void **)&g->cand, (size_t)(nb * HY_SAMPLE_MAX_K) * 4);
+        if (e == cudaSuccess) e = cudaMalloc((void **)&g->cand_n, (size_t)nb * 4);
+        if (e == cudaSuccess) e = cudaMalloc((void **)&g->vocab_n, 4);
+        if (e == cudaSuccess) e = cudaMalloc((void **)&g->draws, (size_t)nb * 8);
+        if (e == cudaSuccess) e = cudaMemcpy(g->vocab_n, &v, 4, cudaMemcpyHostToDevice);
+        if (e != cudaSuccess)
+            return hy_fail(e == cudaErrorMemoryAllocation ? HY_ENOMEM : HY_EDEVICE,
+                           "hy_decode_sample: device sampling buffers: %s", cudaGetErrorString(e));
+    }
+    HY_CUDA_CHECK(cudaMemsetAsync(g->draws, 0, (size_t)n_seq * 8, g->stream));
+    return HY_OK;
+}
+
+hy_status hy_gpu_decode_sample(hy_ctx *c, int n_seq, const int32_t *tokens, int n_steps,
+                               const hy_sampler_params *p, int32_t *out) {
+    /* top_k 0 or past the vocabulary means every token, as on the host */
+    const int V = c->m->info.n_vocab;
+    hy_sampler_params ps = *p;
+    ps.top_k = p->top_k == 0 || p->top_k > V ? V : p->top_k;
+    if (ps.top_k > HY_SAMPLE_MAX_K)
+        return hy_fail(HY_EUNSUPPORTED,
+                       "hy_decode_sample: top_k = %d over a vocabulary of %d; the CUDA runtime "
+                       "samples on the device from at most %d candidates; use a top_k in "
+                       "1..%d or a CPU context",
+                       p->top_k, V, HY_SAMPLE_MAX_K, HY_SAMPLE_MAX_K);
+    if (n_seq > c->gpu->n_batch)
+        return hy_fail(HY_ERANGE, "hy_decode_sample: n_seq = %d, expected 1..%lld", n_seq,
+                       (long long)c->gpu->n_batch);
+    HY_TRY(ensure_sampling(c, n_seq));
+    return decode_loop(c, n_seq, tokens, n_steps, &ps, out, "hy_decode_sample");
 }
 
 hy_status hy_gpu_time_attention(hy_ctx *c, int n_seq, int n_steps, double *seconds) {
@@ -371,7 +434,7 @@ hy_status hy_gpu_time_attention(hy_ctx *c, int n_seq, int n_steps, double *secon
     for (int i = -1; !st && i < n_steps; i++) { /* step -1: capture and warm up */
         if (i == 0 && cudaEventRecord(e0, g->stream) != cudaSuccess)
             st = hy_fail(HY_EDEVICE, "hy_ctx_time_attention: cudaEventRecord failed");
-        if (!st) st = run_step(c, seqs, n_seq, ATTN_ONLY);
+        if (!st) st = run_step(c, seqs, n_seq, ATTN_ONLY, NULL);
     }
     if (!st && cudaMemcpy(g->rows_read, rows_read, (size_t)n_seq * 8, cudaMemcpyHostToDevice) !=
                    cudaSuccess)

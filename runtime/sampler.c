@@ -1,10 +1,11 @@
 /* Token sampling: greedy (argmax, lowest index on ties) at temperature 0; otherwise softmax at
  * the temperature over the top_k most likely tokens, cut to the nucleus top_p, and one
- * uniform draw. The draw is counter-based: draw number i (counting from 0 since create or
- * reset) is splitmix64(seed + (i + 1) * 0x9e3779b97f4a7c15), top 53 bits as a double in [0,1).
- * So the i-th token of a run depends only on (seed, i, logits), whatever ran before. */
+ * uniform draw; the choice and the counter-based RNG are kernels/sample.h's, which the CUDA
+ * runtime's device sampling shares. Draw number i counts from 0 since create or reset, so the
+ * i-th token of a run depends only on (seed, i, logits), whatever ran before. */
 #include "argmax.h"
 #include "hy_runtime.h"
+#include "sample.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -14,18 +15,10 @@ struct hy_sampler {
     int n_vocab;
     uint64_t counter;
     int32_t *idx;
-    double *prob;
 };
 
-static uint64_t splitmix64(uint64_t z) {
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 double hy_sampler_uniform(uint64_t seed, uint64_t counter) {
-    const uint64_t x = splitmix64(seed + (counter + 1) * 0x9e3779b97f4a7c15ull);
-    return (double)(x >> 11) * (1.0 / 9007199254740992.0);
+    return hy_rng_uniform(seed, counter);
 }
 
 hy_status hy_sampler_create(const hy_sampler_params *p, int n_vocab, hy_sampler **out) {
@@ -49,8 +42,7 @@ hy_status hy_sampler_create(const hy_sampler_params *p, int n_vocab, hy_sampler 
     s->p = *p;
     s->n_vocab = n_vocab;
     s->idx = hy_malloc((size_t)n_vocab * sizeof(int32_t), "sampler candidates");
-    s->prob = hy_malloc((size_t)n_vocab * sizeof(double), "sampler probabilities");
-    if (!s->idx || !s->prob) {
+    if (!s->idx) {
         hy_sampler_free(s);
         return HY_ENOMEM;
     }
@@ -61,7 +53,6 @@ hy_status hy_sampler_create(const hy_sampler_params *p, int n_vocab, hy_sampler 
 void hy_sampler_free(hy_sampler *s) {
     if (!s) return;
     free(s->idx);
-    free(s->prob);
     free(s);
 }
 
@@ -130,33 +121,7 @@ int32_t hy_sampler_sample(hy_sampler *s, const float *logits) {
         return best;
     }
     const int k = rank_top(s, logits, s->p.top_k);
-    const double inv_t = 1.0 / (double)s->p.temperature, top = (double)logits[s->idx[0]];
-    if (top != top) {
-        s->counter++;
-        return 0; /* every logit NaN */
-    }
-    double total = 0.0;
-    int kept = 0;
-    for (int i = 0; i < k; i++) {
-        const float v = logits[s->idx[i]];
-        s->prob[i] = v != v ? 0.0 : exp(((double)v - top) * inv_t);
-        total += s->prob[i];
-        kept = i + 1;
-    }
-    /* nucleus: the shortest best-first prefix whose mass reaches top_p of the total */
-    double mass = 0.0;
-    for (int i = 0; i < kept; i++) {
-        mass += s->prob[i];
-        if (mass >= (double)s->p.top_p * total) {
-            kept = i + 1;
-            break;
-        }
-    }
-    const double u = hy_sampler_uniform(s->p.seed, s->counter++) * mass;
-    double acc = 0.0;
-    for (int i = 0; i < kept; i++) {
-        acc += s->prob[i];
-        if (u < acc) return s->idx[i];
-    }
-    return s->idx[kept - 1];
+    const int i = hy_sample_ranked(logits, s->idx, k, s->p.temperature, s->p.top_p,
+                                   hy_rng_uniform(s->p.seed, s->counter++));
+    return i < 0 ? 0 : s->idx[i]; /* every logit NaN: token 0 */
 }

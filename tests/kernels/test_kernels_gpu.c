@@ -24,6 +24,7 @@
 #include "qkv_store.h"
 #include "rmsnorm.h"
 #include "rope.h"
+#include "sample.h"
 #include "sketch.h"
 #include "swiglu.h"
 #include "topk.h"
@@ -724,6 +725,72 @@ HY_TEST(gpu_sketch_matches_cpu) {
     check_sketch(128, 4, 4);
     check_sketch(64, 8, 3);
     check_sketch(64, 4, 8);
+}
+
+/* Device sampling against the shared choice on the host: rows of logits with ties, NaNs
+ * and a row of all NaN; the host ranks each row's top-k itself (the sampler's order) and
+ * draws with the same counter; tokens must be equal, and each row's counter must advance. */
+HY_TEST(gpu_sample_matches_host) {
+    enum { R = 6, V = 3001, LD = 3004 };
+    const int ks[3] = {1, 40, 1024};
+    const float temps[3] = {0.6f, 1.0f, 2.5f}, tops[3] = {1.0f, 0.9f, 0.3f};
+    float *lg = malloc((size_t)R * LD * 4);
+    for (int r = 0; r < R; r++)
+        for (int v = 0; v < LD; v++) {
+            float x = 4 * frand();
+            if (r == 1 && v % 7 == 0) x = 1.25f; /* many ties */
+            if (r == 2 && v % 5 == 0) x = NAN;   /* NaNs rank last */
+            if (r == 3) x = NAN;                 /* every logit NaN: token 0 */
+            lg[(size_t)r * LD + v] = x;
+        }
+    float *ld = dev_copy(lg, (size_t)R * LD * 4);
+    int32_t *cd = dev_copy(NULL, (size_t)R * HY_SAMPLE_MAX_K * 4), *cn = dev_copy(NULL, R * 4);
+    int32_t *td = dev_copy(NULL, R * 4), *nd = dev_copy((int32_t[]){V}, 4);
+    uint64_t draws0[R] = {0, 3, 9, 1, 100, 7};
+    uint64_t *dd = dev_copy(draws0, sizeof draws0);
+    int32_t *ids = malloc((size_t)V * 4);
+    HY_REQUIRE(ld && cd && cn && td && nd && dd && ids);
+    for (int c = 0; c < 3; c++) {
+        const int k = ks[c];
+        CU(cudaMemcpy(dd, draws0, sizeof draws0, cudaMemcpyHostToDevice));
+        HY_OK_OR_FAIL(
+            hy_cuda_topk_rows_f32(cd, cn, HY_SAMPLE_MAX_K, ld, LD, R, nd, R, V, k, 0, 0, NULL));
+        HY_OK_OR_FAIL(hy_cuda_sample_rows(td, ld, LD, R, V, cd, cn, HY_SAMPLE_MAX_K, k, temps[c],
+                                          tops[c], 1234, dd, NULL));
+        int32_t got[R];
+        uint64_t after[R];
+        CU(cudaMemcpy(got, td, sizeof got, cudaMemcpyDeviceToHost));
+        CU(cudaMemcpy(after, dd, sizeof after, cudaMemcpyDeviceToHost));
+        for (int r = 0; r < R; r++) {
+            const float *row = lg + (size_t)r * LD;
+            /* host ranking: selection of the k best by the sampler's order */
+            for (int v = 0; v < V; v++)
+                ids[v] = v;
+            for (int i = 0; i < k; i++)
+                for (int j = i + 1; j < V; j++) {
+                    const float a = row[ids[i]], b = row[ids[j]];
+                    const int before = b == b && (a != a || b > a || (b == a && ids[j] < ids[i]));
+                    if (before) {
+                        const int32_t t = ids[i];
+                        ids[i] = ids[j], ids[j] = t;
+                    }
+                }
+            const int i = hy_sample_ranked(row, ids, k, temps[c], tops[c],
+                                           hy_rng_uniform(1234 + (uint64_t)r, draws0[r]));
+            const int32_t want = i < 0 ? 0 : ids[i];
+            if (got[r] != want)
+                HY_FAILF("k %d row %d: device token %d, host %d", k, r, got[r], want);
+            if (after[r] != draws0[r] + 1) HY_FAILF("k %d row %d: counter did not advance", k, r);
+        }
+    }
+    HY_CHECK_EQ_INT(hy_cuda_sample_rows(td, ld, LD, R, V, cd, cn, HY_SAMPLE_MAX_K,
+                                        HY_SAMPLE_MAX_K + 1, 1.0f, 1.0f, 1, dd, NULL),
+                    HY_EUNSUPPORTED);
+    HY_CHECK_EQ_INT(
+        hy_cuda_sample_rows(td, ld, LD, R, V, cd, cn, HY_SAMPLE_MAX_K, 8, 0.0f, 1.0f, 1, dd, NULL),
+        HY_EINVAL);
+    cudaFree(ld), cudaFree(cd), cudaFree(cn), cudaFree(td), cudaFree(nd), cudaFree(dd);
+    free(lg), free(ids);
 }
 
 HY_TEST(gpu_small_ops_match_cpu) {

@@ -64,4 +64,36 @@ static inline void rt_set_unit(hy_plan *p, int layer, int head, hy_unit_mode mod
     u->refresh = refresh;
 }
 
+/* hy_decode_sample on context a against the host loop it promises on context b (both holding
+ * the same sequences 0..n-1): hy_forward_batch, then a fresh sampler seeded p->seed + s per
+ * sequence. Returns the first step * n + s that differs, or -1; -2 if a call failed. */
+static inline int rt_sample_mismatch(hy_ctx *a, hy_ctx *b, int V, int n, const int32_t *start,
+                                     int steps, const hy_sampler_params *p) {
+    int32_t *got = (int32_t *)malloc((size_t)steps * n * 4), cur[16];
+    float *lg = (float *)malloc((size_t)n * V * sizeof *lg);
+    hy_sampler *smp[16] = {0};
+    int seqs[16], bad = -1;
+    if (!got || !lg || n > 16 || hy_decode_sample(a, n, start, steps, p, got)) bad = -2;
+    for (int s = 0; bad == -1 && s < n; s++) {
+        hy_sampler_params ps = *p;
+        ps.seed = p->seed + (uint64_t)s;
+        seqs[s] = s, cur[s] = start[s];
+        if (hy_sampler_create(&ps, V, &smp[s])) bad = -2;
+    }
+    for (int i = 0; bad == -1 && i < steps; i++) {
+        if (hy_forward_batch(b, seqs, cur, n, lg)) {
+            bad = -2;
+            break;
+        }
+        for (int s = 0; s < n; s++) {
+            cur[s] = hy_sampler_sample(smp[s], lg + (size_t)s * V);
+            if (bad == -1 && cur[s] != got[i * n + s]) bad = i * n + s;
+        }
+    }
+    for (int s = 0; s < 16; s++)
+        hy_sampler_free(smp[s]);
+    free(got), free(lg);
+    return bad;
+}
+
 #endif

@@ -60,6 +60,11 @@ HY_TEST(cpu_refusals_and_greedy) {
         }
     }
     HY_CHECK_EQ_INT(hy_ctx_seq_len(a, 1), 13 + 6);
+    /* sampling in lockstep = one host sampler per sequence, seeded seed + s */
+    const hy_sampler_params sp = {0.8f, 20, 0.9f, 77};
+    HY_CHECK_EQ_INT(rt_sample_mismatch(a, b, mi->n_vocab, 2, start, 5, &sp), -1);
+    const hy_sampler_params bad_p = {0.8f, 20, 1.5f, 77};
+    HY_CHECK(hy_decode_sample(a, 2, start, 1, &bad_p, NULL) == HY_EINVAL);
     /* bf16 bytes of every projection and the output matrix, fp32 norms */
     const double d = mi->d_model, hd = mi->head_dim, ff = mi->d_ff;
     const double want = mi->n_layers * (2 * ((mi->n_heads + 2.0 * mi->n_kv_heads) * hd * d +

@@ -318,6 +318,15 @@ HY_TEST(test_greedy) {
                      got[i], want[i]);
             break;
         }
+    /* seeded sampling on the device = the host sampler on the same logits (a and b hold the
+     * same sequences again: 20 greedy steps each), across graph replays; top_k 0 = all */
+    const hy_sampler_params sps[3] = {{0.7f, 40, 0.95f, 5}, {1.3f, 0, 1.0f, 6}, {1.0f, 3, 0.5f, 7}};
+    for (int i = 0; i < 3; i++) {
+        const int at = rt_sample_mismatch(a, b, V, 2, start, 16, &sps[i]);
+        if (at != -1)
+            HY_FAILF("sampling %d: %s", i,
+                     at == -2 ? hy_last_error() : "device and host tokens differ");
+    }
     free(lg), free(tok);
     hy_ctx_free(a), hy_ctx_free(b);
     hy_model_free(m);
