@@ -39,6 +39,7 @@ static void usage(FILE *f) {
             "  --temporal --loss L --candidates N --selectors LIST   solver options as in\n"
             "                                       hylra solve\n"
             "  --launch-us X        launch overhead in the cost model (default 0: KV bytes)\n"
+            "  --device D           cpu (default) or cuda: where every method runs\n"
             "  -q, --quiet          no progress lines\n");
 }
 
@@ -99,29 +100,15 @@ static int parse_policies(const char *s, sweep_opts *o) {
 }
 
 static int parse(int argc, char **argv, sweep_opts *o) {
-    static const struct option lo[] = {{"model", 1, 0, 'm'},
-                                       {"ctx", 1, 0, 'X'},
-                                       {"budgets", 1, 0, 'B'},
-                                       {"policies", 1, 0, 'P'},
-                                       {"task", 1, 0, 'a'},
-                                       {"docs", 1, 0, 'd'},
-                                       {"tf", 1, 0, 'F'},
-                                       {"samples", 1, 0, 'M'},
-                                       {"seed", 1, 0, 'e'},
-                                       {"depth", 1, 0, 'D'},
-                                       {"text", 1, 0, 'x'},
-                                       {"ilp-time", 1, 0, 'T'},
-                                       {"k", 1, 0, 'k'},
-                                       {"sensitive", 1, 0, 's'},
-                                       {"temporal", 0, 0, 't'},
-                                       {"loss", 1, 0, 'l'},
-                                       {"candidates", 1, 0, 'C'},
-                                       {"launch-us", 1, 0, 'U'},
-                                       {"selectors", 1, 0, 'E'},
-                                       {"output", 1, 0, 'o'},
-                                       {"quiet", 0, 0, 'q'},
-                                       {"help", 0, 0, 'h'},
-                                       {0, 0, 0, 0}};
+    static const struct option lo[] = {
+        {"model", 1, 0, 'm'},     {"ctx", 1, 0, 'X'},        {"budgets", 1, 0, 'B'},
+        {"policies", 1, 0, 'P'},  {"task", 1, 0, 'a'},       {"docs", 1, 0, 'd'},
+        {"tf", 1, 0, 'F'},        {"samples", 1, 0, 'M'},    {"seed", 1, 0, 'e'},
+        {"depth", 1, 0, 'D'},     {"text", 1, 0, 'x'},       {"ilp-time", 1, 0, 'T'},
+        {"k", 1, 0, 'k'},         {"sensitive", 1, 0, 's'},  {"temporal", 0, 0, 't'},
+        {"loss", 1, 0, 'l'},      {"candidates", 1, 0, 'C'}, {"launch-us", 1, 0, 'U'},
+        {"selectors", 1, 0, 'E'}, {"output", 1, 0, 'o'},     {"device", 1, 0, 'V'},
+        {"quiet", 0, 0, 'q'},     {"help", 0, 0, 'h'},       {0, 0, 0, 0}};
     double v[MAX_CTX];
     long n;
     int c;
@@ -168,6 +155,12 @@ static int parse(int argc, char **argv, sweep_opts *o) {
             o->eo.depth = strtod(optarg, &end);
             if (end == optarg || *end || !(o->eo.depth >= 0 && o->eo.depth <= 1)) {
                 fprintf(stderr, "hylra sweep: --depth %s: expected a number in [0, 1]\n", optarg);
+                return 2;
+            }
+            break;
+        case 'V':
+            if (hy_device_parse(optarg, &o->eo.device)) {
+                fprintf(stderr, "hylra sweep: %s\n", hy_last_error());
                 return 2;
             }
             break;

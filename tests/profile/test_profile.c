@@ -102,8 +102,13 @@ HY_TEST(round_trip_every_dataset) {
     HY_CHECK(same_stat(&p->temporal_recall, &q->temporal_recall, U * S));
     HY_CHECK(same_stat(&p->temporal_out_err, &q->temporal_out_err, U * S));
     HY_CHECK(same_f(p->temporal_qsim, q->temporal_qsim, U * 10));
-    HY_CHECK(access(tmp_path("rt.h5.tmp"), F_OK) != 0);
+    /* the writer's temporary file is gone (path is tmp_path's static buffer: build the
+     * name beside it rather than calling tmp_path again, which would overwrite path) */
+    char tmp[300];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    HY_CHECK(access(tmp, F_OK) != 0);
     remove(path);
+    HY_CHECK(access(path, F_OK) != 0);
     hy_profile_free(p);
     hy_profile_free(q);
 }
