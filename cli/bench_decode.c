@@ -16,6 +16,7 @@
 #include "commands.h"
 #include "eval_common.h"
 #include "hy_costs.h"
+#include "hy_json_file.h"
 #include "hy_runtime.h"
 #ifdef HY_HAVE_CUDA
 #include "cuda_bench.h"
@@ -134,11 +135,10 @@ hy_status hy_bench_decode(const hy_bench_decode_opts *o) {
     if (o->costs) HY_TRY_CLI(hy_costs_read(o->costs, &table));
     json_t *torch = NULL;
     if (o->torch) {
-        json_error_t je;
-        torch = json_load_file(o->torch, 0, &je);
-        if (!torch) {
+        hy_status js = hy_json_read_file(o->torch, &torch);
+        if (js) {
             hy_costs_free(table);
-            return hy_fail(HY_EFORMAT, "%s: line %d: %s", o->torch, je.line, je.text);
+            return js;
         }
     }
     hy_model *m = NULL;

@@ -2,6 +2,7 @@
  * report_json.c writes it), so that tables, pictures and the solver check can be redone from
  * a finished run (`hylra sweep --replot`) without hours of decoding. Plans are not restored
  * (methods keep their names, groups and predictions); generated outputs are not read. */
+#include "hy_json_file.h"
 #include "report_internal.h"
 
 #include <jansson.h>
@@ -104,12 +105,9 @@ static hy_status read_task(const char *path, json_t *t, int32_t ti, hy_eval_resu
 hy_status hy_eval_read_json(const char *path, hy_eval_result **out) {
     if (!path || !out) return hy_fail(HY_EINVAL, "eval read: NULL argument");
     *out = NULL;
-    json_error_t err;
-    json_t *root = json_load_file(path, 0, &err);
-    if (!root)
-        return hy_fail(HY_EFORMAT, "%s: JSON error at line %d column %d: %s", path, err.line,
-                       err.column, err.text);
-    hy_status st = HY_OK;
+    json_t *root = NULL;
+    hy_status st = hy_json_read_file(path, &root);
+    if (st) return st;
     const char *fmt = json_string_value(json_object_get(root, "format"));
     json_t *ver = json_object_get(root, "version"), *op = json_object_get(root, "options");
     json_t *ms = json_object_get(root, "methods"), *ts = json_object_get(root, "tasks");

@@ -1,6 +1,7 @@
 /* formats/costs: JSON reader and writer of the cost table (format agreed with the kernels
  * side, docs/costs-format.md). The reader refuses anything it would have to guess. */
 #include "hy_costs.h"
+#include "hy_json_file.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -223,28 +224,20 @@ static hy_status read_root(const char *name, json_t *r, hy_costs **out) {
 
 hy_status hy_costs_from_json(const char *json, size_t len, const char *name, hy_costs **out) {
     *out = NULL;
-    json_error_t err;
-    json_t *r = json_loadb(json, len, JSON_REJECT_DUPLICATES, &err);
-    if (!r)
-        return hy_fail(HY_EFORMAT, "%s: JSON error at line %d column %d (offset %d): %s", name,
-                       err.line, err.column, err.position, err.text);
-    hy_status st = read_root(name, r, out);
+    json_t *r = NULL;
+    hy_status st = hy_json_parse(json, len, name, &r);
+    if (st) return st;
+    st = read_root(name, r, out);
     json_decref(r);
     return st;
 }
 
 hy_status hy_costs_read(const char *path, hy_costs **out) {
     *out = NULL;
-    json_error_t err;
-    json_t *r = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
-    if (!r) {
-        FILE *f = fopen(path, "rb");
-        if (!f) return hy_fail(HY_EIO, "%s: cannot open", path);
-        fclose(f);
-        return hy_fail(HY_EFORMAT, "%s: JSON error at line %d column %d (offset %d): %s", path,
-                       err.line, err.column, err.position, err.text);
-    }
-    hy_status st = read_root(path, r, out);
+    json_t *r = NULL;
+    hy_status st = hy_json_read_file(path, &r);
+    if (st) return st;
+    st = read_root(path, r, out);
     json_decref(r);
     return st;
 }

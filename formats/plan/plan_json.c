@@ -3,6 +3,7 @@
  * then runs hy_plan_validate. Version 3 is written; older files are read as long as they use
  * only their version's modes (1: dense, select, reuse; 2: + window, bounds; 3: + score,
  * sketch8, sketch4). */
+#include "hy_json_file.h"
 #include "hy_plan.h"
 
 #include <jansson.h>
@@ -331,13 +332,8 @@ static hy_status read_root(rd *r, json_t *root, hy_plan **out) {
     return HY_OK;
 }
 
-hy_status hy_plan_from_json(const char *json, size_t len, const char *name, hy_plan **out) {
-    *out = NULL;
-    json_error_t err;
-    json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &err);
-    if (!root)
-        return hy_fail(HY_EFORMAT, "%s: JSON error at line %d column %d (offset %d): %s", name,
-                       err.line, err.column, err.position, err.text);
+/* The fields of a parsed plan; errors are prefixed with name. */
+static hy_status plan_from_tree(json_t *root, const char *name, hy_plan **out) {
     rd r = {name, 0};
     hy_status st = read_root(&r, root, out);
     json_decref(root);
@@ -345,31 +341,16 @@ hy_status hy_plan_from_json(const char *json, size_t len, const char *name, hy_p
     return st;
 }
 
+hy_status hy_plan_from_json(const char *json, size_t len, const char *name, hy_plan **out) {
+    *out = NULL;
+    json_t *root = NULL;
+    hy_status st = hy_json_parse(json, len, name, &root);
+    return st ? st : plan_from_tree(root, name, out);
+}
+
 hy_status hy_plan_read(const char *path, hy_plan **out) {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) return hy_fail(HY_EIO, "%s: cannot open", path);
-    char *buf = NULL;
-    size_t n = 0, cap = 0;
-    for (;;) {
-        if (n + 65536 > cap) {
-            cap = cap ? cap * 2 : 65536;
-            char *nb = realloc(buf, cap);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                return hy_fail(HY_ENOMEM, "%s: out of memory reading", path);
-            }
-            buf = nb;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0) break;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    hy_status st =
-        bad ? hy_fail(HY_EIO, "%s: read failed", path) : hy_plan_from_json(buf, n, path, out);
-    free(buf);
-    return st;
+    json_t *root = NULL;
+    hy_status st = hy_json_read_file(path, &root);
+    return st ? st : plan_from_tree(root, path, out);
 }
