@@ -11,6 +11,10 @@
  *   bounds, due    page key bounds folded up to date, pages scored by their upper bound on
  *                  q.k (Quest), top pages published; then sparse over its set;
  *   bounds, not    sparse attention over sink + its stored pages + the current window;
+ *   qsim units     (refresh "qsim:t") run their reselecting launches every step; a decision
+ *                  kernel first compares the query with the one of the last selection and
+ *                  patches the publish slot (-2 keeps the stored set); a select unit also
+ *                  attends sparsely to its set into scratch, kept where it did not reselect;
  *   score, sketch  (issue 12's cheap selectors) when due: scores from the keys alone (score)
  *                  or from the int8 / int4 key sketch (sketch8, sketch4; the sketch folds the
  *                  new tokens first), top-k published as select's; then, due or not, sparse
@@ -21,6 +25,7 @@
 #include "gpu_internal.h"
 #include "indexset.h"
 #include "page_bounds.h"
+#include "qsim.h"
 #include "sketch.h"
 #include "topk.h"
 
@@ -30,21 +35,28 @@
 /* RANK: a cheap selector reselecting (scores without the dense pass, then sparse) */
 enum { ROLE_DENSE = 0, ROLE_SELECT, ROLE_SPARSE, ROLE_BOUNDS, ROLE_RANK };
 
+/* A query-drift unit that was selected before: the device decides each step. */
+static int qsim_check(const hy_gpu_segment *sg, int u) {
+    return sg->sp && hy_mode_publishes(sg->sp->plan->units[u].mode) &&
+           sg->sp->plan->units[u].refresh < 1 && !sg->refresh[u];
+}
+
 /* What unit (layer l, head h) does in this step for a segment. */
 static int role(const hy_gpu_segment *sg, int u) {
     if (!sg->sp) return ROLE_DENSE;
     const hy_plan_unit *pu = &sg->sp->plan->units[u];
+    const int due = sg->refresh[u] || qsim_check(sg, u);
     switch (pu->mode) {
     case HY_MODE_DENSE:
         return ROLE_DENSE;
     case HY_MODE_SELECT:
-        return sg->refresh[u] ? ROLE_SELECT : ROLE_SPARSE;
+        return due ? ROLE_SELECT : ROLE_SPARSE;
     case HY_MODE_BOUNDS: /* reselecting or not, it attends to its own set sparsely */
-        return sg->refresh[u] ? ROLE_BOUNDS : ROLE_SPARSE;
+        return due ? ROLE_BOUNDS : ROLE_SPARSE;
     case HY_MODE_SCORE:
     case HY_MODE_SKETCH8:
     case HY_MODE_SKETCH4:
-        return sg->refresh[u] ? ROLE_RANK : ROLE_SPARSE;
+        return due ? ROLE_RANK : ROLE_SPARSE;
     default: /* reuse, window */
         return ROLE_SPARSE;
     }
@@ -76,7 +88,9 @@ void hy_gpu_fill_slots(const hy_ctx *c, const hy_gpu_segment *segs, int n_segs, 
                     if (ro == ROLE_SELECT || ro == ROLE_RANK)
                         pub[r] = b * nkv + h; /* its row of the top-k */
                     if (ro == ROLE_BOUNDS) bnd[r] = b * nkv + h;
-                    if (ro == ROLE_DENSE || ro == ROLE_SELECT) continue;
+                    if (ro == ROLE_DENSE) continue;
+                    /* a select unit's set is attended only when the device keeps it */
+                    if (ro == ROLE_SELECT && !qsim_check(sg, u)) continue;
                     if (pu->mode == HY_MODE_WINDOW)
                         att[r] = -1;
                     else if (pu->mode == HY_MODE_REUSE)
@@ -120,6 +134,29 @@ static hy_status segment(hy_ctx *c, int l, const hy_gpu_step_attn *sa, const hy_
             rank_modes[i][h] = ro == ROLE_RANK && ri == i ? HY_UNIT_DENSE : HY_UNIT_SKIP;
         if (ro == ROLE_RANK) any_rank[ri] = 1;
     }
+    /* query-drift units: the decision (forced for one never selected), one launch per publish
+     * table (bounds units publish through their own) */
+    uint8_t qmodes[2][64], qsel_modes[64];
+    float qweight[64];
+    int any_q[2] = {0, 0}, any_qsel = 0;
+    for (int h = 0; h < nkv; h++) {
+        const int u = l * nkv + h;
+        const hy_plan_unit *pu = &p->units[u];
+        const int q_on = hy_mode_publishes(pu->mode) && pu->refresh < 1;
+        const int tab = pu->mode == HY_MODE_BOUNDS;
+        const int P0 = p->granularity == HY_GRAN_PAGE ? p->page_size : 1;
+        qmodes[0][h] = qmodes[1][h] = HY_QSIM_SKIP;
+        if (q_on) qmodes[tab][h] = sg->refresh[u] ? HY_QSIM_FORCE : HY_QSIM_CHECK;
+        any_q[tab] |= q_on;
+        qsel_modes[h] = pu->mode == HY_MODE_SELECT && qsim_check(sg, u);
+        any_qsel |= qsel_modes[h];
+        /* what a reselection reads, in K+V rows per token (the CPU's counting) */
+        qweight[h] = pu->mode == HY_MODE_SCORE     ? 0.5f
+                     : pu->mode == HY_MODE_SKETCH8 ? (float)(hd + 4) / (4.0f * hd)
+                     : pu->mode == HY_MODE_SKETCH4 ? (float)(hd / 2 + 4) / (4.0f * hd)
+                     : pu->mode == HY_MODE_BOUNDS  ? 1.0f / (float)P0
+                                                   : 1.0f;
+    }
     const int ranking = any_sel || any_rank[0] || any_rank[1] || any_rank[2];
     for (int h = 0; h < nkv; h++) {
         const int ro = role(sg, l * nkv + h), sparse = ro != ROLE_DENSE && ro != ROLE_SELECT;
@@ -128,8 +165,24 @@ static hy_status segment(hy_ctx *c, int l, const hy_gpu_step_attn *sa, const hy_
     }
     const int64_t rows = (int64_t)sg->n * nkv;
     const int64_t per = g->n_batch * (int64_t)nkv;
-    const int32_t *pub = sa->slots + (int64_t)l * 3 * per + (int64_t)sg->row0 * nkv;
-    const int32_t *att = pub + per, *bnd = att + per;
+    int32_t *pub = sa->slots + (int64_t)l * 3 * per + (int64_t)sg->row0 * nkv;
+    int32_t *att = pub + per, *bnd = att + per;
+    int32_t *due = g->qsim_due + (int64_t)sg->row0 * nkv;
+    /* one launch per unit: each has its own threshold */
+    for (int tab = 0; tab < 2; tab++)
+        if (any_q[tab]) {
+            for (int h = 0; h < nkv; h++) {
+                if (qmodes[tab][h] == HY_QSIM_SKIP) continue;
+                uint8_t one[64];
+                memset(one, HY_QSIM_SKIP, sizeof one);
+                one[h] = qmodes[tab][h];
+                HY_TRY(hy_cuda_qsim_decide(
+                    due, tab ? bnd : pub,
+                    g->q_sel + ((int64_t)l * c->n_seq + sg->seq0) * nkv * (hq / nkv), q, lens, &s,
+                    one, qweight, p->units[l * nkv + h].qsim, g->qsim_refreshes + sg->seq0,
+                    g->qsim_rows + sg->seq0, st));
+            }
+        }
     const int P = p->granularity == HY_GRAN_PAGE ? p->page_size : 1;
     if (ranking) {
         const int64_t off = (int64_t)sg->seq0 * nkv * g->score_stride;
@@ -200,7 +253,7 @@ static hy_status segment(hy_ctx *c, int l, const hy_gpu_step_attn *sa, const hy_
                                       tk, tk_n, g->tk_stride, bnd, rows, lens, nkv, P, p->sink,
                                       p->window, NULL, st));
     }
-    if (!any_sparse) {
+    if (!any_sparse && !any_qsel) {
         if (any_sel) return HY_OK;
         return hy_cuda_attn_decode(out, NULL, 0, q, k, v, HY_KV_BF16, lens, sa->max_len, &s,
                                    g->attn_ws, st);
@@ -216,8 +269,19 @@ static hy_status segment(hy_ctx *c, int l, const hy_gpu_step_attn *sa, const hy_
     if (max_count > g->set_cap) max_count = g->set_cap;
     if (max_count > (sa->max_len + P - 1) / P) max_count = (sa->max_len + P - 1) / P;
     const hy_indexset set = {ai, an, g->set_cap, P > 1 ? HY_GRAN_PAGE : HY_GRAN_TOKEN, P};
-    return hy_cuda_attn_sparse(out, q, k, v, HY_KV_BF16, lens, sa->max_len, &s, sp_modes, &set,
-                               max_count, g->attn_ws, st);
+    if (any_sparse)
+        HY_TRY(hy_cuda_attn_sparse(out, q, k, v, HY_KV_BF16, lens, sa->max_len, &s, sp_modes, &set,
+                                   max_count, g->attn_ws, st));
+    if (!any_qsel) return HY_OK;
+    /* select units under query drift: their sparse output over the kept set, into scratch,
+     * replaces the dense one where the decision kept the set */
+    uint8_t qs_modes[64];
+    for (int h = 0; h < nkv; h++)
+        qs_modes[h] = qsel_modes[h] ? HY_UNIT_SPARSE : HY_UNIT_SKIP;
+    float *alt = g->qsim_alt + sg->row0 * hq;
+    HY_TRY(hy_cuda_attn_sparse(alt, q, k, v, HY_KV_BF16, lens, sa->max_len, &s, qs_modes, &set,
+                               max_count, g->attn_ws, st));
+    return hy_cuda_rows_keep_unless_due(out, alt, due, &s, qsel_modes, st);
 }
 
 hy_status hy_gpu_attn_layer(hy_ctx *c, int layer, void *arg) {

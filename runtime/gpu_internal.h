@@ -104,6 +104,14 @@ typedef struct hy_gpu_ctx {
     uint8_t *sk[2];
     float *sks[2];
     int32_t *sk_folded[2];
+    /* query-drift (qsim) units: the queries of each (layer, seq, kv head) row's last selection
+     * [G * head_dim], the step's decisions [n_batch * n_kv], a select unit's sparse output
+     * [n_batch][n_heads * head_dim], and per sequence the reselections and the K+V rows they
+     * read (the host cannot count what the device decides) */
+    float *q_sel, *qsim_alt;
+    int32_t *qsim_due;
+    unsigned long long *qsim_refreshes;
+    double *qsim_rows;
     /* device sampling (hy_decode_sample): the logits at a 16-byte row stride (the top-k's
      * loads), the top-k candidates of each row, the vocabulary size the top-k reads, and each
      * row's draw counter */

@@ -39,7 +39,10 @@ static void refresh_of(const hy_gpu_seq_plan *sp, uint8_t *r, int n_units) {
     for (int u = 0; u < n_units; u++) {
         const hy_plan_unit *pu = &sp->plan->units[u];
         r[u] = hy_mode_publishes(pu->mode) &&
-               (sp->sel_step[u] < 0 || sp->step - sp->sel_step[u] >= pu->refresh);
+               (sp->sel_step[u] < 0 ||
+                (pu->refresh >= 1 && sp->step - sp->sel_step[u] >= pu->refresh));
+        /* a query-drift unit (refresh 0) is forced only before its first selection; after
+         * it the device decides (gpu_attn.c, kernels/qsim.h) */
     }
 }
 

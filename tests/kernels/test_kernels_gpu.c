@@ -22,6 +22,7 @@
 #include "indexset.h"
 #include "page_bounds.h"
 #include "qkv_store.h"
+#include "qsim.h"
 #include "rmsnorm.h"
 #include "rope.h"
 #include "sample.h"
@@ -791,6 +792,74 @@ HY_TEST(gpu_sample_matches_host) {
         HY_EINVAL);
     cudaFree(ld), cudaFree(cd), cudaFree(cn), cudaFree(td), cudaFree(nd), cudaFree(dd);
     free(lg), free(ids);
+}
+
+/* Query-drift decisions against the CPU reference: three sequences, KV heads checked, forced
+ * and skipped, queries near and far from the stored ones; then the keep-unless-due copy. */
+HY_TEST(gpu_qsim_matches_cpu) {
+    enum { B = 3, H = 8, KV = 4, D = 64, G = H / KV, R = B * KV };
+    const hy_attn_shape s = {B, H, KV, D, 100, KV * 100 * D, 0.125f};
+    const uint8_t modes[KV] = {HY_QSIM_CHECK, HY_QSIM_FORCE, HY_QSIM_SKIP, HY_QSIM_CHECK};
+    const float weight[KV] = {1.0f, 0.5f, 2.0f, 0.25f};
+    const int32_t lens[B] = {100, 37, 64};
+    float q[R * G * D], qs[R * G * D], qs_ref[R * G * D], alt[R * G * D], out[R * G * D];
+    for (int i = 0; i < R * G * D; i++) {
+        q[i] = frand(), alt[i] = frand(), out[i] = frand();
+        /* rows 0, 3, 4: stored queries close to the new ones (kept); others unrelated */
+        const int r = i / (G * D);
+        qs[i] = r == 0 || r == 3 || r == 4 ? q[i] + 0.05f * frand() : frand();
+        qs_ref[i] = qs[i];
+    }
+    int32_t due_ref[R], pub_ref[R], due[R], pub[R];
+    for (int r = 0; r < R; r++)
+        due_ref[r] = pub_ref[r] = due[r] = pub[r] = 77;
+    int64_t ref_ref[B] = {0};
+    double rows_ref[B] = {0};
+    HY_OK_OR_FAIL(hy_qsim_decide(due_ref, pub_ref, qs_ref, q, lens, &s, modes, weight, 0.8f,
+                                 ref_ref, rows_ref));
+    int32_t *dd = dev_copy(due, sizeof due), *pd = dev_copy(pub, sizeof pub);
+    int32_t *ld = dev_copy(lens, sizeof lens);
+    float *qd = dev_copy(q, sizeof q), *sd = dev_copy(qs, sizeof qs);
+    unsigned long long *rd = dev_copy((unsigned long long[B]){0}, B * 8);
+    double *wd = dev_copy((double[B]){0}, B * 8);
+    HY_REQUIRE(dd && pd && ld && qd && sd && rd && wd);
+    HY_OK_OR_FAIL(hy_cuda_qsim_decide(dd, pd, sd, qd, ld, &s, modes, weight, 0.8f, rd, wd, NULL));
+    unsigned long long refs[B];
+    double rows[B];
+    CU(cudaMemcpy(due, dd, sizeof due, cudaMemcpyDeviceToHost));
+    CU(cudaMemcpy(pub, pd, sizeof pub, cudaMemcpyDeviceToHost));
+    CU(cudaMemcpy(qs, sd, sizeof qs, cudaMemcpyDeviceToHost));
+    CU(cudaMemcpy(refs, rd, sizeof refs, cudaMemcpyDeviceToHost));
+    CU(cudaMemcpy(rows, wd, sizeof rows, cudaMemcpyDeviceToHost));
+    int kept = 0, redo = 0;
+    for (int r = 0; r < R; r++) {
+        HY_CHECK_EQ_INT(due[r], due_ref[r]);
+        HY_CHECK_EQ_INT(pub[r], pub_ref[r]);
+        if (modes[r % KV] == HY_QSIM_CHECK) kept += !due[r], redo += due[r];
+    }
+    HY_CHECK(kept > 0 && redo > 0); /* both outcomes occur */
+    HY_CHECK(!memcmp(qs, qs_ref, sizeof qs));
+    for (int b = 0; b < B; b++) {
+        HY_CHECK_EQ_INT((int64_t)refs[b], ref_ref[b]);
+        HY_CHECK_NEAR(rows[b], rows_ref[b], 1e-9);
+    }
+    /* keep unless due: rows of marked heads that kept their set take alt */
+    const uint8_t mark[KV] = {1, 0, 0, 1};
+    float *od = dev_copy(out, sizeof out), *ad = dev_copy(alt, sizeof alt);
+    HY_REQUIRE(od && ad);
+    HY_OK_OR_FAIL(hy_cuda_rows_keep_unless_due(od, ad, dd, &s, mark, NULL));
+    float got[R * G * D];
+    CU(cudaMemcpy(got, od, sizeof got, cudaMemcpyDeviceToHost));
+    for (int i = 0; i < R * G * D; i++) {
+        const int r = i / (G * D);
+        const float want = mark[r % KV] && !due[r] ? alt[i] : out[i];
+        if (got[i] != want) {
+            HY_FAILF("keep unless due: row %d differs", r);
+            break;
+        }
+    }
+    cudaFree(dd), cudaFree(pd), cudaFree(ld), cudaFree(qd), cudaFree(sd), cudaFree(rd),
+        cudaFree(wd), cudaFree(od), cudaFree(ad);
 }
 
 HY_TEST(gpu_small_ops_match_cpu) {

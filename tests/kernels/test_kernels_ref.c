@@ -8,6 +8,7 @@
 #include "attention_sparse.h"
 #include "hy_test.h"
 #include "indexset.h"
+#include "qsim.h"
 #include "topk.h"
 
 static uint64_t rng = 12345;
@@ -211,6 +212,34 @@ HY_TEST(page_max_takes_the_max_and_clips_the_tail) {
     HY_CHECK_NEAR(pages[2], 9, 0);
     HY_CHECK(isinf(pages[3]) && pages[3] < 0); /* NaN only */
     HY_CHECK_EQ_INT(hy_page_max_f32(pages, 3, x, 10, 1, &n, 1, 3), HY_ERANGE);
+}
+
+/* Query-drift decisions (qsim.h) on facts: the same query keeps the set, an orthogonal one
+ * reselects, a forced row reselects without being counted, a skipped row is untouched. */
+HY_TEST(qsim_decisions) {
+    enum { G = 2, D = 4, KV = 4 };
+    const hy_attn_shape s = {1, KV * G, KV, D, 16, KV * 16 * D, 0.5f};
+    const uint8_t modes[KV] = {HY_QSIM_CHECK, HY_QSIM_CHECK, HY_QSIM_FORCE, HY_QSIM_SKIP};
+    const float weight[KV] = {1.0f, 0.5f, 1.0f, 1.0f};
+    const int32_t lens[1] = {10};
+    float q[KV * G * D] = {0}, sel[KV * G * D] = {0};
+    for (int h = 0; h < G; h++) {
+        q[(0 * G + h) * D + 0] = 1.0f, sel[(0 * G + h) * D + 0] = 2.0f; /* same direction */
+        q[(1 * G + h) * D + 1] = 1.0f, sel[(1 * G + h) * D + 2] = 1.0f; /* orthogonal */
+        q[(2 * G + h) * D + 3] = 1.0f, q[(3 * G + h) * D + 3] = 1.0f;
+    }
+    int32_t due[KV] = {9, 9, 9, 9}, pub[KV] = {9, 9, 9, 9};
+    int64_t refreshes[1] = {0};
+    double rows[1] = {0};
+    HY_OK_OR_FAIL(hy_qsim_decide(due, pub, sel, q, lens, &s, modes, weight, 0.5f, refreshes, rows));
+    HY_CHECK(due[0] == 0 && pub[0] == -2 && sel[0] == 2.0f);
+    HY_CHECK(due[1] == 1 && pub[1] == 1 && sel[(1 * G) * D + 1] == 1.0f);
+    HY_CHECK(due[2] == 1 && pub[2] == 2 && sel[(2 * G) * D + 3] == 1.0f);
+    HY_CHECK(due[3] == 9 && pub[3] == 9 && sel[(3 * G) * D + 3] == 0.0f);
+    HY_CHECK_EQ_INT(refreshes[0], 1);        /* row 1 only: the forced one is the caller's */
+    HY_CHECK_NEAR(rows[0], 0.5 * 10, 1e-12); /* its weight times the length */
+    HY_CHECK(hy_qsim_decide(due, pub, sel, q, lens, NULL, modes, weight, 0.5f, refreshes, rows) ==
+             HY_EINVAL);
 }
 
 HY_TEST_MAIN()

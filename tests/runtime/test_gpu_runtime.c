@@ -174,6 +174,48 @@ HY_TEST(test_plans) {
     rt_set_unit(p, 1, 0, HY_MODE_REUSE, 0, 1, 1);
     rt_set_unit(p, 1, 1, HY_MODE_SKETCH4, 0, 0, 1);
     check_plan(m, p, "score + sketch pages");
+    /* query drift (qsim): the device decides each step; select, score and sketch8 units over
+     * tokens, select and bounds units over pages; the decisions' count matches the CPU's */
+    const float qs_t[2] = {0.5f, 0.9f};
+    setenv("HY_GPU_QSIM", "1", 1); /* opt-in until this has run on a GPU (gpu_ctx.c) */
+    for (int pg = 0; pg < 2; pg++)
+        for (int ti = 0; ti < 2; ti++) {
+            hy_plan_free(p);
+            p = rt_new_plan(m, pg ? 24 : 16, 4, 8);
+            if (pg) p->granularity = HY_GRAN_PAGE, p->page_size = 8;
+            rt_set_unit(p, 0, 0, HY_MODE_SELECT, 0, 0, 1);
+            rt_set_unit(p, 0, 1, pg ? HY_MODE_BOUNDS : HY_MODE_SCORE, 0, 0, 1);
+            rt_set_unit(p, 1, 0, pg ? HY_MODE_REUSE : HY_MODE_SKETCH8, 0, 0, 1);
+            rt_set_unit(p, 1, 1, HY_MODE_REUSE, 0, 1, 1);
+            rt_set_unit(p, 2, 0, HY_MODE_REUSE, 0, 0, 1);
+            for (int u = 0; u < 4; u++)
+                if (hy_mode_publishes(p->units[u].mode))
+                    p->units[u].refresh = 0, p->units[u].qsim = qs_t[ti];
+            char what[64];
+            snprintf(what, sizeof what, "qsim %.1f %s", (double)qs_t[ti], pg ? "pages" : "tokens");
+            check_plan(m, p, what);
+            int64_t ref[2] = {0, 0};
+            for (int d = 0; d < 2; d++) {
+                hy_ctx *cx = NULL;
+                HY_OK_OR_FAIL(hy_ctx_create_on(m, d ? HY_DEVICE_CUDA : HY_DEVICE_CPU, CTX, 1, &cx));
+                int32_t *tok = rt_tokens(PROMPT + STEPS, hy_model_info_borrow(m)->n_vocab, 11u);
+                HY_OK_OR_FAIL(hy_ctx_set_plan(cx, 0, p));
+                HY_OK_OR_FAIL(hy_forward(cx, 0, tok, PROMPT, NULL, 0));
+                for (int t = 0; t < STEPS; t++)
+                    HY_OK_OR_FAIL(hy_forward(cx, 0, tok + PROMPT + t, 1, NULL, 0));
+                hy_attn_counters ac;
+                HY_OK_OR_FAIL(hy_ctx_attn_counters(cx, 0, &ac));
+                ref[d] = ac.refreshes;
+                free(tok);
+                hy_ctx_free(cx);
+            }
+            fprintf(stderr, "%s: reselections CPU %lld, GPU %lld of %d unit steps\n", what,
+                    (long long)ref[0], (long long)ref[1], STEPS * (pg ? 2 : 3));
+            if (llabs(ref[0] - ref[1]) > 2)
+                HY_FAILF("%s: reselections CPU %lld, GPU %lld", what, (long long)ref[0],
+                         (long long)ref[1]);
+        }
+    unsetenv("HY_GPU_QSIM");
     /* k covering the whole context: every publishing mode, reselecting every 3 steps and
      * reused across layers and heads, equals dense (tokens; bounds over pages of 8) */
     const int V = hy_model_info_borrow(m)->n_vocab;
@@ -379,9 +421,11 @@ HY_TEST(test_refused) {
     HY_REQUIRE(strstr(hy_last_error(), "page") != NULL);
     p->granularity = HY_GRAN_TOKEN, p->page_size = 1;
     rt_set_unit(p, 0, 0, HY_MODE_SELECT, 0, 0, 1);
+    /* query drift stays opt-in until its device path has run on a GPU */
+    unsetenv("HY_GPU_QSIM");
     p->units[0].refresh = 0, p->units[0].qsim = 0.9f;
     HY_REQUIRE(hy_ctx_set_plan(c, 0, p) == HY_EUNSUPPORTED);
-    HY_REQUIRE(strstr(hy_last_error(), "qsim") != NULL);
+    HY_REQUIRE(strstr(hy_last_error(), "HY_GPU_QSIM") != NULL);
     p->units[0].refresh = 1;
     p->k = CTX + 1;
     HY_REQUIRE(hy_ctx_set_plan(c, 0, p) == HY_ERANGE);
