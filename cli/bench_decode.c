@@ -228,10 +228,17 @@ hy_status hy_bench_decode(const hy_bench_decode_opts *o) {
                 const double pred =
                     predict(o, table, bw, mi, B, n, plan, dense_step - dense_attn, &from);
                 const double tps = B / r.step_s;
+                /* a plan file shows by its name, not its directory (the JSON keeps both) */
+                const char *shown = spec, *slash = strrchr(spec, '/');
+                char short_name[64];
+                if (!strncmp(spec, "plan:", 5) && slash) {
+                    snprintf(short_name, sizeof short_name, "plan:%s", slash + 1);
+                    shown = short_name;
+                }
                 fprintf(f,
                         "%-28.28s %3d %7lld %9.3f %9.1f %5.1f%% %9.3f %5.1f%% %9.3f %+6.1f%% "
                         "%8.2f %9.1f %6.2f\n",
-                        spec, B, (long long)n, r.step_s * 1e3, tps, 100 * r.attn_s / r.step_s,
+                        shown, B, (long long)n, r.step_s * 1e3, tps, 100 * r.attn_s / r.step_s,
                         bound * 1e3, 100 * bound / r.step_s, pred * 1e3,
                         100 * (pred - r.step_s) / r.step_s, dense_step / r.step_s, t_torch,
                         tps / t_torch);
