@@ -4,6 +4,19 @@
 #include <math.h>
 #include <string.h>
 
+double hy_qsim_mean_cos(const float *q, const float *old, int G, int D) {
+    double mean = 0.0;
+    for (int h = 0; h < G; h++) {
+        double ab = 0.0, aa = 0.0, bb = 0.0;
+        for (int d = 0; d < D; d++) {
+            const double x = q[h * D + d], y = old[h * D + d];
+            ab += x * y, aa += x * x, bb += y * y;
+        }
+        mean += aa > 0.0 && bb > 0.0 ? ab / sqrt(aa * bb) : 0.0;
+    }
+    return mean / G;
+}
+
 hy_status hy_qsim_decide(int32_t *due, int32_t *pub, float *q_sel, const float *q,
                          const int32_t *lens, const hy_attn_shape *s, const uint8_t *modes,
                          const float *weight, float t, int64_t *refreshes, double *rows) {
@@ -18,18 +31,7 @@ hy_status hy_qsim_decide(int32_t *due, int32_t *pub, float *q_sel, const float *
             const float *qr = q + r * G * D;
             float *old = q_sel + r * G * D;
             int go = modes[g] == HY_QSIM_FORCE;
-            if (!go) {
-                double mean = 0.0;
-                for (int h = 0; h < G; h++) {
-                    double ab = 0.0, aa = 0.0, bb = 0.0;
-                    for (int d = 0; d < D; d++) {
-                        const double x = qr[h * D + d], y = old[h * D + d];
-                        ab += x * y, aa += x * x, bb += y * y;
-                    }
-                    mean += aa > 0.0 && bb > 0.0 ? ab / sqrt(aa * bb) : 0.0;
-                }
-                go = mean / G < (double)t;
-            }
+            if (!go) go = hy_qsim_mean_cos(qr, old, G, D) < (double)t;
             due[r] = go;
             pub[r] = go ? (int32_t)r : -2;
             if (!go) continue;

@@ -20,6 +20,10 @@ extern "C" {
 
 enum { HY_QSIM_SKIP = 0, HY_QSIM_CHECK = 1, HY_QSIM_FORCE = 2 };
 
+/* The mean over G heads of cos(q_h, old_h) (rows of D), in double; 0 for a zero vector. The
+ * CPU runtime's refresh decision (runtime/plan_exec.c) and the reference below. */
+double hy_qsim_mean_cos(const float *q, const float *old, int G, int D);
+
 /* CPU reference (host buffers). */
 hy_status hy_qsim_decide(int32_t *due, int32_t *pub, float *q_sel, const float *q,
                          const int32_t *lens, const hy_attn_shape *s, const uint8_t *modes,

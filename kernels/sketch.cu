@@ -133,28 +133,18 @@ extern "C" hy_status hy_cuda_sketch_fold(uint8_t *sk, float *sks, int64_t row_ca
 
 /* ---------- scores ---------- */
 
-/* 16 bytes of codes -> their channels as floats: 16 of int8, or 32 of int4. */
-template <int BITS> struct sk_unpack;
-template <> struct sk_unpack<8> {
-    static constexpr int CH = 16;
+/* 16 bytes of codes -> their channels as floats: 16 of int8, or 32 of int4 (code j of a
+ * 32-bit word sign-extended by a left shift to the top and an arithmetic right shift). */
+template <int BITS> struct sk_unpack {
+    static constexpr int CH = 128 / BITS;
     static __device__ __forceinline__ void run(const uint4 w, float *x) {
         const uint32_t u[4] = {w.x, w.y, w.z, w.w};
 #pragma unroll
         for (int i = 0; i < 4; i++)
 #pragma unroll
-            for (int j = 0; j < 4; j++)
-                x[4 * i + j] = (float)((int32_t)(u[i] << (24 - 8 * j)) >> 24);
-    }
-};
-template <> struct sk_unpack<4> {
-    static constexpr int CH = 32;
-    static __device__ __forceinline__ void run(const uint4 w, float *x) {
-        const uint32_t u[4] = {w.x, w.y, w.z, w.w};
-#pragma unroll
-        for (int i = 0; i < 4; i++)
-#pragma unroll
-            for (int j = 0; j < 8; j++)
-                x[8 * i + j] = (float)((int32_t)(u[i] << (28 - 4 * j)) >> 28);
+            for (int j = 0; j < 32 / BITS; j++)
+                x[32 / BITS * i + j] =
+                    (float)((int32_t)(u[i] << (32 - BITS - BITS * j)) >> (32 - BITS));
     }
 };
 

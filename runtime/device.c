@@ -73,45 +73,16 @@ static hy_status check_lockstep(const hy_ctx *c, int n_seq, int n_steps, const c
     return HY_OK;
 }
 
-hy_status hy_decode_greedy(hy_ctx *c, int n_seq, const int32_t *tokens, int n_steps, int32_t *out) {
-    HY_TRY(check_lockstep(c, n_seq, n_steps, "hy_decode_greedy"));
-    if (!tokens) return hy_fail(HY_EINVAL, "hy_decode_greedy: NULL tokens");
-    for (int s = 0; s < n_seq; s++)
-        if (tokens[s] < 0 || tokens[s] >= c->m->info.n_vocab)
-            return hy_fail(HY_ERANGE, "hy_decode_greedy: tokens[%d] = %d, expected 0..%d", s,
-                           tokens[s], c->m->info.n_vocab - 1);
-#ifdef HY_HAVE_CUDA
-    if (c->gpu) return hy_gpu_decode_greedy(c, n_seq, tokens, n_steps, out);
-#endif
-    const int64_t V = c->m->info.n_vocab;
-    float *logits = hy_malloc((size_t)(n_seq * V) * sizeof(float), "logits");
-    int32_t *cur = hy_malloc((size_t)n_seq * 2 * sizeof(int32_t), "tokens");
-    hy_status st = logits && cur ? HY_OK : HY_ENOMEM;
-    int *seqs = (int *)(cur ? cur + n_seq : NULL);
-    if (!st) {
-        memcpy(cur, tokens, (size_t)n_seq * sizeof *cur);
-        for (int s = 0; s < n_seq; s++)
-            seqs[s] = s;
-    }
-    for (int i = 0; !st && i < n_steps; i++) {
-        st = hy_forward_batch(c, seqs, cur, n_seq, logits);
-        if (!st) hy_argmax_rows_f32(cur, logits, n_seq, V);
-        if (!st && out) memcpy(out + (size_t)i * n_seq, cur, (size_t)n_seq * sizeof *cur);
-    }
-    free(logits);
-    free(cur);
-    return st;
-}
-
-/* The host loop of hy_decode_sample: one sampler per sequence, seeded p->seed + s. */
-static hy_status decode_sample_host(hy_ctx *c, int n_seq, const int32_t *tokens, int n_steps,
-                                    const hy_sampler_params *p, int32_t *out) {
+/* The host loop of both lockstep decodes: hy_forward_batch, then the argmax (p NULL) or one
+ * sampler per sequence seeded p->seed + s. */
+static hy_status decode_host(hy_ctx *c, int n_seq, const int32_t *tokens, int n_steps,
+                             const hy_sampler_params *p, int32_t *out) {
     const int64_t V = c->m->info.n_vocab;
     hy_sampler **smp = hy_calloc((size_t)n_seq, sizeof *smp, "samplers");
     float *logits = hy_malloc((size_t)(n_seq * V) * sizeof(float), "logits");
     int32_t *cur = hy_malloc((size_t)n_seq * 2 * sizeof(int32_t), "tokens");
     hy_status st = smp && logits && cur ? HY_OK : HY_ENOMEM;
-    for (int s = 0; !st && s < n_seq; s++) {
+    for (int s = 0; !st && p && s < n_seq; s++) {
         hy_sampler_params ps = *p;
         ps.seed = p->seed + (uint64_t)s;
         st = hy_sampler_create(&ps, (int)V, &smp[s]);
@@ -124,7 +95,8 @@ static hy_status decode_sample_host(hy_ctx *c, int n_seq, const int32_t *tokens,
     }
     for (int i = 0; !st && i < n_steps; i++) {
         st = hy_forward_batch(c, seqs, cur, n_seq, logits);
-        for (int s = 0; !st && s < n_seq; s++)
+        if (!st && !p) hy_argmax_rows_f32(cur, logits, n_seq, V);
+        for (int s = 0; !st && p && s < n_seq; s++)
             cur[s] = hy_sampler_sample(smp[s], logits + s * V);
         if (!st && out) memcpy(out + (size_t)i * n_seq, cur, (size_t)n_seq * sizeof *cur);
     }
@@ -134,6 +106,19 @@ static hy_status decode_sample_host(hy_ctx *c, int n_seq, const int32_t *tokens,
     free(logits);
     free(cur);
     return st;
+}
+
+hy_status hy_decode_greedy(hy_ctx *c, int n_seq, const int32_t *tokens, int n_steps, int32_t *out) {
+    HY_TRY(check_lockstep(c, n_seq, n_steps, "hy_decode_greedy"));
+    if (!tokens) return hy_fail(HY_EINVAL, "hy_decode_greedy: NULL tokens");
+    for (int s = 0; s < n_seq; s++)
+        if (tokens[s] < 0 || tokens[s] >= c->m->info.n_vocab)
+            return hy_fail(HY_ERANGE, "hy_decode_greedy: tokens[%d] = %d, expected 0..%d", s,
+                           tokens[s], c->m->info.n_vocab - 1);
+#ifdef HY_HAVE_CUDA
+    if (c->gpu) return hy_gpu_decode_greedy(c, n_seq, tokens, n_steps, out);
+#endif
+    return decode_host(c, n_seq, tokens, n_steps, NULL, out);
 }
 
 hy_status hy_decode_sample(hy_ctx *c, int n_seq, const int32_t *tokens, int n_steps,
@@ -151,7 +136,7 @@ hy_status hy_decode_sample(hy_ctx *c, int n_seq, const int32_t *tokens, int n_st
 #ifdef HY_HAVE_CUDA
     if (c->gpu) return hy_gpu_decode_sample(c, n_seq, tokens, n_steps, p, out);
 #endif
-    return decode_sample_host(c, n_seq, tokens, n_steps, p, out);
+    return decode_host(c, n_seq, tokens, n_steps, p, out);
 }
 
 hy_status hy_ctx_time_attention(hy_ctx *c, int n_seq, int n_steps, double *seconds) {

@@ -6,6 +6,7 @@
 #ifdef HY_HAVE_CUDA
 #include "gpu_internal.h"
 #endif
+#include "qsim.h"
 #include "topk.h"
 
 #include <math.h>
@@ -172,16 +173,7 @@ int hy_seq_plan_should_select(const hy_seq_plan *sp, int32_t u, const float *q, 
     if (sp->set_n[u] < 0) return 1;
     if (pu->refresh >= 1) return sp->step - sp->sel_step[u] >= pu->refresh;
     const float *old = sp->sel_q + (size_t)u * sp->group_dim;
-    double mean = 0.0;
-    for (int h = 0; h < n_heads; h++) {
-        double ab = 0.0, aa = 0.0, bb = 0.0;
-        for (int d = 0; d < head_dim; d++) {
-            const double a = q[h * head_dim + d], b = old[h * head_dim + d];
-            ab += a * b, aa += a * a, bb += b * b;
-        }
-        mean += aa > 0.0 && bb > 0.0 ? ab / sqrt(aa * bb) : 0.0;
-    }
-    return mean / n_heads < pu->qsim;
+    return hy_qsim_mean_cos(q, old, n_heads, head_dim) < pu->qsim;
 }
 
 void hy_seq_plan_selected(hy_seq_plan *sp, int32_t u, const float *q, int32_t n_stored) {
