@@ -1,7 +1,9 @@
-/* Model loading for the CPU runtime: reads a Llama-architecture GGUF's hyperparameters,
- * checks every tensor's presence, type and shape against them (errors name the tensor and
- * the shape found vs expected), and dequantises all weights once to fp32, fusing Q/K/V and
- * gate/up so each becomes one GEMM. */
+/* Model loading for the CPU runtime: reads the hyperparameters of a GGUF whose architecture
+ * the runtime runs (arch.h: Llama and the rows of differences over it), checks every tensor's
+ * presence, type and shape against them (errors name the tensor and the shape found vs
+ * expected), and dequantises all weights once to fp32, fusing Q/K/V and gate/up so each
+ * becomes one GEMM. */
+#include "arch.h"
 #include "hy_gguf.h"
 #include "rope.h"
 #include "runtime_internal.h"
@@ -9,6 +11,7 @@
 #include "gpu_internal.h"
 #endif
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +20,7 @@ typedef struct {
     hy_gguf *g;
     const char *path;
     const char *arch;
+    const hy_arch *a;
 } loader;
 
 static hy_status get_u32(const loader *L, const char *field, int *out, int required, int dflt) {
@@ -80,16 +84,16 @@ static hy_status check_supported(const loader *L, const hy_model_info *mi) {
         (st = get_u32(L, "attention.key_length", &key_len, 0, mi->head_dim)) ||
         (st = get_u32(L, "attention.value_length", &val_len, 0, mi->head_dim)))
         return st;
+    if (val_len != key_len)
+        return hy_fail(HY_EUNSUPPORTED,
+                       "%s: %s.attention.key_length = %d but value_length = %d "
+                       "(different K and V head sizes are not supported)",
+                       L->path, L->arch, key_len, val_len);
     if (rope_dim != mi->head_dim)
         return hy_fail(HY_EUNSUPPORTED,
                        "%s: %s.rope.dimension_count = %d, expected head_dim %d "
                        "(partial RoPE is not supported)",
                        L->path, L->arch, rope_dim, mi->head_dim);
-    if (key_len != mi->head_dim || val_len != mi->head_dim)
-        return hy_fail(HY_EUNSUPPORTED,
-                       "%s: %s.attention.key_length/value_length = %d/%d, "
-                       "expected embedding_length / head_count = %d",
-                       L->path, L->arch, key_len, val_len, mi->head_dim);
     return HY_OK;
 }
 
@@ -114,7 +118,9 @@ static hy_status read_hparams(const loader *L, hy_model_info *mi) {
                        "%s: %s.attention.head_count = %d is not a multiple of "
                        "head_count_kv = %d",
                        L->path, L->arch, mi->n_heads, mi->n_kv_heads);
-    mi->head_dim = mi->d_model / mi->n_heads;
+    /* the head size is key_length where given (Gemma 3: 256 with d_model 640, 4 heads) */
+    if ((st = get_u32(L, "attention.key_length", &mi->head_dim, 0, mi->d_model / mi->n_heads)))
+        return st;
     if (mi->head_dim % 2 != 0 || mi->head_dim > 1024)
         return hy_fail(HY_EUNSUPPORTED, "%s: head_dim = %d, expected an even value <= 1024",
                        L->path, mi->head_dim);
@@ -125,7 +131,19 @@ static hy_status read_hparams(const loader *L, hy_model_info *mi) {
         return hy_fail(HY_EFORMAT,
                        "%s: %s.attention.layer_norm_rms_epsilon = %g, expected a number >= 0",
                        L->path, mi->arch, (double)mi->rms_eps);
-    mi->rope_layout = HY_ROPE_NORM; /* llama.cpp's layout: the converter permuted Q/K rows */
+    mi->rope_layout = L->a->rope;
+    mi->attn_scale = 1.0f / sqrtf((float)mi->head_dim);
+    if (L->a->swa) {
+        /* Gemma 3 27B scales queries by (d_model / n_heads)^-1/2, not head_dim^-1/2 (its
+         * query_pre_attn_scalar); llama.cpp tells it by its 62 layers, as here */
+        if (mi->n_layers == 62) mi->attn_scale = 1.0f / sqrtf((float)mi->d_model / mi->n_heads);
+        if ((st = get_u32(L, "attention.sliding_window", &mi->sliding_window, 1, 0)) ||
+            (st = get_u32(L, "attention.sliding_window_pattern", &mi->swa_period, 0,
+                          L->a->swa_period)) ||
+            (st = get_f32(L, "rope.freq_base_swa", &mi->rope_theta_local, 0,
+                          L->a->rope_theta_local)))
+            return st;
+    }
     return check_supported(L, mi);
 }
 
@@ -199,6 +217,21 @@ static hy_status load_layer(const loader *L, const hy_model_info *mi, int l, hy_
         (st = load_into(L, TNAME("ffn_gate.weight"), d, ff, w->wgu)) ||
         (st = load_into(L, TNAME("ffn_up.weight"), d, ff, w->wgu + ff * d)))
         return st;
+    if (L->a->qkv_bias) {
+        w->bqkv = hy_malloc((size_t)(nq + 2 * nkv) * sizeof(float), "fused QKV bias");
+        if (!w->bqkv) return HY_ENOMEM;
+        if ((st = load_into(L, TNAME("attn_q.bias"), nq, 0, w->bqkv)) ||
+            (st = load_into(L, TNAME("attn_k.bias"), nkv, 0, w->bqkv + nq)) ||
+            (st = load_into(L, TNAME("attn_v.bias"), nkv, 0, w->bqkv + nq + nkv)))
+            return st;
+    }
+    if (L->a->qk_norm && ((st = alloc_load(L, TNAME("attn_q_norm.weight"), hd, 0, &w->q_norm)) ||
+                          (st = alloc_load(L, TNAME("attn_k_norm.weight"), hd, 0, &w->k_norm))))
+        return st;
+    if (L->a->post_norms &&
+        ((st = alloc_load(L, TNAME("post_attention_norm.weight"), d, 0, &w->post_attn_norm)) ||
+         (st = alloc_load(L, TNAME("post_ffw_norm.weight"), d, 0, &w->post_ffn_norm))))
+        return st;
 #undef TNAME
     return HY_OK;
 }
@@ -239,9 +272,12 @@ static hy_status load_all(loader *L, hy_model *m) {
     if (st != HY_OK) return hy_fail_ctx(st, "%s", L->path);
     if (s.len >= sizeof mi->arch) s.len = sizeof mi->arch - 1;
     memcpy(mi->arch, s.ptr, s.len);
-    if (strcmp(mi->arch, "llama") != 0)
-        return hy_fail(HY_EUNSUPPORTED, "%s: general.architecture = \"%s\", expected \"llama\"",
-                       L->path, mi->arch);
+    L->a = m->arch = hy_arch_find(mi->arch);
+    if (!L->a)
+        return hy_fail(HY_EUNSUPPORTED,
+                       "%s: general.architecture = \"%s\": the runtime does not run this "
+                       "architecture (it runs %s)",
+                       L->path, mi->arch, hy_arch_names());
     L->arch = mi->arch;
     if (hy_gguf_get_str(L->g, "general.name", &s) == HY_OK) {
         if (s.len >= sizeof mi->name) s.len = sizeof mi->name - 1;
@@ -273,7 +309,7 @@ hy_status hy_model_load(const char *path, hy_model **out) {
     *out = NULL;
     hy_model *m = hy_calloc(1, sizeof *m, "model");
     if (!m) return HY_ENOMEM;
-    loader L = {NULL, path, NULL};
+    loader L = {NULL, path, NULL, NULL};
     hy_status st = hy_gguf_open(path, &L.g);
     if (st == HY_OK) st = load_all(&L, m);
     if (st == HY_OK) {
@@ -299,6 +335,8 @@ void hy_model_free(hy_model *m) {
             hy_layer_weights *w = &m->layers[l];
             free(w->attn_norm), free(w->wqkv), free(w->wo);
             free(w->ffn_norm), free(w->wgu), free(w->wdown);
+            free(w->bqkv), free(w->q_norm), free(w->k_norm);
+            free(w->post_attn_norm), free(w->post_ffn_norm);
         }
     free(m->layers);
     if (m->output != m->tok_embd) free(m->output);
