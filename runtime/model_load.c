@@ -108,19 +108,20 @@ static hy_status read_hparams(const loader *L, hy_model_info *mi) {
         (st = get_f32(L, "rope.freq_base", &mi->rope_theta, 0, 10000.0f)) ||
         (st = get_f32(L, "attention.layer_norm_rms_epsilon", &mi->rms_eps, 1, 0.0f)))
         return st;
-    if (mi->d_model % mi->n_heads != 0)
-        return hy_fail(HY_EFORMAT,
-                       "%s: %s.embedding_length = %d is not a multiple of "
-                       "attention.head_count = %d",
-                       L->path, L->arch, mi->d_model, mi->n_heads);
     if (mi->n_heads % mi->n_kv_heads != 0)
         return hy_fail(HY_EFORMAT,
                        "%s: %s.attention.head_count = %d is not a multiple of "
                        "head_count_kv = %d",
                        L->path, L->arch, mi->n_heads, mi->n_kv_heads);
-    /* the head size is key_length where given (Gemma 3: 256 with d_model 640, 4 heads) */
-    if ((st = get_u32(L, "attention.key_length", &mi->head_dim, 0, mi->d_model / mi->n_heads)))
-        return st;
+    /* the head size is key_length where given (Gemma 3: 256 with d_model 640, 4 heads),
+     * else d_model / n_heads, which must then divide */
+    if ((st = get_u32(L, "attention.key_length", &mi->head_dim, 0, 0))) return st;
+    if (!mi->head_dim && mi->d_model % mi->n_heads != 0)
+        return hy_fail(HY_EFORMAT,
+                       "%s: %s.embedding_length = %d is not a multiple of "
+                       "attention.head_count = %d (and there is no attention.key_length)",
+                       L->path, L->arch, mi->d_model, mi->n_heads);
+    if (!mi->head_dim) mi->head_dim = mi->d_model / mi->n_heads;
     if (mi->head_dim % 2 != 0 || mi->head_dim > 1024)
         return hy_fail(HY_EUNSUPPORTED, "%s: head_dim = %d, expected an even value <= 1024",
                        L->path, mi->head_dim);
