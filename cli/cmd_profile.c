@@ -229,6 +229,7 @@ static hy_status new_profile(const struct prof_opts *o, const hy_model_info *mi,
     snprintf(p->model_name, sizeof p->model_name, "%s", mi->name);
     snprintf(p->arch, sizeof p->arch, "%s", mi->arch);
     p->model_ctx_train = mi->n_ctx_train;
+    p->sliding_window = mi->sliding_window, p->swa_period = mi->swa_period;
     snprintf(p->model_sha256, sizeof p->model_sha256, "%s", mi->sha256);
     calib_source(o, p->calib_source, sizeof p->calib_source);
     snprintf(p->tool_version, sizeof p->tool_version, "hylra %s", HY_VERSION);
@@ -273,6 +274,7 @@ static int run(const struct prof_opts *o, hy_model *m, const hy_token *toks, int
             goto out;
         }
         p->model_ctx_train = mi->n_ctx_train; /* same model (sha256 checked); older files lack it */
+        p->sliding_window = mi->sliding_window, p->swa_period = mi->swa_period;
     } else if (new_profile(o, mi, &p)) {
         rc = hy_cli_die("creating the profile");
         goto out;

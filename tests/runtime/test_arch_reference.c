@@ -5,6 +5,7 @@
  * prompt and compares the logits of every position with llama.cpp's fp32 ones. Gemma 3's
  * model has a sliding window of 8 over a 40-token prompt, so windowed layers are checked. */
 #include "hy_gguf.h"
+#include "hy_plan.h"
 #include "hy_runtime.h"
 #include "hy_test.h"
 
@@ -189,6 +190,29 @@ HY_TEST(qwen3_qk_norm_matches_llama_cpp) {
 }
 HY_TEST(gemma3_sliding_window_matches_llama_cpp) {
     check_arch("gemma3");
+}
+
+/* A plan may not select or reuse in a sliding-window layer (it has nothing beyond its
+ * window); its global layers plan as any other. */
+HY_TEST(plans_keep_window_layers_dense) {
+    if (!load_fixture()) return;
+    hy_model *m;
+    HY_OK_OR_FAIL(load_variant("gemma3", NULL, NULL, &m));
+    const hy_model_info *mi = hy_model_info_borrow(m);
+    HY_CHECK(hy_model_layer_window(mi, 0) == 8 && hy_model_layer_window(mi, 5) == 0);
+    hy_ctx *c;
+    HY_OK_OR_FAIL(hy_ctx_create(m, 64, 1, &c));
+    hy_plan *p;
+    HY_OK_OR_FAIL(hy_plan_create(mi->n_layers, mi->n_heads, mi->n_kv_heads, mi->head_dim, &p));
+    p->k = 4;
+    p->units[5].mode = HY_MODE_SELECT; /* layer 5: global */
+    HY_OK_OR_FAIL(hy_ctx_set_plan(c, 0, p));
+    p->units[2].mode = HY_MODE_SELECT; /* layer 2: a window layer */
+    HY_CHECK_EQ_INT(hy_ctx_set_plan(c, 0, p), HY_EINVAL);
+    HY_CHECK(strstr(hy_last_error(), "layer 2 is a sliding-window layer (8 positions)") != NULL);
+    hy_plan_free(p);
+    hy_ctx_free(c);
+    hy_model_free(m);
 }
 
 /* What the runtime cannot run is refused at load, naming what is missing. */
