@@ -32,11 +32,8 @@ hy_status hy_tok_bpe_piece(const hy_tokenizer *t, const char *piece, size_t len,
         return hy_fail(HY_ERANGE, "BPE: a piece of %zu bytes is too long", len);
     /* each merge pushes at most two pairs: n-1 initial + 2(n-1) */
     size_t need = len * (sizeof(hy_token) + 2 * sizeof(int32_t)) + 3 * len * sizeof(hy_tok_pair);
-    if (need > *scratch_cap) {
-        void *p = realloc(*scratch, need);
-        if (!p) return hy_fail(HY_ENOMEM, "BPE: out of memory (%zu bytes of scratch)", need);
-        *scratch = p, *scratch_cap = need;
-    }
+    hy_status st = hy_tok_scratch(scratch, scratch_cap, need, "BPE");
+    if (st) return st;
     work w;
     w.heap = *scratch;
     w.sym = (hy_token *)(w.heap + 3 * len);
@@ -68,7 +65,7 @@ hy_status hy_tok_bpe_piece(const hy_tokenizer *t, const char *piece, size_t len,
     }
     for (int32_t i = 0; i >= 0; i = w.next[i]) {
         if (w.sym[i] == HY_TOKEN_NONE) continue;
-        hy_status st = hy_tok_ids_push(out, w.sym[i]);
+        st = hy_tok_ids_push(out, w.sym[i]);
         if (st) return st;
     }
     return HY_OK;

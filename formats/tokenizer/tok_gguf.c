@@ -45,31 +45,11 @@ static hy_status get_texts(const hy_gguf *g, const char *key, hy_tok_text **out,
     return HY_OK;
 }
 
-static hy_status get_types(const hy_gguf *g, int32_t **out, int64_t *n) {
-    const char *key = "tokenizer.ggml.token_type";
-    hy_gguf_vtype et;
-    uint64_t count;
-    const void *data;
-    *out = NULL, *n = 0;
-    hy_status st = hy_gguf_get_arr(g, key, &et, &count, &data);
-    if (st == HY_ENOTFOUND) { /* optional in llama.cpp: every token is then NORMAL */
-        hy_clear_error();
-        return HY_OK;
-    }
-    if (st) return st;
-    if (et != HY_GGUF_I32 && et != HY_GGUF_U32)
-        return hy_fail(HY_EFORMAT, "%s: %s is an array of type %d, expected 32-bit integers",
-                       hy_gguf_path(g), key, (int)et);
-    int32_t *v = hy_calloc(count ? count : 1, sizeof *v, key);
-    if (!v) return HY_ENOMEM;
-    memcpy(v, data, count * sizeof *v); /* little-endian on every host we build for */
-    *out = v, *n = (int64_t)count;
-    return HY_OK;
-}
-
-/* tokenizer.ggml.scores (F32 per token); absent -> NULL, every score 0 as in llama.cpp. */
-static hy_status get_scores(const hy_gguf *g, float **out, int64_t *n) {
-    const char *key = "tokenizer.ggml.scores";
+/* A numeric per-token array of 4-byte elements (token types: I32/U32; scores: F32) copied
+ * into *out; absent -> NULL and HY_OK, as llama.cpp treats both as optional (every token
+ * NORMAL; every score 0). */
+static hy_status get_arr32(const hy_gguf *g, const char *key, hy_gguf_vtype t1, hy_gguf_vtype t2,
+                           const char *expected, void **out, int64_t *n) {
     hy_gguf_vtype et;
     uint64_t count;
     const void *data;
@@ -80,12 +60,12 @@ static hy_status get_scores(const hy_gguf *g, float **out, int64_t *n) {
         return HY_OK;
     }
     if (st) return st;
-    if (et != HY_GGUF_F32)
-        return hy_fail(HY_EFORMAT, "%s: %s is an array of type %d, expected F32 (type %d)",
-                       hy_gguf_path(g), key, (int)et, (int)HY_GGUF_F32);
-    float *v = hy_calloc(count ? count : 1, sizeof *v, key);
+    if (et != t1 && et != t2)
+        return hy_fail(HY_EFORMAT, "%s: %s is an array of type %d, expected %s", hy_gguf_path(g),
+                       key, (int)et, expected);
+    void *v = hy_calloc(count ? count : 1, 4, key);
     if (!v) return HY_ENOMEM;
-    memcpy(v, data, count * sizeof *v); /* little-endian on every host we build for */
+    memcpy(v, data, count * 4); /* little-endian on every host we build for */
     *out = v, *n = (int64_t)count;
     return HY_OK;
 }
@@ -147,11 +127,14 @@ hy_status hy_tokenizer_from_gguf_pre(const hy_gguf *g, const char *pre_override,
         s.pre = pre;
     }
     if (st == HY_OK) st = get_texts(g, "tokenizer.ggml.tokens", &tokens, &s.n_tokens);
-    if (st == HY_OK) st = get_types(g, &types, &s.n_token_types);
+    if (st == HY_OK)
+        st = get_arr32(g, "tokenizer.ggml.token_type", HY_GGUF_I32, HY_GGUF_U32, "32-bit integers",
+                       (void **)&types, &s.n_token_types);
     const bool spm = model && !strcmp(model, "llama");
     float *scores = NULL;
     if (st == HY_OK && spm) {
-        st = get_scores(g, &scores, &s.n_scores);
+        st = get_arr32(g, "tokenizer.ggml.scores", HY_GGUF_F32, HY_GGUF_F32, "F32",
+                       (void **)&scores, &s.n_scores);
         s.add_space_prefix = true; /* llama.cpp's default for this model */
     } else if (st == HY_OK) {
         st = get_texts(g, "tokenizer.ggml.merges", &merges, &s.n_merges);

@@ -1,7 +1,17 @@
-/* The binary min-heap of candidate merges that both merge loops use (byte-level BPE by
- * rank, SentencePiece by score): lowest prio pops first, leftmost on ties. Popped pairs may
- * be stale; each loop checks its own pairs against the symbols before merging. */
+/* What both merge loops share (byte-level BPE by rank, SentencePiece by score): the binary
+ * min-heap of candidate merges (lowest prio pops first, leftmost on ties; popped pairs may be
+ * stale, each loop checks its own against the symbols) and their growable scratch buffer. */
 #include "tok_internal.h"
+
+#include <stdlib.h>
+
+hy_status hy_tok_scratch(void **scratch, size_t *cap, size_t need, const char *what) {
+    if (need <= *cap) return HY_OK;
+    void *p = realloc(*scratch, need);
+    if (!p) return hy_fail(HY_ENOMEM, "%s: out of memory (%zu bytes of scratch)", what, need);
+    *scratch = p, *cap = need;
+    return HY_OK;
+}
 
 static bool pair_less(const hy_tok_pair *a, const hy_tok_pair *b) {
     return a->prio < b->prio || (a->prio == b->prio && a->left < b->left);

@@ -94,6 +94,8 @@ typedef struct {
     int64_t n, cap;
 } hy_tok_ids;
 hy_status hy_tok_offsets_push(hy_tok_offsets *a, size_t x);
+/* Grows the encoder's scratch buffer to at least need bytes (what names the caller). */
+hy_status hy_tok_scratch(void **scratch, size_t *cap, size_t need, const char *what);
 hy_status hy_tok_ids_push(hy_tok_ids *a, hy_token x);
 
 /* Splits text[0..len) into pieces (end offsets appended to out), regex by regex. */

@@ -58,11 +58,8 @@ hy_status hy_tok_spm_fragment(const hy_tokenizer *t, const char *text, size_t le
         return hy_fail(HY_ERANGE, "SentencePiece: a fragment of %zu bytes is too long", len);
     const size_t m = 3 * (len + 1); /* escaped bytes at most, and so symbols at most */
     size_t need = 3 * m * sizeof(hy_tok_pair) + 4 * m * sizeof(int32_t) + m;
-    if (need > *scratch_cap) {
-        void *p = realloc(*scratch, need);
-        if (!p) return hy_fail(HY_ENOMEM, "SentencePiece: out of memory (%zu bytes)", need);
-        *scratch = p, *scratch_cap = need;
-    }
+    hy_status st = hy_tok_scratch(scratch, scratch_cap, need, "SentencePiece");
+    if (st) return st;
     work w;
     w.heap = *scratch;
     w.off = (int32_t *)(w.heap + 3 * m);
@@ -105,7 +102,7 @@ hy_status hy_tok_spm_fragment(const hy_tokenizer *t, const char *text, size_t le
         try_pair(t, &w, p.left);
     }
     for (int32_t s = 0; s >= 0; s = w.next[s]) {
-        hy_status st = emit(t, &w, s, out);
+        st = emit(t, &w, s, out);
         if (st) return st;
     }
     return HY_OK;
