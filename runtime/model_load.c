@@ -4,6 +4,7 @@
  * expected), and dequantises all weights once to fp32, fusing Q/K/V and gate/up so each
  * becomes one GEMM. */
 #include "arch.h"
+#include "hf_checkpoint.h"
 #include "hy_gguf.h"
 #include "rope.h"
 #include "runtime_internal.h"
@@ -15,13 +16,51 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 typedef struct {
-    hy_gguf *g;
+    const hy_gguf *g; /* the file, or the GGUF image of a checkpoint's config.json */
     const char *path;
     const char *arch;
     const hy_arch *a;
+    hy_hf *hf; /* a Hugging Face checkpoint directory: tensors come from here */
 } loader;
+
+/* Shape and type of tensor `name` of either source: ne[0] is the row length (ggml order),
+ * ok whether hylra can convert it to fp32. */
+typedef struct {
+    uint32_t n_dims;
+    int64_t ne[HY_GGUF_MAX_DIMS];
+    const char *type;
+    bool ok;
+    const hy_gguf_tensor *gt;
+    const hy_st_tensor *st;
+} tensor_ref;
+
+static hy_status find_tensor(const loader *L, const char *name, tensor_ref *r) {
+    memset(r, 0, sizeof *r);
+    for (int i = 0; i < HY_GGUF_MAX_DIMS; i++)
+        r->ne[i] = 1;
+    if (L->hf) {
+        HY_TRY(hy_hf_tensor(L->hf, name, &r->st));
+        if (r->st->n_dims > HY_GGUF_MAX_DIMS)
+            return hy_fail(HY_EMISMATCH, "%s: tensor %s has %d dims", L->path, name, r->st->n_dims);
+        r->n_dims = (uint32_t)r->st->n_dims; /* [rows, cols] -> ne = [cols, rows] */
+        for (int i = 0; i < r->st->n_dims; i++)
+            r->ne[i] = r->st->shape[r->st->n_dims - 1 - i];
+        r->type = hy_st_dtype_name(r->st->dtype);
+        r->ok = r->st->dtype <= HY_ST_BF16;
+        return HY_OK;
+    }
+    hy_status st = hy_gguf_find_tensor(L->g, name, &r->gt);
+    if (st != HY_OK) return hy_fail_ctx(st, "%s", L->path);
+    r->n_dims = r->gt->n_dims;
+    for (uint32_t i = 0; i < r->n_dims; i++)
+        r->ne[i] = r->gt->ne[i];
+    r->type = hy_ggml_type_name(r->gt->type);
+    r->ok = hy_ggml_type_supported(r->gt->type);
+    return HY_OK;
+}
 
 static hy_status get_u32(const loader *L, const char *field, int *out, int required, int dflt) {
     char key[128];
@@ -151,10 +190,8 @@ static hy_status read_hparams(const loader *L, hy_model_info *mi) {
 /* Finds `name` and checks it is 1-D [ne0] (ne1 == 0) or 2-D [ne0, ne1] (ggml order: ne0 is
  * the row length) with a dequantisable type. */
 static hy_status find_checked(const loader *L, const char *name, int64_t ne0, int64_t ne1,
-                              const hy_gguf_tensor **out) {
-    hy_status st = hy_gguf_find_tensor(L->g, name, out);
-    if (st != HY_OK) return hy_fail_ctx(st, "%s", L->path);
-    const hy_gguf_tensor *t = *out;
+                              tensor_ref *t) {
+    HY_TRY(find_tensor(L, name, t));
     int64_t want[HY_GGUF_MAX_DIMS] = {ne0, ne1 ? ne1 : 1, 1, 1};
     int ok = 1;
     for (uint32_t i = 0; i < t->n_dims; i++)
@@ -173,20 +210,24 @@ static hy_status find_checked(const loader *L, const char *name, int64_t ne0, in
         return hy_fail(HY_EMISMATCH, "%s: tensor %s has shape [%s], expected [%lld]", L->path, name,
                        found, (long long)ne0);
     }
-    if (!hy_ggml_type_supported(t->type))
+    if (!t->ok)
         return hy_fail(HY_EUNSUPPORTED, "%s: tensor %s has type %s, which cannot be dequantised",
-                       L->path, name, hy_ggml_type_name(t->type));
+                       L->path, name, t->type);
     return HY_OK;
 }
 
 /* Dequantises tensor `name` (checked shape) into dst, which holds ne0 * max(ne1, 1) floats. */
 static hy_status load_into(const loader *L, const char *name, int64_t ne0, int64_t ne1,
                            float *dst) {
-    const hy_gguf_tensor *t;
+    tensor_ref t;
     hy_status st = find_checked(L, name, ne0, ne1, &t);
     if (st != HY_OK) return st;
-    st = hy_gguf_tensor_to_f32(t, dst);
+    st = t.st ? hy_st_tensor_to_f32(t.st, dst) : hy_gguf_tensor_to_f32(t.gt, dst);
     if (st != HY_OK) return hy_fail_ctx(st, "%s: tensor %s", L->path, name);
+    /* Gemma checkpoints store RMSNorm weights w for 1 + w; GGUF files store 1 + w */
+    if (L->hf && hy_hf_norm_plus_one(L->hf) && strstr(name, "norm.weight"))
+        for (int64_t i = 0; i < ne0 * (ne1 ? ne1 : 1); i++)
+            dst[i] += 1.0f;
     return HY_OK;
 }
 
@@ -240,16 +281,15 @@ static hy_status load_layer(const loader *L, const hy_model_info *mi, int l, hy_
 /* Vocabulary size: the token embedding's rows, which must agree with the tokenizer's list
  * and <arch>.vocab_size when those are present. */
 static hy_status read_vocab(const loader *L, hy_model_info *mi) {
-    const hy_gguf_tensor *t;
-    hy_status st = hy_gguf_find_tensor(L->g, "token_embd.weight", &t);
-    if (st != HY_OK) return hy_fail_ctx(st, "%s", L->path);
-    if (t->n_dims != 2 || t->ne[0] != mi->d_model || t->ne[1] < 1 || t->ne[1] > (1 << 30))
+    tensor_ref t;
+    hy_status st = find_tensor(L, "token_embd.weight", &t);
+    if (st != HY_OK) return st;
+    if (t.n_dims != 2 || t.ne[0] != mi->d_model || t.ne[1] < 1 || t.ne[1] > (1 << 30))
         return hy_fail(HY_EMISMATCH,
                        "%s: tensor token_embd.weight has %u dims [%lld, %lld], "
                        "expected [%d, n_vocab]",
-                       L->path, t->n_dims, (long long)t->ne[0],
-                       (long long)(t->n_dims > 1 ? t->ne[1] : 1), mi->d_model);
-    mi->n_vocab = (int)t->ne[1];
+                       L->path, t.n_dims, (long long)t.ne[0], (long long)t.ne[1], mi->d_model);
+    mi->n_vocab = (int)t.ne[1];
     int64_t i = hy_gguf_find_kv(L->g, "tokenizer.ggml.tokens");
     if (i >= 0 && hy_gguf_kv_arr_len(L->g, i) != (uint64_t)mi->n_vocab)
         return hy_fail(HY_EMISMATCH,
@@ -286,12 +326,15 @@ static hy_status load_all(loader *L, hy_model *m) {
     }
     hy_clear_error();
     if ((st = read_hparams(L, mi)) || (st = read_vocab(L, mi))) return st;
+    /* checkpoints keep Q/K rows in the order RoPE's halves pair them (GGUF converters
+     * permute Llama's into adjacent pairs) */
+    if (L->hf) mi->rope_layout = HY_ROPE_NEOX;
     const int64_t d = mi->d_model;
     if ((st = alloc_load(L, "token_embd.weight", d, mi->n_vocab, &m->tok_embd)) ||
         (st = alloc_load(L, "output_norm.weight", d, 0, &m->output_norm)))
         return st;
-    const hy_gguf_tensor *t;
-    if (hy_gguf_find_tensor(L->g, "output.weight", &t) == HY_OK) {
+    tensor_ref t;
+    if (find_tensor(L, "output.weight", &t) == HY_OK) {
         if ((st = alloc_load(L, "output.weight", d, mi->n_vocab, &m->output))) return st;
     } else {
         hy_clear_error();
@@ -310,14 +353,19 @@ hy_status hy_model_load(const char *path, hy_model **out) {
     *out = NULL;
     hy_model *m = hy_calloc(1, sizeof *m, "model");
     if (!m) return HY_ENOMEM;
-    loader L = {NULL, path, NULL, NULL};
-    hy_status st = hy_gguf_open(path, &L.g);
+    loader L = {NULL, path, NULL, NULL, NULL};
+    hy_gguf *g = NULL;
+    struct stat sb;
+    const bool dir = stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+    hy_status st = dir ? hy_hf_open(path, &L.hf) : hy_gguf_open(path, &g);
+    L.g = dir && !st ? hy_hf_gguf(L.hf) : g;
     if (st == HY_OK) st = load_all(&L, m);
     if (st == HY_OK) {
-        st = hy_sha256_file(path, m->info.sha256);
+        st = dir ? hy_hf_sha256(L.hf, m->info.sha256) : hy_sha256_file(path, m->info.sha256);
         if (st != HY_OK) hy_fail_ctx(st, "%s: hashing the model file", path);
     }
-    hy_gguf_close(L.g);
+    hy_gguf_close(g);
+    hy_hf_close(L.hf);
     if (st != HY_OK) {
         hy_model_free(m);
         return st;
