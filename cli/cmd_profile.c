@@ -3,7 +3,6 @@
  * interrupted run resumes from its last finished sample (--resume). Progress on stderr. */
 #include "commands.h"
 #include "hy_common.h"
-#include "hy_gguf.h"
 #include "hy_profile.h"
 #include "hy_profiler.h"
 #include "hy_runtime.h"
@@ -340,7 +339,6 @@ int hy_cmd_profile(int argc, char **argv) {
     struct prof_opts o;
     int rc = parse(argc, argv, &o);
     if (rc) return rc == 1 ? 0 : rc;
-    hy_gguf *g = NULL;
     hy_tokenizer *tok = NULL;
     hy_model *m = NULL;
     hy_token *toks = NULL;
@@ -348,11 +346,7 @@ int hy_cmd_profile(int argc, char **argv) {
     size_t len = 0;
     char *text = hy_cli_read_file(o.data, "calibration text", &len);
     if (!text) return hy_cli_die("reading the calibration text");
-    if (hy_gguf_open(o.model, &g)) {
-        rc = hy_cli_die("opening the model");
-        goto out;
-    }
-    if (hy_tokenizer_from_gguf(g, &tok)) {
+    if (hy_tokenizer_open(o.model, &tok)) {
         rc = hy_cli_die("loading the tokenizer");
         goto out;
     }
@@ -371,6 +365,5 @@ out:
     free(toks);
     hy_model_free(m);
     hy_tokenizer_free(tok);
-    hy_gguf_close(g);
     return rc;
 }

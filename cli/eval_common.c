@@ -33,8 +33,7 @@ int hy_cli_parse_tasks(const char *cmd, const char *list, hy_eval_opts *o) {
 
 hy_status hy_cli_eval_env_open(const char *model, const char *text_path, hy_cli_eval_env *e) {
     *e = (hy_cli_eval_env){0};
-    hy_status st = hy_gguf_open(model, &e->g);
-    if (!st) st = hy_tokenizer_from_gguf(e->g, &e->tok);
+    hy_status st = hy_tokenizer_open(model, &e->tok);
     if (!st) st = hy_model_load(model, &e->m);
     if (st) return hy_fail_ctx(st, "%s", model);
     e->text = hy_cli_read_file(text_path, "eval text", NULL);
@@ -46,7 +45,6 @@ hy_status hy_cli_eval_env_open(const char *model, const char *text_path, hy_cli_
 void hy_cli_eval_env_close(hy_cli_eval_env *e) {
     hy_model_free(e->m);
     hy_tokenizer_free(e->tok);
-    hy_gguf_close(e->g);
     free(e->text);
     *e = (hy_cli_eval_env){0};
 }

@@ -67,6 +67,11 @@ hy_status hy_tokenizer_from_gguf(const hy_gguf *g, hy_tokenizer **out);
 /* Same with another pre-tokenizer than the file names (NULL: the file's); for experiments
  * and for the tests that check each pre type against llama.cpp on one vocabulary. */
 hy_status hy_tokenizer_from_gguf_pre(const hy_gguf *g, const char *pre, hy_tokenizer **out);
+/* Reads dir/tokenizer.json (and dir/tokenizer_config.json: BOS/EOS, add_bos_token, chat
+ * template) of a Hugging Face checkpoint: byte-level BPE models only (docs/tokenizer.md). */
+hy_status hy_tokenizer_from_hf_json(const char *dir, hy_tokenizer **out);
+/* The tokenizer of a model path: a GGUF file's, or a checkpoint directory's tokenizer.json. */
+hy_status hy_tokenizer_open(const char *model_path, hy_tokenizer **out);
 void hy_tokenizer_free(hy_tokenizer *t);
 
 /* Encoding flags. */

@@ -83,6 +83,9 @@ const hy_tok_pre *hy_tok_pre_find(const char *name);
 /* Comma-separated list of known names, for error messages (truncated to cap). */
 void hy_tok_pre_names(char *buf, size_t cap);
 hy_status hy_tok_pre_compile(hy_tokenizer *t);
+/* The table's name for a pre-tokenizer of one regex as Hugging Face writes it (its
+ * "(?i:'s|...)" contraction group read as the table's case classes); NULL when none. */
+const char *hy_tok_pre_for_regex(const char *re);
 
 /* Growable arrays used while encoding. */
 typedef struct {
