@@ -57,9 +57,7 @@ hy_status hy_tok_bpe_piece(const hy_tokenizer *t, const char *piece, size_t len,
         const hy_tok_merge *m = hy_tok_merge_find(t, p.a, p.b);
         w.sym[p.left] = m->result;
         w.sym[p.right] = HY_TOKEN_NONE;
-        w.next[p.left] = w.next[p.right];
-        if (w.next[p.right] >= 0) w.prev[w.next[p.right]] = p.left;
-        w.next[p.right] = -1;
+        hy_tok_list_join(w.prev, w.next, p.left, p.right);
         try_pair(t, &w, w.prev[p.left]);
         try_pair(t, &w, p.left);
     }

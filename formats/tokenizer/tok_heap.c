@@ -1,9 +1,16 @@
 /* What both merge loops share (byte-level BPE by rank, SentencePiece by score): the binary
  * min-heap of candidate merges (lowest prio pops first, leftmost on ties; popped pairs may be
- * stale, each loop checks its own against the symbols) and their growable scratch buffer. */
+ * stale, each loop checks its own against the symbols), the symbol list's join and their
+ * growable scratch buffer. */
 #include "tok_internal.h"
 
 #include <stdlib.h>
+
+void hy_tok_list_join(int32_t *prev, int32_t *next, int32_t left, int32_t right) {
+    next[left] = next[right];
+    if (next[right] >= 0) prev[next[right]] = left;
+    next[right] = -1;
+}
 
 hy_status hy_tok_scratch(void **scratch, size_t *cap, size_t need, const char *what) {
     if (need <= *cap) return HY_OK;

@@ -26,6 +26,8 @@ typedef struct {
 } hy_tok_pair;
 void hy_tok_heap_push(hy_tok_pair *heap, int64_t *n, hy_tok_pair p);
 hy_tok_pair hy_tok_heap_pop(hy_tok_pair *heap, int64_t *n);
+/* Merges symbol right into its left neighbour in a list linked by prev/next (-1 ends). */
+void hy_tok_list_join(int32_t *prev, int32_t *next, int32_t left, int32_t right);
 
 typedef struct {
     const char *name;           /* canonical pre type name */

@@ -95,9 +95,7 @@ hy_status hy_tok_spm_fragment(const hy_tokenizer *t, const char *text, size_t le
         if (w.next[p.left] != p.right || w.n[p.left] != p.a || w.n[p.right] != p.b) continue;
         w.n[p.left] += w.n[p.right];
         w.n[p.right] = 0;
-        w.next[p.left] = w.next[p.right];
-        if (w.next[p.right] >= 0) w.prev[w.next[p.right]] = p.left;
-        w.next[p.right] = -1;
+        hy_tok_list_join(w.prev, w.next, p.left, p.right);
         try_pair(t, &w, w.prev[p.left]);
         try_pair(t, &w, p.left);
     }
