@@ -93,7 +93,17 @@ static void print_shapes(const hy_gguf *g, const char *arch) {
     if (arch_f64(g, arch, "attention.layer_norm_rms_epsilon", &eps))
         printf("%-16s %g\n", "rms eps", eps);
     else
-        printf("%-16s -\n", "rms eps");
+        printf("%-16s -\n", "rms eps"); /* Gemma 3: window layers (the runtime's defaults when the
+                                           file leaves them out) */
+    const int64_t window = arch_int(g, arch, "attention.sliding_window");
+    if (window > 0) {
+        int64_t period = arch_int(g, arch, "attention.sliding_window_pattern");
+        double local = 10000.0;
+        int have_local = arch_f64(g, arch, "rope.freq_base_swa", &local);
+        printf("%-16s %lld positions; every %lld%s layer global, window layers RoPE theta %g%s\n",
+               "sliding window", (long long)window, (long long)(period > 0 ? period : 6),
+               period > 0 ? "th" : "th (default)", local, have_local ? "" : " (default)");
+    }
 }
 
 static void print_tokenizer(const hy_gguf *g, const char *arch) {
