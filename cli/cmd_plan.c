@@ -203,6 +203,7 @@ static int cmd_policy(int argc, char **argv) {
         sh.n_layers = pf->n_layers, sh.n_heads = pf->n_heads, sh.n_kv_heads = pf->n_kv_heads;
         sh.head_dim = pf->head_dim, sh.sink = pf->sink, sh.window = pf->window;
         sh.model_name = pf->model_name, sh.model_sha256 = pf->model_sha256;
+        sh.sliding_window = pf->sliding_window, sh.swa_period = pf->swa_period;
     }
     if (sink >= 0) sh.sink = (int32_t)sink;
     if (window >= 0) sh.window = (int32_t)window;

@@ -87,7 +87,9 @@ hy_status hy_cli_method(const char *spec, const hy_model *m, const hy_cost_model
                                    .model_sha256 = mi->sha256,
                                    .sink = sink,
                                    .window = window,
-                                   .context = (int32_t)ctx};
+                                   .context = (int32_t)ctx,
+                                   .sliding_window = mi->sliding_window,
+                                   .swa_period = mi->swa_period};
     if (fit > 0 && (st = hy_policy_fit(&p, &shape, cm, fit)))
         return hy_fail_ctx(st, "policy %s at %.2f of dense", spec, fit);
     if (p.kind != HY_POLICY_DENSE && (st = hy_policy_plan(&p, &shape, cm, plan)))
