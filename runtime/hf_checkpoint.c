@@ -132,6 +132,10 @@ static hy_status refuse_unsupported(cfg_ctx *c, const char *act) {
     if (a && strcmp(a, act))
         return hy_fail(HY_EUNSUPPORTED, "%s: hidden_act = \"%s\", expected \"%s\" for this family",
                        c->path, a, act);
+    if (json_is_true(json_object_get(c->cfg, "use_sliding_window")))
+        return hy_fail(HY_EUNSUPPORTED,
+                       "%s: use_sliding_window = true (Qwen's per-layer windows) is not supported",
+                       c->path);
     if (!strcmp(c->h->arch, "llama") && json_is_true(json_object_get(c->cfg, "attention_bias")))
         return hy_fail(HY_EUNSUPPORTED, "%s: attention_bias = true is not supported for %s",
                        c->path, c->h->arch);
@@ -206,6 +210,10 @@ static hy_status read_config(hy_hf *h) {
     if (!st) st = put_f32(&c, "rope.freq_base", "rope_theta", false);
     if (!st) st = put_f32(&c, "attention.layer_norm_rms_epsilon", "rms_norm_eps", true);
     if (!st && h->gemma) st = put_gemma(&c);
+    /* Mistral 7B v0.1 attends within 4096 positions in every layer (transformers applies
+     * it; its GGUF files do not say so, and llama.cpp does not) */
+    if (!st && !strcmp(mt, "mistral"))
+        st = put_u32(&c, "attention.sliding_window", "sliding_window", false);
     if (!st) st = hy_gguf_writer_write_memory(c.w, 32, &h->gguf_buf, &h->gguf_size);
     if (!st) st = hy_gguf_open_memory(h->gguf_buf, h->gguf_size, path, &h->g);
     hy_gguf_writer_free(c.w);

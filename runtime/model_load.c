@@ -183,6 +183,10 @@ static hy_status read_hparams(const loader *L, hy_model_info *mi) {
             (st = get_f32(L, "rope.freq_base_swa", &mi->rope_theta_local, 0,
                           L->a->rope_theta_local)))
             return st;
+    } else if ((st = get_u32(L, "attention.sliding_window", &mi->sliding_window, 0, 0))) {
+        return st; /* a window in every layer (Mistral 7B v0.1 checkpoints) */
+    } else {
+        mi->rope_theta_local = mi->rope_theta;
     }
     return check_supported(L, mi);
 }

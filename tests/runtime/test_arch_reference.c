@@ -105,6 +105,12 @@ static hy_status write_model(const json_t *md, const char *path, const char *arc
     return st;
 }
 
+static const json_t *model_desc(const char *arch);
+/* The llama.cpp logits of the fixture's model `arch`. */
+static const float *g_ref_of(const char *arch) {
+    return ref + json_integer_value(json_object_get(model_desc(arch), "logits_offset")) / 4;
+}
+
 static const json_t *model_desc(const char *arch) {
     const json_t *e;
     size_t i;
@@ -310,6 +316,50 @@ HY_TEST(qwen3_qk_norm_matches_llama_cpp) {
 }
 HY_TEST(gemma3_sliding_window_matches_llama_cpp) {
     check_arch("gemma3");
+}
+
+/* A Mistral checkpoint with a sliding window (v0.1's config says 4096; 8 here) windows every
+ * layer: the llama model's logits up to position 7, others after (no window in llama.cpp's
+ * GGUF path to compare with, as its converter drops the key). */
+HY_TEST(mistral_checkpoint_windows_every_layer) {
+    if (!load_fixture()) return;
+    json_t *md = json_deep_copy(model_desc("llama"));
+    json_t *cfg = json_object_get(md, "hf_config");
+    json_object_set_new(cfg, "model_type", json_string("mistral"));
+    json_object_set_new(cfg, "sliding_window", json_integer(8));
+    char dir[] = "/tmp/hy_hf_XXXXXX";
+    HY_REQUIRE(mkdtemp(dir));
+    hy_model *m = NULL;
+    hy_status st = write_checkpoint(md, dir);
+    if (!st) st = hy_model_load(dir, &m);
+    remove_checkpoint(dir);
+    json_decref(md);
+    HY_OK_OR_FAIL(st);
+    const hy_model_info *mi = hy_model_info_borrow(m);
+    HY_CHECK(hy_model_layer_window(mi, 0) == 8 && hy_model_layer_window(mi, 1) == 8);
+    const json_t *pj = json_object_get(fx, "prompt");
+    const int64_t n = (int64_t)json_array_size(pj), V = mi->n_vocab;
+    int32_t ids[64];
+    for (int64_t t = 0; t < n; t++)
+        ids[t] = (int32_t)json_integer_value(json_array_get(pj, (size_t)t));
+    float *lg = malloc((size_t)(n * V) * sizeof *lg);
+    hy_ctx *c;
+    HY_OK_OR_FAIL(hy_ctx_create(m, 64, 1, &c));
+    HY_OK_OR_FAIL(hy_forward(c, 0, ids, n, lg, n));
+    const float *ref = g_ref_of("llama");
+    double before = 0, after = 0;
+    for (int64_t t = 0; t < n; t++)
+        for (int64_t v = 0; v < V; v++) {
+            const double d = fabs((double)lg[t * V + v] - ref[t * V + v]);
+            if (t < 8)
+                before = fmax(before, d);
+            else
+                after = fmax(after, d);
+        }
+    HY_CHECK(before < 1e-3 && after > 1e-2);
+    hy_ctx_free(c);
+    hy_model_free(m);
+    free(lg);
 }
 
 /* A plan may not select or reuse in a sliding-window layer (it has nothing beyond its
