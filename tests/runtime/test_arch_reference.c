@@ -286,6 +286,27 @@ static void check_arch_from(const char *arch, bool checkpoint) {
     const double tol = !strcmp(arch, "gemma3") ? 1e-3 : 1e-4;
     HY_CHECK(worst < tol);
     HY_CHECK_EQ_INT(top1_same, n);
+    /* decode one token at a time (windowed layers past their window) = the prefill's rows,
+     * and a prefill in two chunks, the second starting inside the window and crossing it */
+    hy_ctx *c1;
+    HY_OK_OR_FAIL(hy_ctx_create(m, 64, 1, &c1));
+    float *two = malloc((size_t)(n * V) * sizeof *two);
+    HY_REQUIRE(two);
+    for (int64_t t = 0; t < n; t++)
+        HY_OK_OR_FAIL(hy_forward(c1, 0, ids + t, 1, two + t * V, 1));
+    double dec = 0, chunk = 0;
+    for (int64_t k = 0; k < n * V; k++)
+        dec = fmax(dec, fabs((double)two[k] - lg[k]));
+    hy_ctx_free(c1);
+    HY_OK_OR_FAIL(hy_ctx_create(m, 64, 1, &c1));
+    HY_OK_OR_FAIL(hy_forward(c1, 0, ids, 5, two, 5));
+    HY_OK_OR_FAIL(hy_forward(c1, 0, ids + 5, n - 5, two + 5 * V, n - 5));
+    for (int64_t k = 0; k < n * V; k++)
+        chunk = fmax(chunk, fabs((double)two[k] - lg[k]));
+    if (!(dec < 1e-3 && chunk < 1e-3))
+        HY_FAILF("%s: decode differs from prefill by %.3g, two chunks by %.3g", arch, dec, chunk);
+    free(two);
+    hy_ctx_free(c1);
     hy_ctx_free(c);
     hy_model_free(m);
     free(ids);
