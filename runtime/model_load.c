@@ -310,6 +310,30 @@ static hy_status read_vocab(const loader *L, hy_model_info *mi) {
     return HY_OK;
 }
 
+/* Tensors another family's row would use: present in a file whose row does not read them,
+ * they would be ignored and the logits silently wrong, so the file is refused instead. */
+static hy_status check_no_extras(const loader *L) {
+    const struct {
+        bool used;
+        const char *tensor, *what;
+    } extras[] = {
+        {L->a->qkv_bias, "blk.0.attn_q.bias", "QKV biases"},
+        {L->a->qk_norm, "blk.0.attn_q_norm.weight", "per-head QK norm"},
+        {L->a->post_norms, "blk.0.post_attention_norm.weight", "post-attention norm"},
+        {L->a->post_norms, "blk.0.post_ffw_norm.weight", "post-FFN norm"},
+    };
+    for (size_t i = 0; i < sizeof extras / sizeof extras[0]; i++) {
+        tensor_ref t;
+        if (extras[i].used || find_tensor(L, extras[i].tensor, &t) != HY_OK) continue;
+        return hy_fail(HY_EUNSUPPORTED,
+                       "%s: tensor %s (%s) is present, but the runtime's %s path has no %s: it "
+                       "would be ignored",
+                       L->path, extras[i].tensor, extras[i].what, L->arch, extras[i].what);
+    }
+    hy_clear_error();
+    return HY_OK;
+}
+
 static hy_status load_all(loader *L, hy_model *m) {
     hy_model_info *mi = &m->info;
     hy_gguf_str s;
@@ -329,7 +353,8 @@ static hy_status load_all(loader *L, hy_model *m) {
         memcpy(mi->name, s.ptr, s.len);
     }
     hy_clear_error();
-    if ((st = read_hparams(L, mi)) || (st = read_vocab(L, mi))) return st;
+    if ((st = read_hparams(L, mi)) || (st = read_vocab(L, mi)) || (st = check_no_extras(L)))
+        return st;
     /* checkpoints keep Q/K rows in the order RoPE's halves pair them (GGUF converters
      * permute Llama's into adjacent pairs) */
     if (L->hf) mi->rope_layout = HY_ROPE_NEOX;

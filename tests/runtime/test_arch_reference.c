@@ -73,6 +73,13 @@ static hy_status write_model(const json_t *md, const char *path, const char *arc
     json_t *e;
     json_array_foreach(json_object_get(md, "kv"), i, e) {
         const char *key = json_string_value(json_object_get(e, "key"));
+        /* under another architecture name the keys carry that name's prefix */
+        char renamed[160];
+        const char *own = json_string_value(json_object_get(md, "arch"));
+        if (arch && !strncmp(key, own, strlen(own)) && key[strlen(own)] == '.') {
+            snprintf(renamed, sizeof renamed, "%s%s", arch, key + strlen(own));
+            key = renamed;
+        }
         const json_t *v = json_object_get(e, "value");
         if (st) break;
         if (!strcmp(json_string_value(json_object_get(e, "type")), "u32"))
@@ -417,6 +424,9 @@ HY_TEST(unknown_architecture_and_missing_tensor_are_named) {
     HY_CHECK(strstr(hy_last_error(), "blk.3.post_ffw_norm.weight") != NULL);
     HY_CHECK_EQ_INT(load_variant("qwen2", NULL, "blk.1.attn_v.bias", &m), HY_ENOTFOUND);
     HY_CHECK(strstr(hy_last_error(), "blk.1.attn_v.bias") != NULL);
+    /* a qwen3 file (QK norm) labelled llama: refused, not run without its norms */
+    HY_CHECK_EQ_INT(load_variant("qwen3", "llama", NULL, &m), HY_EUNSUPPORTED);
+    HY_CHECK(strstr(hy_last_error(), "blk.0.attn_q_norm.weight") != NULL);
     HY_CHECK(m == NULL);
     /* checkpoints: an unknown family and a config key the runtime does not follow */
     const char *configs[][2] = {
