@@ -213,6 +213,7 @@ static int cmd_policy(int argc, char **argv) {
         goto done;
     }
     hy_cost_model_init(&cm, sh.head_dim, sh.n_heads, sh.n_kv_heads, costs);
+    cm.sliding_window = sh.sliding_window, cm.swa_period = sh.swa_period;
     /* one default across commands (hy_cli_launch_s) */
     cm.launch_s =
         hy_cli_launch_s(launch_us >= 0 ? launch_us * 1e-6 : -1, costs != NULL, cm.launch_s);

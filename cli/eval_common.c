@@ -53,6 +53,7 @@ void hy_cli_cost_model(const hy_model *m, double launch_s, int32_t sink, int32_t
                        hy_cost_model *cm) {
     const hy_model_info *mi = hy_model_info_borrow(m);
     hy_cost_model_init(cm, mi->head_dim, mi->n_heads, mi->n_kv_heads, NULL);
+    cm->sliding_window = mi->sliding_window, cm->swa_period = mi->swa_period;
     cm->launch_s = hy_cli_launch_s(launch_s, 0, cm->launch_s);
     cm->sink = sink, cm->window = window;
 }

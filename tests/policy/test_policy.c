@@ -147,6 +147,18 @@ HY_TEST(window_layers_stay_dense_in_peer_plans) {
         }
         hy_plan_free(pl);
     }
+    /* and the cost model prices their dense units at the window, not the context */
+    hy_policy dp = parsed("dense");
+    hy_plan *dense = NULL;
+    HY_OK_OR_FAIL(hy_policy_plan(&dp, &s, &m, &dense));
+    double c_all, d_all, c_w, d_w;
+    HY_OK_OR_FAIL(hy_plan_predict_cost(&m, dense, 4096, &c_all, &d_all));
+    m.sliding_window = 512, m.swa_period = 3;
+    HY_OK_OR_FAIL(hy_plan_predict_cost(&m, dense, 4096, &c_w, &d_w));
+    HY_CHECK_NEAR(c_w / d_w, 1.0, 1e-12); /* all dense: the plan costs what dense does */
+    HY_CHECK_NEAR(c_all / d_all, 1.0, 1e-12);
+    HY_CHECK(d_w < d_all); /* 20 of 30 layers read 512 of 4096 keys (plus launches) */
+    hy_plan_free(dense);
     hy_policy p = parsed("tidal:2,13,256");
     hy_plan *pl = NULL;
     HY_CHECK_EQ_INT(hy_policy_plan(&p, &s, &m, &pl), HY_ERANGE);
