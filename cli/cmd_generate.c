@@ -3,7 +3,6 @@
 #include "commands.h"
 #include "eval_common.h"
 #include "hy_common.h"
-#include "hy_gguf.h"
 #include "hy_runtime.h"
 #include "hy_tokenizer.h"
 
@@ -255,15 +254,10 @@ int hy_cmd_generate(int argc, char **argv) {
     if (o.file && !(text = file_text = hy_cli_read_file(o.file, "prompt file", NULL)))
         return hy_cli_die("reading the prompt");
 
-    hy_gguf *g = NULL;
     hy_tokenizer *tok = NULL;
     hy_model *m = NULL;
     rc = 1;
-    if (hy_gguf_open(o.model, &g)) {
-        rc = hy_cli_die("opening the model");
-        goto out;
-    }
-    if (hy_tokenizer_from_gguf(g, &tok)) {
+    if (hy_tokenizer_open(o.model, &tok)) {
         rc = hy_cli_die("loading the tokenizer");
         goto out;
     }
@@ -277,7 +271,6 @@ int hy_cmd_generate(int argc, char **argv) {
 out:
     hy_model_free(m);
     hy_tokenizer_free(tok);
-    hy_gguf_close(g);
     free(file_text);
     return rc;
 }

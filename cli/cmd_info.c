@@ -1,19 +1,24 @@
 /* `hylra info MODEL.gguf`: what a GGUF file holds, from its metadata alone (no weights are
  * loaded and the runtime is not involved): architecture and shapes, RoPE and norm settings,
- * tokenizer, and a table of tensor types with counts, bytes and the parameter total. */
+ * tokenizer, and a table of tensor types with counts, bytes and the parameter total. For a
+ * Hugging Face checkpoint directory, what the runtime loads from it. */
 #include "commands.h"
 #include "hy_common.h"
 #include "hy_gguf.h"
+#include "hy_runtime.h"
+#include "hy_tokenizer.h"
 
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: hylra info MODEL.gguf\n\n"
+            "usage: hylra info MODEL.gguf|CHECKPOINT_DIR\n\n"
             "Prints the model's architecture, shapes, RoPE/norm settings, tokenizer and a table\n"
-            "of tensor types with counts and bytes, reading only the GGUF metadata.\n\n"
+            "of tensor types with counts and bytes, reading only the GGUF metadata. For a\n"
+            "Hugging Face checkpoint directory: what the runtime loads from it.\n\n"
             "options:\n"
             "  -h, --help   show this help\n");
 }
@@ -93,7 +98,17 @@ static void print_shapes(const hy_gguf *g, const char *arch) {
     if (arch_f64(g, arch, "attention.layer_norm_rms_epsilon", &eps))
         printf("%-16s %g\n", "rms eps", eps);
     else
-        printf("%-16s -\n", "rms eps");
+        printf("%-16s -\n", "rms eps"); /* Gemma 3: window layers (the runtime's defaults when the
+                                           file leaves them out) */
+    const int64_t window = arch_int(g, arch, "attention.sliding_window");
+    if (window > 0) {
+        int64_t period = arch_int(g, arch, "attention.sliding_window_pattern");
+        double local = 10000.0;
+        int have_local = arch_f64(g, arch, "rope.freq_base_swa", &local);
+        printf("%-16s %lld positions; every %lld%s layer global, window layers RoPE theta %g%s\n",
+               "sliding window", (long long)window, (long long)(period > 0 ? period : 6),
+               period > 0 ? "th" : "th (default)", local, have_local ? "" : " (default)");
+    }
 }
 
 static void print_tokenizer(const hy_gguf *g, const char *arch) {
@@ -149,6 +164,37 @@ static void print_tensor_table(const hy_gguf *g) {
            (double)total_elems / 1e6);
 }
 
+/* A Hugging Face checkpoint directory: what the runtime makes of it (this loads the weights:
+ * the config is read through the loader so the same checks apply) and its tokenizer.json. */
+static int info_checkpoint(const char *dir) {
+    hy_model *m;
+    if (hy_model_load(dir, &m) != HY_OK) return hy_cli_die("reading the checkpoint");
+    const hy_model_info *mi = hy_model_info_borrow(m);
+    printf("%-16s %s (Hugging Face checkpoint; weights loaded to read it)\n", "directory", dir);
+    printf("%-16s %s\n%-16s %s\n", "architecture", mi->arch, "name", mi->name);
+    printf("%-16s %d\n%-16s %d\n", "layers", mi->n_layers, "d_model", mi->d_model);
+    printf("%-16s %d (kv heads %d)\n%-16s %d\n%-16s %d\n", "heads", mi->n_heads, mi->n_kv_heads,
+           "head dim", mi->head_dim, "d_ff", mi->d_ff);
+    printf("%-16s %d\n%-16s theta %g, type %s\n%-16s %g\n", "context length", mi->n_ctx_train,
+           "rope", (double)mi->rope_theta, mi->rope_layout ? "neox" : "norm", "rms eps",
+           (double)mi->rms_eps);
+    if (mi->sliding_window > 0)
+        printf("%-16s %d positions; global layers every %d (0: none)\n", "sliding window",
+               mi->sliding_window, mi->swa_period);
+    printf("%-16s %d%s\n", "vocab size", mi->n_vocab, mi->tied_output ? " (output tied)" : "");
+    hy_tokenizer *tok;
+    if (hy_tokenizer_open(dir, &tok) == HY_OK) {
+        printf("%-16s tokenizer.json, byte-level BPE (pre-tokenizer %s, %lld tokens)\n",
+               "tokenizer", hy_tokenizer_pre(tok), (long long)hy_tokenizer_n_vocab(tok));
+        hy_tokenizer_free(tok);
+    } else {
+        printf("%-16s not readable: %s\n", "tokenizer", hy_last_error());
+    }
+    printf("%-16s %s\n", "sha256", mi->sha256);
+    hy_model_free(m);
+    return 0;
+}
+
 int hy_cmd_info(int argc, char **argv) {
     static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     int c;
@@ -166,6 +212,8 @@ int hy_cmd_info(int argc, char **argv) {
         return 2;
     }
     const char *path = argv[optind];
+    struct stat sb;
+    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) return info_checkpoint(path);
     hy_gguf *g;
     if (hy_gguf_open(path, &g) != HY_OK) return hy_cli_die("reading model");
     hy_gguf_str arch_s = {"", 0};

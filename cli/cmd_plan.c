@@ -203,6 +203,7 @@ static int cmd_policy(int argc, char **argv) {
         sh.n_layers = pf->n_layers, sh.n_heads = pf->n_heads, sh.n_kv_heads = pf->n_kv_heads;
         sh.head_dim = pf->head_dim, sh.sink = pf->sink, sh.window = pf->window;
         sh.model_name = pf->model_name, sh.model_sha256 = pf->model_sha256;
+        sh.sliding_window = pf->sliding_window, sh.swa_period = pf->swa_period;
     }
     if (sink >= 0) sh.sink = (int32_t)sink;
     if (window >= 0) sh.window = (int32_t)window;
@@ -212,6 +213,7 @@ static int cmd_policy(int argc, char **argv) {
         goto done;
     }
     hy_cost_model_init(&cm, sh.head_dim, sh.n_heads, sh.n_kv_heads, costs);
+    cm.sliding_window = sh.sliding_window, cm.swa_period = sh.swa_period;
     /* one default across commands (hy_cli_launch_s) */
     cm.launch_s =
         hy_cli_launch_s(launch_us >= 0 ? launch_us * 1e-6 : -1, costs != NULL, cm.launch_s);

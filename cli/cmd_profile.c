@@ -3,7 +3,6 @@
  * interrupted run resumes from its last finished sample (--resume). Progress on stderr. */
 #include "commands.h"
 #include "hy_common.h"
-#include "hy_gguf.h"
 #include "hy_profile.h"
 #include "hy_profiler.h"
 #include "hy_runtime.h"
@@ -229,6 +228,7 @@ static hy_status new_profile(const struct prof_opts *o, const hy_model_info *mi,
     snprintf(p->model_name, sizeof p->model_name, "%s", mi->name);
     snprintf(p->arch, sizeof p->arch, "%s", mi->arch);
     p->model_ctx_train = mi->n_ctx_train;
+    p->sliding_window = mi->sliding_window, p->swa_period = mi->swa_period;
     snprintf(p->model_sha256, sizeof p->model_sha256, "%s", mi->sha256);
     calib_source(o, p->calib_source, sizeof p->calib_source);
     snprintf(p->tool_version, sizeof p->tool_version, "hylra %s", HY_VERSION);
@@ -273,6 +273,7 @@ static int run(const struct prof_opts *o, hy_model *m, const hy_token *toks, int
             goto out;
         }
         p->model_ctx_train = mi->n_ctx_train; /* same model (sha256 checked); older files lack it */
+        p->sliding_window = mi->sliding_window, p->swa_period = mi->swa_period;
     } else if (new_profile(o, mi, &p)) {
         rc = hy_cli_die("creating the profile");
         goto out;
@@ -338,7 +339,6 @@ int hy_cmd_profile(int argc, char **argv) {
     struct prof_opts o;
     int rc = parse(argc, argv, &o);
     if (rc) return rc == 1 ? 0 : rc;
-    hy_gguf *g = NULL;
     hy_tokenizer *tok = NULL;
     hy_model *m = NULL;
     hy_token *toks = NULL;
@@ -346,11 +346,7 @@ int hy_cmd_profile(int argc, char **argv) {
     size_t len = 0;
     char *text = hy_cli_read_file(o.data, "calibration text", &len);
     if (!text) return hy_cli_die("reading the calibration text");
-    if (hy_gguf_open(o.model, &g)) {
-        rc = hy_cli_die("opening the model");
-        goto out;
-    }
-    if (hy_tokenizer_from_gguf(g, &tok)) {
+    if (hy_tokenizer_open(o.model, &tok)) {
         rc = hy_cli_die("loading the tokenizer");
         goto out;
     }
@@ -369,6 +365,5 @@ out:
     free(toks);
     hy_model_free(m);
     hy_tokenizer_free(tok);
-    hy_gguf_close(g);
     return rc;
 }

@@ -4,7 +4,6 @@
  * the model's chat template first. */
 #include "commands.h"
 #include "hy_common.h"
-#include "hy_gguf.h"
 #include "hy_tokenizer.h"
 
 #include <getopt.h>
@@ -128,14 +127,11 @@ int hy_cmd_tokenize(int argc, char **argv) {
         if (!(text = hy_malloc(len + 1, "prompt"))) return hy_cli_die("tokenize");
         memcpy(text, prompt, len + 1);
     }
-    hy_gguf *g = NULL;
     hy_tokenizer *tok = NULL;
-    if (hy_gguf_open(model, &g) || hy_tokenizer_from_gguf(g, &tok)) {
+    if (hy_tokenizer_open(model, &tok)) {
         free(text);
-        hy_gguf_close(g);
         return hy_cli_die("tokenize");
     }
-    hy_gguf_close(g);
     if (chat) {
         char *user = realloc(text, len + 1), *rendered;
         if (!user) {

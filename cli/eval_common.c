@@ -33,8 +33,7 @@ int hy_cli_parse_tasks(const char *cmd, const char *list, hy_eval_opts *o) {
 
 hy_status hy_cli_eval_env_open(const char *model, const char *text_path, hy_cli_eval_env *e) {
     *e = (hy_cli_eval_env){0};
-    hy_status st = hy_gguf_open(model, &e->g);
-    if (!st) st = hy_tokenizer_from_gguf(e->g, &e->tok);
+    hy_status st = hy_tokenizer_open(model, &e->tok);
     if (!st) st = hy_model_load(model, &e->m);
     if (st) return hy_fail_ctx(st, "%s", model);
     e->text = hy_cli_read_file(text_path, "eval text", NULL);
@@ -46,7 +45,6 @@ hy_status hy_cli_eval_env_open(const char *model, const char *text_path, hy_cli_
 void hy_cli_eval_env_close(hy_cli_eval_env *e) {
     hy_model_free(e->m);
     hy_tokenizer_free(e->tok);
-    hy_gguf_close(e->g);
     free(e->text);
     *e = (hy_cli_eval_env){0};
 }
@@ -55,6 +53,7 @@ void hy_cli_cost_model(const hy_model *m, double launch_s, int32_t sink, int32_t
                        hy_cost_model *cm) {
     const hy_model_info *mi = hy_model_info_borrow(m);
     hy_cost_model_init(cm, mi->head_dim, mi->n_heads, mi->n_kv_heads, NULL);
+    cm->sliding_window = mi->sliding_window, cm->swa_period = mi->swa_period;
     cm->launch_s = hy_cli_launch_s(launch_s, 0, cm->launch_s);
     cm->sink = sink, cm->window = window;
 }
@@ -89,7 +88,9 @@ hy_status hy_cli_method(const char *spec, const hy_model *m, const hy_cost_model
                                    .model_sha256 = mi->sha256,
                                    .sink = sink,
                                    .window = window,
-                                   .context = (int32_t)ctx};
+                                   .context = (int32_t)ctx,
+                                   .sliding_window = mi->sliding_window,
+                                   .swa_period = mi->swa_period};
     if (fit > 0 && (st = hy_policy_fit(&p, &shape, cm, fit)))
         return hy_fail_ctx(st, "policy %s at %.2f of dense", spec, fit);
     if (p.kind != HY_POLICY_DENSE && (st = hy_policy_plan(&p, &shape, cm, plan)))

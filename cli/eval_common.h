@@ -12,7 +12,6 @@
 #define HY_DEFAULT_EVALTEXT ".cache/evaltext/devil.txt"
 
 typedef struct {
-    hy_gguf *g;
     hy_tokenizer *tok;
     hy_model *m;
     char *text;

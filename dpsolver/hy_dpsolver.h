@@ -29,6 +29,9 @@ typedef struct {
     int32_t batch;
     int32_t sink, window; /* tokens every sparse set includes (defaults 4, 64) */
     int32_t page_size;    /* tokens per page of bounds units (default 16) */
+    /* the model's sliding-window layers (Gemma 3; 0: none): layer l is windowed unless
+     * (l + 1) % swa_period == 0, and a dense unit there reads its window, not the context */
+    int32_t sliding_window, swa_period;
 } hy_cost_model;
 
 #define HY_H100_HBM3_BPS 3.35e12 /* H100 SXM5 HBM3 peak, NVIDIA datasheet */

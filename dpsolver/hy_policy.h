@@ -41,6 +41,9 @@ typedef struct {
     const char *model_name, *model_sha256; /* may be NULL */
     int32_t sink, window;
     int32_t context; /* tokens the plan is for (k <= context is checked) */
+    /* the model's sliding-window layers (Gemma 3; 0: none): layer l is windowed unless
+     * (l + 1) % swa_period == 0; its units stay dense (they see only their window) */
+    int32_t sliding_window, swa_period;
 } hy_policy_shape;
 
 /* The plan of a policy for this shape, with solver "policy:<kind>" and predicted cost_s /

@@ -53,10 +53,23 @@ hy_status hy_plan_predict_cost(const hy_cost_model *cm, const hy_plan *plan, int
     if (plan->granularity == HY_GRAN_PAGE) m.page_size = plan->page_size;
     layer_costs lc;
     if ((st = price_modes(&m, plan, n, &lc))) return st;
-    double H = plan->n_kv_heads, total = 0;
+    /* a dense unit of a sliding-window layer reads its window only */
+    const bool swa = cm->sliding_window > 0 && cm->sliding_window < n;
+    double dense_w = lc.mode[HY_MODE_DENSE];
+    if (swa &&
+        (st = hy_cost_layer(&m, HY_MODE_DENSE, cm->sliding_window,
+                            plan->k < cm->sliding_window ? plan->k : cm->sliding_window, &dense_w)))
+        return st;
+    double H = plan->n_kv_heads, total = 0, dense_total = 0;
+    for (int32_t l = 0; l < plan->n_layers; l++) {
+        const bool w = swa && (cm->swa_period <= 0 || (l + 1) % cm->swa_period != 0);
+        dense_total += w ? dense_w : lc.mode[HY_MODE_DENSE];
+    }
     for (int32_t u = 0; u < hy_plan_n_units(plan); u++) {
         const hy_plan_unit *x = &plan->units[u];
-        double c = lc.mode[x->mode];
+        const int32_t l = u / plan->n_kv_heads;
+        const bool w = swa && (cm->swa_period <= 0 || (l + 1) % cm->swa_period != 0);
+        double c = w && x->mode == HY_MODE_DENSE ? dense_w : lc.mode[x->mode];
         if (hy_mode_publishes(x->mode) && x->refresh > 1) {
             double s = x->refresh; /* qsim (refresh 0) is priced as every step: an upper bound */
             c = (c + (s - 1.0) * lc.mode[HY_MODE_REUSE]) / s;
@@ -64,6 +77,6 @@ hy_status hy_plan_predict_cost(const hy_cost_model *cm, const hy_plan *plan, int
         total += c / H;
     }
     *cost_s = total;
-    *dense_s = lc.mode[HY_MODE_DENSE] * plan->n_layers;
+    *dense_s = dense_total;
     return HY_OK;
 }

@@ -18,6 +18,10 @@ static hy_status check_shape(const hy_policy_shape *s) {
 
 /* Parameter checks a parsed spec already passed, repeated for hand-made policies, plus those
  * that depend on the shape (k and L2 against the context and the layer count). */
+static bool window_layer(const hy_policy_shape *s, int32_t l) {
+    return s->sliding_window > 0 && (s->swa_period <= 0 || (l + 1) % s->swa_period != 0);
+}
+
 static hy_status check_params(const hy_policy *p, const hy_policy_shape *s) {
     char spec[64];
     hy_policy_format(p, spec, sizeof spec);
@@ -36,15 +40,24 @@ static hy_status check_params(const hy_policy *p, const hy_policy_shape *s) {
         (p->dense_layers < 0 || p->reselect <= p->dense_layers || p->reselect >= s->n_layers))
         return hy_fail(HY_ERANGE, "policy %s: L1 %d L2 %d, expected 0 <= L1 < L2 < n_layers (%d)",
                        spec, p->dense_layers, p->reselect, s->n_layers);
+    if (p->kind == HY_POLICY_TIDAL &&
+        (window_layer(s, p->dense_layers) || window_layer(s, p->reselect)))
+        return hy_fail(HY_ERANGE,
+                       "policy %s: L1 %d and L2 %d must be global layers: this model's layers "
+                       "are sliding-window ones but every %d-th",
+                       spec, p->dense_layers, p->reselect, s->swa_period);
     return HY_OK;
 }
 
-static void set_units(const hy_policy *p, hy_plan *pl) {
+static void set_units(const hy_policy *p, const hy_policy_shape *s, hy_plan *pl) {
     int32_t H = pl->n_kv_heads;
     for (int32_t l = 0; l < pl->n_layers; l++)
         for (int32_t h = 0; h < H; h++) {
             hy_plan_unit *x = &pl->units[l * H + h];
             *x = (hy_plan_unit){HY_MODE_DENSE, -1, 1, NAN};
+            /* a sliding-window layer already attends to its window only: it stays dense
+             * (the runtime refuses sets there) */
+            if (window_layer(s, l) && p->kind != HY_POLICY_WINDOW) continue;
             switch (p->kind) {
             case HY_POLICY_WINDOW:
                 x->mode = HY_MODE_WINDOW;
@@ -104,7 +117,7 @@ hy_status hy_policy_plan(const hy_policy *p, const hy_policy_shape *s, const hy_
     pl->window = p->kind == HY_POLICY_WINDOW ? p->window : s->window;
     pl->context = s->context;
     if (p->kind == HY_POLICY_QUEST) pl->granularity = HY_GRAN_PAGE, pl->page_size = p->page_size;
-    set_units(p, pl);
+    set_units(p, s, pl);
     snprintf(pl->solver, sizeof pl->solver, "policy:%.*s", (int)strcspn(spec, ":"), spec);
     pl->budget_kind[0] = 0, pl->loss_kind[0] = 0, pl->status[0] = 0;
     pl->budget_value = pl->budget_seconds = pl->gap = pl->loss = NAN;

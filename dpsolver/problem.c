@@ -101,6 +101,32 @@ static hy_status fill_costs(hy_problem *pr, const hy_profile *p, const hy_cost_m
     return HY_OK;
 }
 
+/* A sliding-window layer (Gemma 3) sees only its window: nothing to select beyond it, and
+ * no set to offer or take. Its units are fixed dense, costed at the window's length, and left
+ * out of every reuse pair: sensitive (no reuse into them) with every select choice given an
+ * infinite own loss (never chosen), and NaN as a source. */
+static hy_status fix_window_units(hy_problem *pr, const hy_profile *p, const hy_cost_model *cm,
+                                  int64_t n, int32_t k) {
+    if (p->sliding_window <= 0) return HY_OK;
+    const int64_t w = p->sliding_window < n ? p->sliding_window : n;
+    double d;
+    hy_status st = hy_cost_layer(cm, HY_MODE_DENSE, w, k < w ? k : (int32_t)w, &d);
+    if (st) return st;
+    const int32_t U = pr->n_units, C = pr->n_strides;
+    for (int32_t u = 0; u < U; u++) {
+        const int32_t l = pr->layer_of[u];
+        if (p->swa_period > 0 && (l + 1) % p->swa_period == 0) continue; /* a global layer */
+        pr->dense_total += d / pr->heads_per_unit_layer - pr->cost_dense[u];
+        pr->cost_dense[u] = d / pr->heads_per_unit_layer;
+        pr->sensitive[u] = 1;
+        for (int32_t c = 0; c < C; c++)
+            pr->own_pen[(size_t)u * C + c] = INFINITY;
+        for (int32_t v = 0; v < U; v++)
+            pr->loss[(size_t)u * U + v] = pr->loss[(size_t)v * U + u] = NAN;
+    }
+    return HY_OK;
+}
+
 hy_status hy_problem_from_profile(const hy_profile *p, const hy_cost_model *cm,
                                   const hy_problem_opts *o, hy_problem **out) {
     *out = NULL;
@@ -210,6 +236,11 @@ hy_status hy_problem_from_profile(const hy_profile *p, const hy_cost_model *cm,
                                      o->loss);
                 pr->loss[(size_t)a * U + b] = (float)x;
             }
+    }
+    st = fix_window_units(pr, p, cm, n, o->k);
+    if (st) {
+        hy_problem_free(pr);
+        return st;
     }
     *out = pr;
     return HY_OK;

@@ -28,6 +28,7 @@ hy_status hy_session_open(const char *profile_path, const char *costs_path, doub
                          costs_path, s->costs->n_kv_heads, s->costs->head_dim, p->n_kv_heads,
                          p->head_dim);
         hy_cost_model_init(&s->cm, p->head_dim, p->n_heads, p->n_kv_heads, s->costs);
+        s->cm.sliding_window = p->sliding_window, s->cm.swa_period = p->swa_period;
         s->cm.sink = p->sink, s->cm.window = p->window; /* what sparse modes read besides k */
         if (launch_s >= 0) s->cm.launch_s = launch_s;
         if (!st) st = hy_problem_from_profile(p, &s->cm, o, &s->problem);

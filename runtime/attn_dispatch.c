@@ -62,7 +62,7 @@ static hy_status run_item(void *arg, int64_t idx) {
         .out_stride = att_w,
         .n_q = s->n_q,
         .pos0 = r->pos0 + s->i0,
-        .scale = 1.0f / sqrtf((float)hd),
+        .scale = mi->attn_scale,
     };
     const hy_unit_mode mode = item_mode(c, r, j->layer, s->kv_head);
     const hy_status st = hy_attn_modes[mode](c, &it);
@@ -71,8 +71,10 @@ static hy_status run_item(void *arg, int64_t idx) {
         /* a planned sequence's dense units read everything: counted like the other modes */
         struct hy_seq_plan *sp = c->plans[r->seq];
         const int32_t u = j->layer * mi->n_kv_heads + s->kv_head;
-        sp->kv_tokens[u] += (double)(it.pos0 + 1);
-        sp->kv_dense[u] += (double)(it.pos0 + 1);
+        const int64_t W = hy_model_layer_window(mi, j->layer); /* a window layer's dense */
+        const double rows = (double)(W && W < it.pos0 + 1 ? W : it.pos0 + 1);
+        sp->kv_tokens[u] += rows;
+        sp->kv_dense[u] += rows;
     }
     if (c->observer) /* profiler hook (hy_observer.h): sees what the mode attended to */
         hy_observer_run(c, it.layer, it.kv_head, it.seq, it.q, it.q_stride, it.out, it.out_stride,

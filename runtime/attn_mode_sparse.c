@@ -40,8 +40,10 @@ hy_status hy_attn_over_set(hy_ctx *c, const hy_attn_item *it, const int32_t *set
     }
     if (!st) {
         const int32_t u = hy_item_unit(c, it);
+        /* what dense would read here: the layer's window in a sliding-window layer */
+        const int64_t W = hy_model_layer_window(&c->m->info, it->layer);
         sp->kv_tokens[u] += (double)rows;
-        sp->kv_dense[u] += (double)n;
+        sp->kv_dense[u] += (double)(W && W < n ? W : n);
     }
     free(kv);
     free(merged);

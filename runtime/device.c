@@ -4,6 +4,7 @@
 #include "argmax.h"
 #include "runtime_internal.h"
 #ifdef HY_HAVE_CUDA
+#include "arch.h"
 #include "gpu_internal.h"
 #endif
 
@@ -43,6 +44,12 @@ hy_status hy_ctx_create_on(const hy_model *m, hy_device dev, int64_t n_ctx, int 
 #else
     HY_TRY(hy_ctx_check_args("hy_ctx_create_on", m, n_ctx, n_seq, out));
     const hy_model_info *mi = &m->info;
+    const char *missing = m->arch ? hy_arch_cuda_missing(m->arch) : NULL;
+    if (missing)
+        return hy_fail(HY_EUNSUPPORTED,
+                       "%s (%s): the CUDA backend runs the Llama path only and lacks %s; "
+                       "use --device cpu",
+                       mi->name, mi->arch, missing);
     if (mi->n_kv_heads > 64 || mi->n_heads / mi->n_kv_heads > 8 ||
         (mi->head_dim != 64 && mi->head_dim != 128))
         return hy_fail(HY_EUNSUPPORTED,

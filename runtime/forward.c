@@ -2,8 +2,11 @@
  * then per layer RMSNorm -> fused QKV GEMM -> RoPE (NORM layout) -> K/V into the cache ->
  * attention through the unit's mode -> output GEMM added to the residual -> RMSNorm -> fused
  * gate/up GEMM -> SwiGLU -> down GEMM added to the residual; final RMSNorm and the output
- * GEMM only for the rows whose logits were asked for. Prefill, decode and batched decode all
- * go through hy_layer_forward; they differ only in how the batch is cut into runs. */
+ * GEMM only for the rows whose logits were asked for. Other architectures are this pass with
+ * the steps their row in arch.h adds or swaps (QKV bias, QK norm, post-norms, GELU gating,
+ * embedding scale, per-layer RoPE base). Prefill, decode and batched decode all go through
+ * hy_layer_forward; they differ only in how the batch is cut into runs. */
+#include "arch.h"
 #include "attn_mode.h"
 #include "embedding.h"
 #include "matmul.h"
@@ -14,8 +17,10 @@
 #ifdef HY_HAVE_CUDA
 #include "gpu_internal.h"
 #endif
+#include "geglu.h"
 #include "swiglu.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +44,38 @@ static void store_kv(hy_ctx *c, int layer, const hy_run *runs, int n_runs) {
     }
 }
 
+/* QKV bias and per-head Q/K RMSNorm where the architecture has them (before RoPE). */
+static void qkv_extras(hy_ctx *c, const hy_layer_weights *w, int64_t n) {
+    const hy_model_info *mi = &c->m->info;
+    const int64_t hd = mi->head_dim, qkv_w = (int64_t)(mi->n_heads + 2 * mi->n_kv_heads) * hd;
+    for (int64_t t = 0; t < n && (w->bqkv || w->q_norm); t++) {
+        float *row = c->qkv + t * qkv_w;
+        if (w->bqkv)
+            for (int64_t i = 0; i < qkv_w; i++)
+                row[i] += w->bqkv[i];
+        if (w->q_norm) {
+            hy_rmsnorm_f32(row, row, w->q_norm, mi->n_heads, hd, mi->rms_eps);
+            hy_rmsnorm_f32(row + mi->n_heads * hd, row + mi->n_heads * hd, w->k_norm,
+                           mi->n_kv_heads, hd, mi->rms_eps);
+        }
+    }
+}
+
+/* x += in w^T (in: n rows of n_in values, ld apart), or with a post-norm (Gemma 3)
+ * x += rmsnorm(in w^T) through c->h. */
+static void add_block_output(hy_ctx *c, const float *in, int64_t ld, int64_t n_in, const float *w,
+                             const float *post_norm, int64_t n) {
+    const int64_t d = c->m->info.d_model;
+    if (!post_norm) {
+        hy_ctx_matmul(c, c->x, d, in, ld, w, n, n_in, d, 1.0f);
+        return;
+    }
+    hy_ctx_matmul(c, c->h, d, in, ld, w, n, n_in, d, 0.0f);
+    hy_rmsnorm_f32(c->h, c->h, post_norm, n, d, c->m->info.rms_eps);
+    for (int64_t i = 0; i < n * d; i++)
+        c->x[i] += c->h[i];
+}
+
 hy_status hy_layer_forward(hy_ctx *c, int layer, int64_t n, const hy_run *runs, int n_runs) {
     const hy_model_info *mi = &c->m->info;
     const hy_layer_weights *w = &c->m->layers[layer];
@@ -48,22 +85,36 @@ hy_status hy_layer_forward(hy_ctx *c, int layer, int64_t n, const hy_run *runs, 
 
     hy_rmsnorm_f32(c->h, c->x, w->attn_norm, n, d, mi->rms_eps);
     hy_ctx_matmul(c, c->qkv, qkv_w, c->h, d, w->wqkv, n, d, qkv_w, 0.0f);
+    qkv_extras(c, w, n);
     /* Q and K heads are adjacent in each row, so one call rotates both */
     hy_rope_f32(c->qkv, n, mi->n_heads + mi->n_kv_heads, mi->head_dim, qkv_w, c->pos,
-                mi->rope_theta, (hy_rope_layout)mi->rope_layout);
+                hy_model_layer_rope_theta(mi, layer), (hy_rope_layout)mi->rope_layout);
     store_kv(c, layer, runs, n_runs);
     hy_status st = hy_attn_run(c, layer, runs, n_runs);
     if (st != HY_OK) return st;
-    hy_ctx_matmul(c, c->x, d, c->att, att_w, w->wo, n, att_w, d, 1.0f);
+    add_block_output(c, c->att, att_w, att_w, w->wo, w->post_attn_norm, n);
 
     hy_rmsnorm_f32(c->h, c->x, w->ffn_norm, n, d, mi->rms_eps);
     hy_ctx_matmul(c, c->gu, 2 * ff, c->h, d, w->wgu, n, d, 2 * ff, 0.0f);
     for (int64_t t = 0; t < n; t++) {
         float *row = c->gu + t * 2 * ff;
-        hy_swiglu_f32(row, row, row + ff, ff);
+        if (c->m->arch->gelu)
+            hy_geglu_f32(row, row, row + ff, ff);
+        else
+            hy_swiglu_f32(row, row, row + ff, ff);
     }
-    hy_ctx_matmul(c, c->x, d, c->gu, 2 * ff, w->wdown, n, ff, d, 1.0f);
+    add_block_output(c, c->gu, 2 * ff, ff, w->wdown, w->post_ffn_norm, n);
     return HY_OK;
+}
+
+/* Token embeddings into c->x, scaled by sqrt(d_model) where the architecture says so. */
+static void embed(hy_ctx *c, const int32_t *tokens, int64_t n) {
+    const int64_t d = c->m->info.d_model;
+    hy_embedding_f32(c->x, c->m->tok_embd, d, tokens, n);
+    if (!c->m->arch->embd_scale) return;
+    const float s = sqrtf((float)d);
+    for (int64_t i = 0; i < n * d; i++)
+        c->x[i] *= s;
 }
 
 /* Runs all layers over the n tokens already embedded in c->x, then writes logits for the
@@ -121,7 +172,7 @@ static hy_status append(hy_ctx *c, int seq, const int32_t *tokens, int64_t n_tok
     for (int64_t t0 = 0; t0 < n_tok; t0 += c->n_batch) {
         const int64_t n = n_tok - t0 < c->n_batch ? n_tok - t0 : c->n_batch;
         const int64_t p0 = c->seq_len[seq];
-        hy_embedding_f32(c->x, c->m->tok_embd, mi->d_model, tokens + t0, n);
+        embed(c, tokens + t0, n);
         for (int64_t i = 0; i < n; i++)
             c->pos[i] = (int32_t)(p0 + i);
         c->runs[0] = (hy_run){seq, 0, n, p0, n_tok == 1};
@@ -203,7 +254,7 @@ hy_status hy_forward_batch(hy_ctx *c, const int *seqs, const int32_t *tokens, in
 #ifdef HY_HAVE_CUDA
     if (c->gpu) return hy_gpu_forward_batch(c, seqs, tokens, n_seq, logits);
 #endif
-    hy_embedding_f32(c->x, c->m->tok_embd, c->m->info.d_model, tokens, n_seq);
+    embed(c, tokens, n_seq);
     for (int s = 0; s < n_seq; s++) {
         const int64_t p = c->seq_len[seqs[s]];
         c->pos[s] = (int32_t)p;

@@ -1,7 +1,10 @@
-/* Model loading for the CPU runtime: reads a Llama-architecture GGUF's hyperparameters,
- * checks every tensor's presence, type and shape against them (errors name the tensor and
- * the shape found vs expected), and dequantises all weights once to fp32, fusing Q/K/V and
- * gate/up so each becomes one GEMM. */
+/* Model loading for the CPU runtime: reads the hyperparameters of a GGUF whose architecture
+ * the runtime runs (arch.h: Llama and the rows of differences over it), checks every tensor's
+ * presence, type and shape against them (errors name the tensor and the shape found vs
+ * expected), and dequantises all weights once to fp32, fusing Q/K/V and gate/up so each
+ * becomes one GEMM. */
+#include "arch.h"
+#include "hf_checkpoint.h"
 #include "hy_gguf.h"
 #include "rope.h"
 #include "runtime_internal.h"
@@ -9,15 +12,55 @@
 #include "gpu_internal.h"
 #endif
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 typedef struct {
-    hy_gguf *g;
+    const hy_gguf *g; /* the file, or the GGUF image of a checkpoint's config.json */
     const char *path;
     const char *arch;
+    const hy_arch *a;
+    hy_hf *hf; /* a Hugging Face checkpoint directory: tensors come from here */
 } loader;
+
+/* Shape and type of tensor `name` of either source: ne[0] is the row length (ggml order),
+ * ok whether hylra can convert it to fp32. */
+typedef struct {
+    uint32_t n_dims;
+    int64_t ne[HY_GGUF_MAX_DIMS];
+    const char *type;
+    bool ok;
+    const hy_gguf_tensor *gt;
+    const hy_st_tensor *st;
+} tensor_ref;
+
+static hy_status find_tensor(const loader *L, const char *name, tensor_ref *r) {
+    memset(r, 0, sizeof *r);
+    for (int i = 0; i < HY_GGUF_MAX_DIMS; i++)
+        r->ne[i] = 1;
+    if (L->hf) {
+        HY_TRY(hy_hf_tensor(L->hf, name, &r->st));
+        if (r->st->n_dims > HY_GGUF_MAX_DIMS)
+            return hy_fail(HY_EMISMATCH, "%s: tensor %s has %d dims", L->path, name, r->st->n_dims);
+        r->n_dims = (uint32_t)r->st->n_dims; /* [rows, cols] -> ne = [cols, rows] */
+        for (int i = 0; i < r->st->n_dims; i++)
+            r->ne[i] = r->st->shape[r->st->n_dims - 1 - i];
+        r->type = hy_st_dtype_name(r->st->dtype);
+        r->ok = r->st->dtype <= HY_ST_BF16;
+        return HY_OK;
+    }
+    hy_status st = hy_gguf_find_tensor(L->g, name, &r->gt);
+    if (st != HY_OK) return hy_fail_ctx(st, "%s", L->path);
+    r->n_dims = r->gt->n_dims;
+    for (uint32_t i = 0; i < r->n_dims; i++)
+        r->ne[i] = r->gt->ne[i];
+    r->type = hy_ggml_type_name(r->gt->type);
+    r->ok = hy_ggml_type_supported(r->gt->type);
+    return HY_OK;
+}
 
 static hy_status get_u32(const loader *L, const char *field, int *out, int required, int dflt) {
     char key[128];
@@ -80,16 +123,16 @@ static hy_status check_supported(const loader *L, const hy_model_info *mi) {
         (st = get_u32(L, "attention.key_length", &key_len, 0, mi->head_dim)) ||
         (st = get_u32(L, "attention.value_length", &val_len, 0, mi->head_dim)))
         return st;
+    if (val_len != key_len)
+        return hy_fail(HY_EUNSUPPORTED,
+                       "%s: %s.attention.key_length = %d but value_length = %d "
+                       "(different K and V head sizes are not supported)",
+                       L->path, L->arch, key_len, val_len);
     if (rope_dim != mi->head_dim)
         return hy_fail(HY_EUNSUPPORTED,
                        "%s: %s.rope.dimension_count = %d, expected head_dim %d "
                        "(partial RoPE is not supported)",
                        L->path, L->arch, rope_dim, mi->head_dim);
-    if (key_len != mi->head_dim || val_len != mi->head_dim)
-        return hy_fail(HY_EUNSUPPORTED,
-                       "%s: %s.attention.key_length/value_length = %d/%d, "
-                       "expected embedding_length / head_count = %d",
-                       L->path, L->arch, key_len, val_len, mi->head_dim);
     return HY_OK;
 }
 
@@ -104,17 +147,20 @@ static hy_status read_hparams(const loader *L, hy_model_info *mi) {
         (st = get_f32(L, "rope.freq_base", &mi->rope_theta, 0, 10000.0f)) ||
         (st = get_f32(L, "attention.layer_norm_rms_epsilon", &mi->rms_eps, 1, 0.0f)))
         return st;
-    if (mi->d_model % mi->n_heads != 0)
-        return hy_fail(HY_EFORMAT,
-                       "%s: %s.embedding_length = %d is not a multiple of "
-                       "attention.head_count = %d",
-                       L->path, L->arch, mi->d_model, mi->n_heads);
     if (mi->n_heads % mi->n_kv_heads != 0)
         return hy_fail(HY_EFORMAT,
                        "%s: %s.attention.head_count = %d is not a multiple of "
                        "head_count_kv = %d",
                        L->path, L->arch, mi->n_heads, mi->n_kv_heads);
-    mi->head_dim = mi->d_model / mi->n_heads;
+    /* the head size is key_length where given (Gemma 3: 256 with d_model 640, 4 heads),
+     * else d_model / n_heads, which must then divide */
+    if ((st = get_u32(L, "attention.key_length", &mi->head_dim, 0, 0))) return st;
+    if (!mi->head_dim && mi->d_model % mi->n_heads != 0)
+        return hy_fail(HY_EFORMAT,
+                       "%s: %s.embedding_length = %d is not a multiple of "
+                       "attention.head_count = %d (and there is no attention.key_length)",
+                       L->path, L->arch, mi->d_model, mi->n_heads);
+    if (!mi->head_dim) mi->head_dim = mi->d_model / mi->n_heads;
     if (mi->head_dim % 2 != 0 || mi->head_dim > 1024)
         return hy_fail(HY_EUNSUPPORTED, "%s: head_dim = %d, expected an even value <= 1024",
                        L->path, mi->head_dim);
@@ -125,17 +171,31 @@ static hy_status read_hparams(const loader *L, hy_model_info *mi) {
         return hy_fail(HY_EFORMAT,
                        "%s: %s.attention.layer_norm_rms_epsilon = %g, expected a number >= 0",
                        L->path, mi->arch, (double)mi->rms_eps);
-    mi->rope_layout = HY_ROPE_NORM; /* llama.cpp's layout: the converter permuted Q/K rows */
+    mi->rope_layout = L->a->rope;
+    mi->attn_scale = 1.0f / sqrtf((float)mi->head_dim);
+    if (L->a->swa) {
+        /* Gemma 3 27B scales queries by (d_model / n_heads)^-1/2, not head_dim^-1/2 (its
+         * query_pre_attn_scalar); llama.cpp tells it by its 62 layers, as here */
+        if (mi->n_layers == 62) mi->attn_scale = 1.0f / sqrtf((float)mi->d_model / mi->n_heads);
+        if ((st = get_u32(L, "attention.sliding_window", &mi->sliding_window, 1, 0)) ||
+            (st = get_u32(L, "attention.sliding_window_pattern", &mi->swa_period, 0,
+                          L->a->swa_period)) ||
+            (st = get_f32(L, "rope.freq_base_swa", &mi->rope_theta_local, 0,
+                          L->a->rope_theta_local)))
+            return st;
+    } else if ((st = get_u32(L, "attention.sliding_window", &mi->sliding_window, 0, 0))) {
+        return st; /* a window in every layer (Mistral 7B v0.1 checkpoints) */
+    } else {
+        mi->rope_theta_local = mi->rope_theta;
+    }
     return check_supported(L, mi);
 }
 
 /* Finds `name` and checks it is 1-D [ne0] (ne1 == 0) or 2-D [ne0, ne1] (ggml order: ne0 is
  * the row length) with a dequantisable type. */
 static hy_status find_checked(const loader *L, const char *name, int64_t ne0, int64_t ne1,
-                              const hy_gguf_tensor **out) {
-    hy_status st = hy_gguf_find_tensor(L->g, name, out);
-    if (st != HY_OK) return hy_fail_ctx(st, "%s", L->path);
-    const hy_gguf_tensor *t = *out;
+                              tensor_ref *t) {
+    HY_TRY(find_tensor(L, name, t));
     int64_t want[HY_GGUF_MAX_DIMS] = {ne0, ne1 ? ne1 : 1, 1, 1};
     int ok = 1;
     for (uint32_t i = 0; i < t->n_dims; i++)
@@ -154,20 +214,24 @@ static hy_status find_checked(const loader *L, const char *name, int64_t ne0, in
         return hy_fail(HY_EMISMATCH, "%s: tensor %s has shape [%s], expected [%lld]", L->path, name,
                        found, (long long)ne0);
     }
-    if (!hy_ggml_type_supported(t->type))
+    if (!t->ok)
         return hy_fail(HY_EUNSUPPORTED, "%s: tensor %s has type %s, which cannot be dequantised",
-                       L->path, name, hy_ggml_type_name(t->type));
+                       L->path, name, t->type);
     return HY_OK;
 }
 
 /* Dequantises tensor `name` (checked shape) into dst, which holds ne0 * max(ne1, 1) floats. */
 static hy_status load_into(const loader *L, const char *name, int64_t ne0, int64_t ne1,
                            float *dst) {
-    const hy_gguf_tensor *t;
+    tensor_ref t;
     hy_status st = find_checked(L, name, ne0, ne1, &t);
     if (st != HY_OK) return st;
-    st = hy_gguf_tensor_to_f32(t, dst);
+    st = t.st ? hy_st_tensor_to_f32(t.st, dst) : hy_gguf_tensor_to_f32(t.gt, dst);
     if (st != HY_OK) return hy_fail_ctx(st, "%s: tensor %s", L->path, name);
+    /* Gemma checkpoints store RMSNorm weights w for 1 + w; GGUF files store 1 + w */
+    if (L->hf && hy_hf_norm_plus_one(L->hf) && strstr(name, "norm.weight"))
+        for (int64_t i = 0; i < ne0 * (ne1 ? ne1 : 1); i++)
+            dst[i] += 1.0f;
     return HY_OK;
 }
 
@@ -199,6 +263,21 @@ static hy_status load_layer(const loader *L, const hy_model_info *mi, int l, hy_
         (st = load_into(L, TNAME("ffn_gate.weight"), d, ff, w->wgu)) ||
         (st = load_into(L, TNAME("ffn_up.weight"), d, ff, w->wgu + ff * d)))
         return st;
+    if (L->a->qkv_bias) {
+        w->bqkv = hy_malloc((size_t)(nq + 2 * nkv) * sizeof(float), "fused QKV bias");
+        if (!w->bqkv) return HY_ENOMEM;
+        if ((st = load_into(L, TNAME("attn_q.bias"), nq, 0, w->bqkv)) ||
+            (st = load_into(L, TNAME("attn_k.bias"), nkv, 0, w->bqkv + nq)) ||
+            (st = load_into(L, TNAME("attn_v.bias"), nkv, 0, w->bqkv + nq + nkv)))
+            return st;
+    }
+    if (L->a->qk_norm && ((st = alloc_load(L, TNAME("attn_q_norm.weight"), hd, 0, &w->q_norm)) ||
+                          (st = alloc_load(L, TNAME("attn_k_norm.weight"), hd, 0, &w->k_norm))))
+        return st;
+    if (L->a->post_norms &&
+        ((st = alloc_load(L, TNAME("post_attention_norm.weight"), d, 0, &w->post_attn_norm)) ||
+         (st = alloc_load(L, TNAME("post_ffw_norm.weight"), d, 0, &w->post_ffn_norm))))
+        return st;
 #undef TNAME
     return HY_OK;
 }
@@ -206,16 +285,15 @@ static hy_status load_layer(const loader *L, const hy_model_info *mi, int l, hy_
 /* Vocabulary size: the token embedding's rows, which must agree with the tokenizer's list
  * and <arch>.vocab_size when those are present. */
 static hy_status read_vocab(const loader *L, hy_model_info *mi) {
-    const hy_gguf_tensor *t;
-    hy_status st = hy_gguf_find_tensor(L->g, "token_embd.weight", &t);
-    if (st != HY_OK) return hy_fail_ctx(st, "%s", L->path);
-    if (t->n_dims != 2 || t->ne[0] != mi->d_model || t->ne[1] < 1 || t->ne[1] > (1 << 30))
+    tensor_ref t;
+    hy_status st = find_tensor(L, "token_embd.weight", &t);
+    if (st != HY_OK) return st;
+    if (t.n_dims != 2 || t.ne[0] != mi->d_model || t.ne[1] < 1 || t.ne[1] > (1 << 30))
         return hy_fail(HY_EMISMATCH,
                        "%s: tensor token_embd.weight has %u dims [%lld, %lld], "
                        "expected [%d, n_vocab]",
-                       L->path, t->n_dims, (long long)t->ne[0],
-                       (long long)(t->n_dims > 1 ? t->ne[1] : 1), mi->d_model);
-    mi->n_vocab = (int)t->ne[1];
+                       L->path, t.n_dims, (long long)t.ne[0], (long long)t.ne[1], mi->d_model);
+    mi->n_vocab = (int)t.ne[1];
     int64_t i = hy_gguf_find_kv(L->g, "tokenizer.ggml.tokens");
     if (i >= 0 && hy_gguf_kv_arr_len(L->g, i) != (uint64_t)mi->n_vocab)
         return hy_fail(HY_EMISMATCH,
@@ -232,6 +310,30 @@ static hy_status read_vocab(const loader *L, hy_model_info *mi) {
     return HY_OK;
 }
 
+/* Tensors another family's row would use: present in a file whose row does not read them,
+ * they would be ignored and the logits silently wrong, so the file is refused instead. */
+static hy_status check_no_extras(const loader *L) {
+    const struct {
+        bool used;
+        const char *tensor, *what;
+    } extras[] = {
+        {L->a->qkv_bias, "blk.0.attn_q.bias", "QKV biases"},
+        {L->a->qk_norm, "blk.0.attn_q_norm.weight", "per-head QK norm"},
+        {L->a->post_norms, "blk.0.post_attention_norm.weight", "post-attention norm"},
+        {L->a->post_norms, "blk.0.post_ffw_norm.weight", "post-FFN norm"},
+    };
+    for (size_t i = 0; i < sizeof extras / sizeof extras[0]; i++) {
+        tensor_ref t;
+        if (extras[i].used || find_tensor(L, extras[i].tensor, &t) != HY_OK) continue;
+        return hy_fail(HY_EUNSUPPORTED,
+                       "%s: tensor %s (%s) is present, but the runtime's %s path has no %s: it "
+                       "would be ignored",
+                       L->path, extras[i].tensor, extras[i].what, L->arch, extras[i].what);
+    }
+    hy_clear_error();
+    return HY_OK;
+}
+
 static hy_status load_all(loader *L, hy_model *m) {
     hy_model_info *mi = &m->info;
     hy_gguf_str s;
@@ -239,22 +341,29 @@ static hy_status load_all(loader *L, hy_model *m) {
     if (st != HY_OK) return hy_fail_ctx(st, "%s", L->path);
     if (s.len >= sizeof mi->arch) s.len = sizeof mi->arch - 1;
     memcpy(mi->arch, s.ptr, s.len);
-    if (strcmp(mi->arch, "llama") != 0)
-        return hy_fail(HY_EUNSUPPORTED, "%s: general.architecture = \"%s\", expected \"llama\"",
-                       L->path, mi->arch);
+    L->a = m->arch = hy_arch_find(mi->arch);
+    if (!L->a)
+        return hy_fail(HY_EUNSUPPORTED,
+                       "%s: general.architecture = \"%s\": the runtime does not run this "
+                       "architecture (it runs %s)",
+                       L->path, mi->arch, hy_arch_names());
     L->arch = mi->arch;
     if (hy_gguf_get_str(L->g, "general.name", &s) == HY_OK) {
         if (s.len >= sizeof mi->name) s.len = sizeof mi->name - 1;
         memcpy(mi->name, s.ptr, s.len);
     }
     hy_clear_error();
-    if ((st = read_hparams(L, mi)) || (st = read_vocab(L, mi))) return st;
+    if ((st = read_hparams(L, mi)) || (st = read_vocab(L, mi)) || (st = check_no_extras(L)))
+        return st;
+    /* checkpoints keep Q/K rows in the order RoPE's halves pair them (GGUF converters
+     * permute Llama's into adjacent pairs) */
+    if (L->hf) mi->rope_layout = HY_ROPE_NEOX;
     const int64_t d = mi->d_model;
     if ((st = alloc_load(L, "token_embd.weight", d, mi->n_vocab, &m->tok_embd)) ||
         (st = alloc_load(L, "output_norm.weight", d, 0, &m->output_norm)))
         return st;
-    const hy_gguf_tensor *t;
-    if (hy_gguf_find_tensor(L->g, "output.weight", &t) == HY_OK) {
+    tensor_ref t;
+    if (find_tensor(L, "output.weight", &t) == HY_OK) {
         if ((st = alloc_load(L, "output.weight", d, mi->n_vocab, &m->output))) return st;
     } else {
         hy_clear_error();
@@ -273,14 +382,19 @@ hy_status hy_model_load(const char *path, hy_model **out) {
     *out = NULL;
     hy_model *m = hy_calloc(1, sizeof *m, "model");
     if (!m) return HY_ENOMEM;
-    loader L = {NULL, path, NULL};
-    hy_status st = hy_gguf_open(path, &L.g);
+    loader L = {NULL, path, NULL, NULL, NULL};
+    hy_gguf *g = NULL;
+    struct stat sb;
+    const bool dir = stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+    hy_status st = dir ? hy_hf_open(path, &L.hf) : hy_gguf_open(path, &g);
+    L.g = dir && !st ? hy_hf_gguf(L.hf) : g;
     if (st == HY_OK) st = load_all(&L, m);
     if (st == HY_OK) {
-        st = hy_sha256_file(path, m->info.sha256);
+        st = dir ? hy_hf_sha256(L.hf, m->info.sha256) : hy_sha256_file(path, m->info.sha256);
         if (st != HY_OK) hy_fail_ctx(st, "%s: hashing the model file", path);
     }
-    hy_gguf_close(L.g);
+    hy_gguf_close(g);
+    hy_hf_close(L.hf);
     if (st != HY_OK) {
         hy_model_free(m);
         return st;
@@ -299,6 +413,8 @@ void hy_model_free(hy_model *m) {
             hy_layer_weights *w = &m->layers[l];
             free(w->attn_norm), free(w->wqkv), free(w->wo);
             free(w->ffn_norm), free(w->wgu), free(w->wdown);
+            free(w->bqkv), free(w->q_norm), free(w->k_norm);
+            free(w->post_attn_norm), free(w->post_ffn_norm);
         }
     free(m->layers);
     if (m->output != m->tok_embd) free(m->output);

@@ -1,8 +1,10 @@
 /* Synthetic models: the named shapes of `--shape` (published configs of each family) and
  * the model they describe. The weights are drawn on the GPU (gpu_model.c); without CUDA the
  * shapes are known but refused. */
+#include "arch.h"
 #include "runtime_internal.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +59,8 @@ hy_status hy_model_synthetic(const char *shape, uint64_t seed, hy_model **out) {
     mi->rope_theta = s->theta, mi->rms_eps = s->eps;
     mi->rope_layout = 0;
     mi->tied_output = s->tied;
+    mi->attn_scale = 1.0f / sqrtf((float)s->head_dim);
+    m->arch = hy_arch_find("llama"); /* drawn Llama-shaped, whatever family the shape names */
     m->synthetic = 1;
     hy_status st = hy_gpu_model_synthetic(m, seed);
     if (st) {

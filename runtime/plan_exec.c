@@ -60,6 +60,18 @@ static hy_status check_plan(const hy_ctx *c, const hy_plan *p) {
         return hy_fail(HY_ERANGE,
                        "hy_ctx_set_plan: k %d keeps %d %s per unit, the top-k limit is %d", p->k,
                        (p->k + P - 1) / P, P > 1 ? "pages" : "tokens", HY_TOPK_MAX_K);
+    /* A sliding-window layer (Gemma 3) attends to its window and nothing else: it has no
+     * set to select or reuse beyond it, so only dense (its window) and window units run. */
+    for (int32_t u = 0; u < hy_plan_n_units(p); u++) {
+        const int layer = u / mi->n_kv_heads, W = hy_model_layer_window(mi, layer);
+        const hy_unit_mode m = p->units[u].mode;
+        if (W && m != HY_MODE_DENSE && m != HY_MODE_WINDOW)
+            return hy_fail(HY_EINVAL,
+                           "hy_ctx_set_plan: unit %d (layer %d, kv head %d) has mode %s, but "
+                           "layer %d is a sliding-window layer (%d positions): expected dense "
+                           "or window",
+                           u, layer, u % mi->n_kv_heads, hy_unit_mode_name(m), layer, W);
+    }
     return HY_OK;
 }
 

@@ -16,15 +16,20 @@ typedef struct {
     float *ffn_norm;  /* [d_model] */
     float *wgu;       /* [2 d_ff][d_model] */
     float *wdown;     /* [d_model][d_ff] */
+    /* what some architectures add (arch.h); NULL where the architecture has none */
+    float *bqkv;                           /* [(n_heads + 2 n_kv_heads) * head_dim] QKV bias */
+    float *q_norm, *k_norm;                /* [head_dim] per-head RMSNorm of Q and K */
+    float *post_attn_norm, *post_ffn_norm; /* [d_model] norms of the block outputs */
 } hy_layer_weights;
 
 struct hy_model {
     hy_model_info info;
-    float *tok_embd;          /* [n_vocab][d_model] */
-    float *output_norm;       /* [d_model] */
-    float *output;            /* [n_vocab][d_model]; == tok_embd when tied */
-    hy_layer_weights *layers; /* NULL for synthetic models (weights on the GPU only) */
-    int synthetic;            /* hy_model_synthetic: no host weights */
+    const struct hy_arch *arch; /* its row of differences from Llama (arch.h) */
+    float *tok_embd;            /* [n_vocab][d_model] */
+    float *output_norm;         /* [d_model] */
+    float *output;              /* [n_vocab][d_model]; == tok_embd when tied */
+    hy_layer_weights *layers;   /* NULL for synthetic models (weights on the GPU only) */
+    int synthetic;              /* hy_model_synthetic: no host weights */
     struct hy_gpu_model *gpu; /* bf16 device copy (CUDA backend), made at the first CUDA context */
 };
 

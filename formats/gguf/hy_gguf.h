@@ -17,8 +17,11 @@ typedef enum {
     HY_GGML_F16 = 1,
     HY_GGML_Q4_0 = 2,
     HY_GGML_Q4_1 = 3,
+    HY_GGML_Q5_0 = 6,
+    HY_GGML_Q5_1 = 7,
     HY_GGML_Q8_0 = 8,
     HY_GGML_Q4_K = 12,
+    HY_GGML_Q5_K = 13,
     HY_GGML_Q6_K = 14,
     HY_GGML_BF16 = 30,
 } hy_ggml_type;
@@ -114,7 +117,8 @@ hy_status hy_ggml_dequantize(hy_ggml_type t, const void *src, float *dst, int64_
 /* Dequantises a whole tensor into dst (n_elements floats). */
 hy_status hy_gguf_tensor_to_f32(const hy_gguf_tensor *t, float *dst);
 /* Quantises n fp32 values (multiple of the block size) to type t; supports every type in
- * hy_ggml_type (Q4_K/Q6_K by a simple per-block search, good enough for tests). */
+ * hy_ggml_type except Q5_0, Q5_1 and Q5_K, which are read-only (HY_EUNSUPPORTED): hylra
+ * writes GGUFs for tests only (Q4_K/Q6_K by a simple per-block search, good enough there). */
 hy_status hy_ggml_quantize(hy_ggml_type t, const float *src, void *dst, int64_t n);
 
 /* Writer: collect KVs and tensors, then write a v3 file with the given alignment. */

@@ -1,4 +1,4 @@
-/* Scalar and 32-element block types: F32, F16, BF16, Q8_0, Q4_0, Q4_1 (layouts as ggml
+/* Scalar and 32-element block types: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 (layouts as ggml
  * defines them; docs/gguf.md draws them), the fp16/bf16 conversions, and the dispatchers
  * hy_ggml_dequantize / hy_ggml_quantize / hy_gguf_tensor_to_f32. Dequantisation evaluates
  * the same float expressions in the same order as ggml so results are bit-identical. */
@@ -86,6 +86,39 @@ void hy_dq_q4_1(const uint8_t *src, float *dst, int64_t n) {
     }
 }
 
+/* Q5_0/Q5_1's fifth bits: a little-endian uint32 after the scale(s), bit i for element i. */
+static uint32_t q5_high_bits(const uint8_t *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* Q5_0: fp16 d, 4 bytes of fifth bits, then nibbles as Q4_0; x = (q - 16) * d. */
+void hy_dq_q5_0(const uint8_t *src, float *dst, int64_t n) {
+    for (int64_t b = 0; b < n / 32; b++, src += 22, dst += 32) {
+        float d = hy_fp16_to_f32(hy_ld16(src));
+        uint32_t qh = q5_high_bits(src + 2);
+        for (int j = 0; j < 16; j++) {
+            int lo = (src[6 + j] & 0xf) | (int)((qh >> j) & 1) << 4;
+            int hi = (src[6 + j] >> 4) | (int)((qh >> (j + 16)) & 1) << 4;
+            dst[j] = d * (float)(lo - 16);
+            dst[j + 16] = d * (float)(hi - 16);
+        }
+    }
+}
+
+/* Q5_1: fp16 d, fp16 m, 4 bytes of fifth bits, nibbles as Q4_0; x = q * d + m. */
+void hy_dq_q5_1(const uint8_t *src, float *dst, int64_t n) {
+    for (int64_t b = 0; b < n / 32; b++, src += 24, dst += 32) {
+        float d = hy_fp16_to_f32(hy_ld16(src)), m = hy_fp16_to_f32(hy_ld16(src + 2));
+        uint32_t qh = q5_high_bits(src + 4);
+        for (int j = 0; j < 16; j++) {
+            int lo = (src[8 + j] & 0xf) | (int)((qh >> j) & 1) << 4;
+            int hi = (src[8 + j] >> 4) | (int)((qh >> (j + 16)) & 1) << 4;
+            dst[j] = d * (float)lo + m;
+            dst[j + 16] = d * (float)hi + m;
+        }
+    }
+}
+
 static int clampi(long v, int lo, int hi) {
     return v < lo ? lo : v > hi ? hi : (int)v;
 }
@@ -145,7 +178,7 @@ static hy_status check_n(hy_ggml_type t, int64_t n, const char *what) {
     if (!hy_ggml_type_supported(t))
         return hy_fail(HY_EUNSUPPORTED,
                        "%s: type %s (id %d) is not supported (supported: F32, F16, "
-                       "BF16, Q8_0, Q4_0, Q4_1, Q4_K, Q6_K)",
+                       "BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K)",
                        what, hy_ggml_type_name(t), (int)t);
     int64_t be = hy_ggml_block_elems(t);
     if (n < 0 || n % be)
@@ -179,8 +212,17 @@ hy_status hy_ggml_dequantize(hy_ggml_type t, const void *src, float *dst, int64_
     case HY_GGML_Q4_1:
         hy_dq_q4_1(s, dst, n);
         break;
+    case HY_GGML_Q5_0:
+        hy_dq_q5_0(s, dst, n);
+        break;
+    case HY_GGML_Q5_1:
+        hy_dq_q5_1(s, dst, n);
+        break;
     case HY_GGML_Q4_K:
         hy_dq_q4_k(s, dst, n);
+        break;
+    case HY_GGML_Q5_K:
+        hy_dq_q5_k(s, dst, n);
         break;
     case HY_GGML_Q6_K:
         hy_dq_q6_k(s, dst, n);
@@ -219,6 +261,13 @@ hy_status hy_ggml_quantize(hy_ggml_type t, const float *src, void *dst, int64_t 
     case HY_GGML_Q6_K:
         hy_q_q6_k(src, d, n);
         break;
+    case HY_GGML_Q5_0:
+    case HY_GGML_Q5_1:
+    case HY_GGML_Q5_K:
+        return hy_fail(HY_EUNSUPPORTED,
+                       "quantize: type %s is read-only here (hylra dequantises it but has no "
+                       "quantiser; expected F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K or Q6_K)",
+                       hy_ggml_type_name(t));
     }
     return HY_OK;
 }

@@ -17,6 +17,9 @@ void hy_dq_bf16(const uint8_t *src, float *dst, int64_t n);
 void hy_dq_q8_0(const uint8_t *src, float *dst, int64_t n);
 void hy_dq_q4_0(const uint8_t *src, float *dst, int64_t n);
 void hy_dq_q4_1(const uint8_t *src, float *dst, int64_t n);
+void hy_dq_q5_0(const uint8_t *src, float *dst, int64_t n);
+void hy_dq_q5_1(const uint8_t *src, float *dst, int64_t n);
+void hy_dq_q5_k(const uint8_t *src, float *dst, int64_t n);
 void hy_dq_q4_k(const uint8_t *src, float *dst, int64_t n);
 void hy_dq_q6_k(const uint8_t *src, float *dst, int64_t n);
 

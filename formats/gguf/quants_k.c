@@ -1,7 +1,8 @@
 /* 256-element "K" super-blocks: Q4_K (8 sub-blocks of 32, 6-bit scales and mins packed in 12
- * bytes) and Q6_K (16 sub-blocks of 16, int8 scales, 6-bit values split 4+2 bits). Layouts
- * as ggml defines them (docs/gguf.md draws them). The quantisers are a simple per-block
- * search, good enough for building test models, not ggml's error-minimising one. */
+ * bytes), Q5_K (Q4_K plus a fifth bit plane) and Q6_K (16 sub-blocks of 16, int8 scales, 6-bit
+ * values split 4+2 bits). Layouts as ggml defines them (docs/gguf.md draws them). The quantisers
+ * are a simple per-block search, good enough for building test models, not ggml's error-minimising
+ * one. */
 #include "hy_gguf.h"
 #include "quants.h"
 
@@ -36,6 +37,26 @@ void hy_dq_q4_k(const uint8_t *src, float *dst, int64_t n) {
             for (int l = 0; l < 32; l++) {
                 dst[64 * c + l] = d0 * (float)(qs[32 * c + l] & 0xf) - mm0;
                 dst[64 * c + 32 + l] = d1 * (float)(qs[32 * c + l] >> 4) - mm1;
+            }
+        }
+    }
+}
+
+/* Q5_K block (176 bytes): fp16 d, fp16 dmin, scales[12] packed as Q4_K's, qh[32], qs[128].
+ * Low nibbles as Q4_K; the fifth bit of element l of sub-block s is bit s of qh[l].
+ * x = (d * sc) * q - (dmin * m). */
+void hy_dq_q5_k(const uint8_t *src, float *dst, int64_t n) {
+    for (int64_t b = 0; b < n / 256; b++, src += 176, dst += 256) {
+        float d = hy_fp16_to_f32(hy_ld16(src)), dmin = hy_fp16_to_f32(hy_ld16(src + 2));
+        const uint8_t *scales = src + 4, *qh = src + 16, *qs = src + 48;
+        for (int s = 0; s < 8; s++) {
+            int sc, m;
+            q4k_scale_min(scales, s, &sc, &m);
+            const float ds = d * (float)sc, dm = dmin * (float)m;
+            for (int l = 0; l < 32; l++) {
+                const uint8_t byte = qs[32 * (s / 2) + l];
+                const int q = (s & 1 ? byte >> 4 : byte & 0xf) | ((qh[l] >> s) & 1) << 4;
+                dst[32 * s + l] = ds * (float)q - dm;
             }
         }
     }

@@ -44,6 +44,10 @@ typedef struct {
     int32_t sink, window;
     int32_t model_ctx_train; /* the model's trained context (0: unknown, an older file);
                                 solve warns for --ctx beyond it */
+    /* the model's sliding-window layers (Gemma 3; 0: none, or an older file): layer l sees
+     * only its last sliding_window positions unless (l + 1) % swa_period == 0. The solver
+     * keeps those layers dense (their window) and out of every reuse. */
+    int32_t sliding_window, swa_period;
     /* grids (dimension scales) */
     int32_t n_k;
     int32_t *k_grid; /* ascending */

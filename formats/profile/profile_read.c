@@ -223,6 +223,8 @@ static hy_status read_body(const rctx *r, hy_profile **out) {
     if (!st) st = attr_num(r, "n_samples", H5T_NATIVE_INT32, &p->n_samples, 1, 0);
     if (!st) st = attr_num(r, "samples_planned", H5T_NATIVE_INT32, &p->samples_planned, 1, 0);
     if (!st) st = attr_num(r, "model_ctx_train", H5T_NATIVE_INT32, &p->model_ctx_train, 1, 0);
+    if (!st) st = attr_num(r, "sliding_window", H5T_NATIVE_INT32, &p->sliding_window, 1, 0);
+    if (!st) st = attr_num(r, "swa_period", H5T_NATIVE_INT32, &p->swa_period, 1, 0);
     hsize_t ne = (hsize_t)nb + 1;
     if (!st) st = read_array(r, "qsim_edges", 1, &ne, H5T_NATIVE_FLOAT, p->qsim_edges, 1, NULL);
     char name[96];

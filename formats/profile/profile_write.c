@@ -126,6 +126,8 @@ static hy_status write_root_attrs(const wctx *w, const hy_profile *p) {
     if (!st) st = attr_i32(w, "sink", p->sink);
     if (!st) st = attr_i32(w, "window", p->window);
     if (!st && p->model_ctx_train > 0) st = attr_i32(w, "model_ctx_train", p->model_ctx_train);
+    if (!st && p->sliding_window > 0) st = attr_i32(w, "sliding_window", p->sliding_window);
+    if (!st && p->sliding_window > 0) st = attr_i32(w, "swa_period", p->swa_period);
     if (!st)
         st = attr_num(w, "k_grid", H5T_STD_I32LE, H5T_NATIVE_INT32, p->k_grid, (hsize_t)p->n_k);
     if (!st)

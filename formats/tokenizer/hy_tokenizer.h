@@ -36,14 +36,18 @@ typedef struct {
  * spec (and whatever it points into, e.g. a GGUF mapping) may go away afterwards. */
 typedef struct {
     const char *source;        /* names the origin in error messages (file path); may be NULL */
-    const char *model;         /* tokenizer.ggml.model: only "gpt2" (byte-level BPE) */
+    const char *model;         /* tokenizer.ggml.model: "gpt2" (byte-level BPE) or "llama"
+                                  (SentencePiece-style: scores, '▁' spaces, <0xNN> byte fallback) */
     const char *pre;           /* tokenizer.ggml.pre; NULL means "default" */
     const hy_tok_text *tokens; /* token texts, in the byte-to-unicode encoded form */
     int64_t n_tokens;
     const int32_t *token_types; /* NULL: every token NORMAL */
     int64_t n_token_types;      /* must equal n_tokens when token_types is set */
-    const hy_tok_text *merges;  /* "left right", rank = index */
+    const hy_tok_text *merges;  /* "left right", rank = index (gpt2 only) */
     int64_t n_merges;
+    const float *scores;   /* llama: merge priority per token (higher first); NULL = all 0 */
+    int64_t n_scores;      /* must equal n_tokens when scores is set */
+    bool add_space_prefix; /* llama: '▁' before the text and after each special token */
     hy_token bos_id, eos_id, eot_id, eom_id, unk_id, pad_id; /* HY_TOKEN_NONE when absent */
     bool add_bos, add_eos;
     const char *chat_template; /* may be NULL */
@@ -63,6 +67,11 @@ hy_status hy_tokenizer_from_gguf(const hy_gguf *g, hy_tokenizer **out);
 /* Same with another pre-tokenizer than the file names (NULL: the file's); for experiments
  * and for the tests that check each pre type against llama.cpp on one vocabulary. */
 hy_status hy_tokenizer_from_gguf_pre(const hy_gguf *g, const char *pre, hy_tokenizer **out);
+/* Reads dir/tokenizer.json (and dir/tokenizer_config.json: BOS/EOS, add_bos_token, chat
+ * template) of a Hugging Face checkpoint: byte-level BPE models only (docs/tokenizer.md). */
+hy_status hy_tokenizer_from_hf_json(const char *dir, hy_tokenizer **out);
+/* The tokenizer of a model path: a GGUF file's, or a checkpoint directory's tokenizer.json. */
+hy_status hy_tokenizer_open(const char *model_path, hy_tokenizer **out);
 void hy_tokenizer_free(hy_tokenizer *t);
 
 /* Encoding flags. */

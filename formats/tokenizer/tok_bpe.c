@@ -1,62 +1,28 @@
 /* Byte-level BPE of one pre-tokenized piece: every byte starts as the token of its mapped
  * code point, then the adjacent pair with the lowest merge rank (leftmost on ties) merges
  * until no pair has a merge. Symbols form a linked list over an array and candidate pairs
- * live in a binary min-heap; a popped pair whose symbols changed since it was pushed is
- * stale and skipped, so each merge costs O(log n). */
+ * live in a binary min-heap (tok_heap.c); a popped pair whose symbols changed since it was pushed
+ * is stale and skipped, so each merge costs O(log n). */
 #include "tok_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 typedef struct {
-    int32_t rank;
-    int32_t left, right;        /* symbol indices */
-    hy_token left_id, right_id; /* what they held when the pair was pushed */
-} pair;
-
-typedef struct {
     hy_token *sym;
     int32_t *prev, *next;
-    pair *heap;
+    hy_tok_pair *heap; /* a = left token, b = right token when pushed; prio = merge rank */
     int64_t n_heap;
 } work;
-
-static bool pair_less(const pair *a, const pair *b) {
-    return a->rank < b->rank || (a->rank == b->rank && a->left < b->left);
-}
-
-static void heap_push(work *w, pair p) {
-    int64_t i = w->n_heap++;
-    while (i > 0) {
-        int64_t parent = (i - 1) / 2;
-        if (!pair_less(&p, &w->heap[parent])) break;
-        w->heap[i] = w->heap[parent];
-        i = parent;
-    }
-    w->heap[i] = p;
-}
-
-static pair heap_pop(work *w) {
-    pair top = w->heap[0], last = w->heap[--w->n_heap];
-    int64_t i = 0, n = w->n_heap;
-    for (;;) {
-        int64_t c = 2 * i + 1;
-        if (c >= n) break;
-        if (c + 1 < n && pair_less(&w->heap[c + 1], &w->heap[c])) c++;
-        if (!pair_less(&w->heap[c], &last)) break;
-        w->heap[i] = w->heap[c];
-        i = c;
-    }
-    if (n > 0) w->heap[i] = last;
-    return top;
-}
 
 static void try_pair(const hy_tokenizer *t, work *w, int32_t left) {
     if (left < 0) return;
     int32_t right = w->next[left];
     if (right < 0 || w->sym[left] == HY_TOKEN_NONE || w->sym[right] == HY_TOKEN_NONE) return;
     const hy_tok_merge *m = hy_tok_merge_find(t, w->sym[left], w->sym[right]);
-    if (m) heap_push(w, (pair){m->rank, left, right, w->sym[left], w->sym[right]});
+    if (m)
+        hy_tok_heap_push(w->heap, &w->n_heap,
+                         (hy_tok_pair){(double)m->rank, left, right, w->sym[left], w->sym[right]});
 }
 
 hy_status hy_tok_bpe_piece(const hy_tokenizer *t, const char *piece, size_t len, hy_tok_ids *out,
@@ -65,12 +31,9 @@ hy_status hy_tok_bpe_piece(const hy_tokenizer *t, const char *piece, size_t len,
     if (len > INT32_MAX / 4)
         return hy_fail(HY_ERANGE, "BPE: a piece of %zu bytes is too long", len);
     /* each merge pushes at most two pairs: n-1 initial + 2(n-1) */
-    size_t need = len * (sizeof(hy_token) + 2 * sizeof(int32_t)) + 3 * len * sizeof(pair);
-    if (need > *scratch_cap) {
-        void *p = realloc(*scratch, need);
-        if (!p) return hy_fail(HY_ENOMEM, "BPE: out of memory (%zu bytes of scratch)", need);
-        *scratch = p, *scratch_cap = need;
-    }
+    size_t need = len * (sizeof(hy_token) + 2 * sizeof(int32_t)) + 3 * len * sizeof(hy_tok_pair);
+    hy_status st = hy_tok_scratch(scratch, scratch_cap, need, "BPE");
+    if (st) return st;
     work w;
     w.heap = *scratch;
     w.sym = (hy_token *)(w.heap + 3 * len);
@@ -88,22 +51,19 @@ hy_status hy_tok_bpe_piece(const hy_tokenizer *t, const char *piece, size_t len,
     for (int32_t i = 0; i + 1 < n; i++)
         try_pair(t, &w, i);
     while (w.n_heap > 0) {
-        pair p = heap_pop(&w);
+        hy_tok_pair p = hy_tok_heap_pop(w.heap, &w.n_heap);
         /* stale if either side was merged away or changed since the push */
-        if (w.next[p.left] != p.right || w.sym[p.left] != p.left_id || w.sym[p.right] != p.right_id)
-            continue;
-        const hy_tok_merge *m = hy_tok_merge_find(t, p.left_id, p.right_id);
+        if (w.next[p.left] != p.right || w.sym[p.left] != p.a || w.sym[p.right] != p.b) continue;
+        const hy_tok_merge *m = hy_tok_merge_find(t, p.a, p.b);
         w.sym[p.left] = m->result;
         w.sym[p.right] = HY_TOKEN_NONE;
-        w.next[p.left] = w.next[p.right];
-        if (w.next[p.right] >= 0) w.prev[w.next[p.right]] = p.left;
-        w.next[p.right] = -1;
+        hy_tok_list_join(w.prev, w.next, p.left, p.right);
         try_pair(t, &w, w.prev[p.left]);
         try_pair(t, &w, p.left);
     }
     for (int32_t i = 0; i >= 0; i = w.next[i]) {
         if (w.sym[i] == HY_TOKEN_NONE) continue;
-        hy_status st = hy_tok_ids_push(out, w.sym[i]);
+        st = hy_tok_ids_push(out, w.sym[i]);
         if (st) return st;
     }
     return HY_OK;

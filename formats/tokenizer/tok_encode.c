@@ -1,7 +1,8 @@
 /* Encoding: special tokens are cut out of the text first (longest text first, as llama.cpp's
  * tokenizer_st_partition does; control tokens only when HY_TOK_PARSE_SPECIAL, user-defined
  * ones always), then each remaining stretch is pre-tokenized and every piece goes through
- * byte-level BPE. BOS/EOS are added only where the file's add_bos/add_eos ask for them. */
+ * byte-level BPE, or (SentencePiece-style vocabularies) goes whole through tok_spm.c. BOS/EOS are
+ * added only where the file's add_bos/add_eos ask for them. */
 #include "tok_internal.h"
 
 #include <stdlib.h>
@@ -98,12 +99,18 @@ hy_status hy_tokenizer_encode(const hy_tokenizer *t, const char *text, size_t le
     }
     if (st == HY_OK && (flags & HY_TOK_ADD_SPECIAL) && t->add_bos)
         st = hy_tok_ids_push(&out, t->bos);
+    bool after_special = true; /* SentencePiece's space prefix goes at the start and after
+                                  each special token, as llama.cpp places it */
     for (int64_t i = 0; i < cur.n && st == HY_OK; i++) {
-        if (cur.v[i].id != HY_TOKEN_NONE)
-            st = hy_tok_ids_push(&out, cur.v[i].id);
+        const fragment *f = &cur.v[i];
+        if (f->id != HY_TOKEN_NONE)
+            st = hy_tok_ids_push(&out, f->id);
+        else if (t->spm)
+            st = hy_tok_spm_fragment(t, text + f->off, f->len, t->add_space_prefix && after_special,
+                                     &out, &scratch, &scratch_cap);
         else
-            st = encode_raw(t, text + cur.v[i].off, cur.v[i].len, &out, &pieces, &scratch,
-                            &scratch_cap);
+            st = encode_raw(t, text + f->off, f->len, &out, &pieces, &scratch, &scratch_cap);
+        after_special = f->id != HY_TOKEN_NONE;
     }
     if (st == HY_OK && (flags & HY_TOK_ADD_SPECIAL) && t->add_eos)
         st = hy_tok_ids_push(&out, t->eos);

@@ -45,24 +45,27 @@ static hy_status get_texts(const hy_gguf *g, const char *key, hy_tok_text **out,
     return HY_OK;
 }
 
-static hy_status get_types(const hy_gguf *g, int32_t **out, int64_t *n) {
-    const char *key = "tokenizer.ggml.token_type";
+/* A numeric per-token array of 4-byte elements (token types: I32/U32; scores: F32) copied
+ * into *out; absent -> NULL and HY_OK, as llama.cpp treats both as optional (every token
+ * NORMAL; every score 0). */
+static hy_status get_arr32(const hy_gguf *g, const char *key, hy_gguf_vtype t1, hy_gguf_vtype t2,
+                           const char *expected, void **out, int64_t *n) {
     hy_gguf_vtype et;
     uint64_t count;
     const void *data;
     *out = NULL, *n = 0;
     hy_status st = hy_gguf_get_arr(g, key, &et, &count, &data);
-    if (st == HY_ENOTFOUND) { /* optional in llama.cpp: every token is then NORMAL */
+    if (st == HY_ENOTFOUND) {
         hy_clear_error();
         return HY_OK;
     }
     if (st) return st;
-    if (et != HY_GGUF_I32 && et != HY_GGUF_U32)
-        return hy_fail(HY_EFORMAT, "%s: %s is an array of type %d, expected 32-bit integers",
-                       hy_gguf_path(g), key, (int)et);
-    int32_t *v = hy_calloc(count ? count : 1, sizeof *v, key);
+    if (et != t1 && et != t2)
+        return hy_fail(HY_EFORMAT, "%s: %s is an array of type %d, expected %s", hy_gguf_path(g),
+                       key, (int)et, expected);
+    void *v = hy_calloc(count ? count : 1, 4, key);
     if (!v) return HY_ENOMEM;
-    memcpy(v, data, count * sizeof *v); /* little-endian on every host we build for */
+    memcpy(v, data, count * 4); /* little-endian on every host we build for */
     *out = v, *n = (int64_t)count;
     return HY_OK;
 }
@@ -107,10 +110,10 @@ hy_status hy_tokenizer_from_gguf_pre(const hy_gguf *g, const char *pre_override,
     hy_status st = get_cstr(g, "tokenizer.ggml.model", &model);
     if (st == HY_OK) {
         s.model = model;
-        if (strcmp(model, "gpt2"))
+        if (strcmp(model, "gpt2") && strcmp(model, "llama"))
             st = hy_fail(HY_EUNSUPPORTED,
                          "%s: tokenizer.ggml.model = '%s' is not supported (supported: 'gpt2', "
-                         "byte-level BPE)",
+                         "byte-level BPE; 'llama', SentencePiece-style)",
                          s.source, model);
     }
     if (st == HY_OK && pre_override) {
@@ -124,9 +127,19 @@ hy_status hy_tokenizer_from_gguf_pre(const hy_gguf *g, const char *pre_override,
         s.pre = pre;
     }
     if (st == HY_OK) st = get_texts(g, "tokenizer.ggml.tokens", &tokens, &s.n_tokens);
-    if (st == HY_OK) st = get_types(g, &types, &s.n_token_types);
-    if (st == HY_OK) st = get_texts(g, "tokenizer.ggml.merges", &merges, &s.n_merges);
-    s.tokens = tokens, s.token_types = types, s.merges = merges;
+    if (st == HY_OK)
+        st = get_arr32(g, "tokenizer.ggml.token_type", HY_GGUF_I32, HY_GGUF_U32, "32-bit integers",
+                       (void **)&types, &s.n_token_types);
+    const bool spm = model && !strcmp(model, "llama");
+    float *scores = NULL;
+    if (st == HY_OK && spm) {
+        st = get_arr32(g, "tokenizer.ggml.scores", HY_GGUF_F32, HY_GGUF_F32, "F32",
+                       (void **)&scores, &s.n_scores);
+        s.add_space_prefix = true; /* llama.cpp's default for this model */
+    } else if (st == HY_OK) {
+        st = get_texts(g, "tokenizer.ggml.merges", &merges, &s.n_merges);
+    }
+    s.tokens = tokens, s.token_types = types, s.merges = merges, s.scores = scores;
     if (st == HY_OK) st = get_id(g, "tokenizer.ggml.bos_token_id", &s.bos_id);
     if (st == HY_OK) st = get_id(g, "tokenizer.ggml.eos_token_id", &s.eos_id);
     if (st == HY_OK) st = get_id(g, "tokenizer.ggml.eot_token_id", &s.eot_id);
@@ -135,6 +148,7 @@ hy_status hy_tokenizer_from_gguf_pre(const hy_gguf *g, const char *pre_override,
     if (st == HY_OK) st = get_id(g, "tokenizer.ggml.padding_token_id", &s.pad_id);
     if (st == HY_OK) st = get_flag(g, "tokenizer.ggml.add_bos_token", &s.add_bos);
     if (st == HY_OK) st = get_flag(g, "tokenizer.ggml.add_eos_token", &s.add_eos);
+    if (st == HY_OK) st = get_flag(g, "tokenizer.ggml.add_space_prefix", &s.add_space_prefix);
     if (st == HY_OK) {
         st = hy_gguf_get_str(g, "tokenizer.chat_template", &tmpl);
         if (st == HY_OK) {
@@ -145,7 +159,7 @@ hy_status hy_tokenizer_from_gguf_pre(const hy_gguf *g, const char *pre_override,
         }
     }
     if (st == HY_OK) st = hy_tokenizer_create(&s, out);
-    free(model), free(pre), free(tokens), free(merges), free(types);
+    free(model), free(pre), free(tokens), free(merges), free(types), free(scores);
     if (st) return hy_fail_ctx(st, "tokenizer");
     return HY_OK;
 }

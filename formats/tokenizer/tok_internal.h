@@ -17,6 +17,18 @@ typedef struct {
     hy_token result;
 } hy_tok_merge;
 
+/* A candidate merge of symbols left and right (tok_heap.c): lowest prio pops first,
+ * leftmost on ties; a and b are what each merge loop needs to tell a stale pair. */
+typedef struct {
+    double prio;
+    int32_t left, right;
+    int32_t a, b;
+} hy_tok_pair;
+void hy_tok_heap_push(hy_tok_pair *heap, int64_t *n, hy_tok_pair p);
+hy_tok_pair hy_tok_heap_pop(hy_tok_pair *heap, int64_t *n);
+/* Merges symbol right into its left neighbour in a list linked by prev/next (-1 ends). */
+void hy_tok_list_join(int32_t *prev, int32_t *next, int32_t left, int32_t right);
+
 typedef struct {
     const char *name;           /* canonical pre type name */
     const char *const *regexes; /* applied in order, each refining the previous pieces */
@@ -25,7 +37,12 @@ typedef struct {
 
 struct hy_tokenizer {
     int64_t n_vocab;
-    char *text_arena; /* every token text, NUL-terminated */
+    /* SentencePiece-style ('llama' model): score-ordered merges of '▁'-escaped text with
+     * <0xNN> byte fallback (tok_spm.c) instead of byte-level BPE; no merges, no regexes */
+    bool spm;
+    bool add_space_prefix; /* spm: '▁' before the text and after each special token */
+    float *scores;         /* spm: per token, NULL = all 0 */
+    char *text_arena;      /* every token text, NUL-terminated */
     size_t *text_off, *text_len;
     char *bytes_arena; /* every token's decoded bytes */
     size_t *bytes_off, *bytes_len;
@@ -37,7 +54,8 @@ struct hy_tokenizer {
     hy_tok_merge *merges;
     size_t merge_mask;
 
-    hy_token byte_token[256]; /* token whose text encodes the single byte b */
+    hy_token byte_token[256]; /* token of the single byte b (BPE: its mapped code point;
+                                 spm: <0xNN>), HY_TOKEN_NONE if none */
     hy_token *specials;       /* CONTROL / USER_DEFINED / UNKNOWN, longest text first */
     int64_t n_specials;
 
@@ -67,6 +85,9 @@ const hy_tok_pre *hy_tok_pre_find(const char *name);
 /* Comma-separated list of known names, for error messages (truncated to cap). */
 void hy_tok_pre_names(char *buf, size_t cap);
 hy_status hy_tok_pre_compile(hy_tokenizer *t);
+/* The table's name for a pre-tokenizer of one regex as Hugging Face writes it (its
+ * "(?i:'s|...)" contraction group read as the table's case classes); NULL when none. */
+const char *hy_tok_pre_for_regex(const char *re);
 
 /* Growable arrays used while encoding. */
 typedef struct {
@@ -78,6 +99,8 @@ typedef struct {
     int64_t n, cap;
 } hy_tok_ids;
 hy_status hy_tok_offsets_push(hy_tok_offsets *a, size_t x);
+/* Grows the encoder's scratch buffer to at least need bytes (what names the caller). */
+hy_status hy_tok_scratch(void **scratch, size_t *cap, size_t need, const char *what);
 hy_status hy_tok_ids_push(hy_tok_ids *a, hy_token x);
 
 /* Splits text[0..len) into pieces (end offsets appended to out), regex by regex. */
@@ -86,5 +109,12 @@ hy_status hy_tok_pretokenize(const hy_tokenizer *t, const char *text, size_t len
 /* Byte-level BPE of one piece; ids appended to out. */
 hy_status hy_tok_bpe_piece(const hy_tokenizer *t, const char *piece, size_t len, hy_tok_ids *out,
                            void **scratch, size_t *scratch_cap);
+
+/* SentencePiece-style encoding of one stretch of raw text (no special tokens in it); ids
+ * appended to out. space_prefix: prepend '▁' (add_space_prefix at the text's start or
+ * after a special token). */
+hy_status hy_tok_spm_fragment(const hy_tokenizer *t, const char *text, size_t len,
+                              bool space_prefix, hy_tok_ids *out, void **scratch,
+                              size_t *scratch_cap);
 
 #endif

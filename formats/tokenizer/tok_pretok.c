@@ -55,6 +55,20 @@ void hy_tok_pre_names(char *buf, size_t cap) {
         off += (size_t)snprintf(buf + off, cap - off, "%s%s", i ? ", " : "", pres[i].name);
 }
 
+const char *hy_tok_pre_for_regex(const char *re) {
+    static const char hf_ci[] = "(?i:'s|'t|'re|'ve|'m|'ll|'d)";
+    char buf[1024];
+    const char *p = strstr(re, hf_ci);
+    if (p && strlen(re) + sizeof RE_CONTRACTIONS_CI < sizeof buf) {
+        snprintf(buf, sizeof buf, "%.*s%s%s", (int)(p - re), re, RE_CONTRACTIONS_CI,
+                 p + sizeof hf_ci - 1);
+        re = buf;
+    }
+    for (size_t i = 0; i < sizeof pres / sizeof pres[0]; i++)
+        if (pres[i].n_regex == 1 && !strcmp(pres[i].regexes[0], re)) return pres[i].name;
+    return NULL;
+}
+
 hy_status hy_tok_pre_compile(hy_tokenizer *t) {
     for (int i = 0; i < t->pre->n_regex; i++) {
         int err;

@@ -3,6 +3,7 @@
  * token's decoded bytes and marks the end-of-generation tokens. Queries: tok_query.c. */
 #include "tok_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -124,9 +125,39 @@ static hy_status copy_tokens(hy_tokenizer *t, const hy_tokenizer_spec *s) {
     return HY_OK;
 }
 
+/* SentencePiece: a NORMAL token's text with each '▁' (U+2581) turned back into a space;
+ * out has room for n bytes (the result is never longer). Returns the bytes written. */
+static size_t spm_unescape(const char *p, size_t n, char *out) {
+    size_t o = 0;
+    for (size_t j = 0; j < n;) {
+        if (n - j >= 3 && !memcmp(p + j, "\xe2\x96\x81", 3)) {
+            out[o++] = ' ';
+            j += 3;
+        } else {
+            out[o++] = p[j++];
+        }
+    }
+    return o;
+}
+
+/* SentencePiece byte tokens are written <0xNN> (two upper-case hex digits); the byte, or -1
+ * for any other text. */
+static int spm_byte_of(const char *p, size_t n) {
+    if (n != 6 || memcmp(p, "<0x", 3) || p[5] != '>') return -1;
+    int v = 0;
+    for (int i = 3; i < 5; i++) {
+        char c = p[i];
+        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        if (d < 0) return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
 /* Decoded bytes: NORMAL tokens map each code point back through the byte map (a code point
- * outside it is kept as its UTF-8); USER_DEFINED, CONTROL and UNKNOWN are their text;
- * the other types decode to nothing, as llama.cpp's token_to_piece does for BPE. */
+ * outside it is kept as its UTF-8), or for SentencePiece turn '▁' into spaces; USER_DEFINED,
+ * CONTROL and UNKNOWN are their text; SentencePiece BYTE tokens their byte; the other types
+ * decode to nothing, as llama.cpp's token_to_piece does. */
 static hy_status build_bytes(hy_tokenizer *t) {
     size_t total = 0;
     for (int64_t i = 0; i < t->n_vocab; i++)
@@ -142,6 +173,10 @@ static hy_status build_bytes(hy_tokenizer *t) {
         t->bytes_off[i] = off;
         switch (t->type[i]) {
         case HY_TOKTYPE_NORMAL:
+            if (t->spm) {
+                off += spm_unescape((const char *)p, n, t->bytes_arena + off);
+                break;
+            }
             for (size_t j = 0; j < n;) {
                 uint32_t c;
                 int k = hy_tok_utf8_next(p + j, n - j, &c);
@@ -162,6 +197,11 @@ static hy_status build_bytes(hy_tokenizer *t) {
             memcpy(t->bytes_arena + off, p, n);
             off += n;
             break;
+        case HY_TOKTYPE_BYTE: {
+            int b = t->spm ? spm_byte_of((const char *)p, n) : -1;
+            if (b >= 0) t->bytes_arena[off++] = (char)b;
+            break;
+        }
         default:
             break;
         }
@@ -294,12 +334,15 @@ static void set_eog(hy_tokenizer *t) {
 static hy_status build(hy_tokenizer *t, const hy_tokenizer_spec *s) {
     const char *src = src_name(s);
     if (!s->model) return hy_fail(HY_ENOTFOUND, "%s: tokenizer.ggml.model is missing", src);
-    if (strcmp(s->model, "gpt2"))
-        return hy_fail(
-            HY_EUNSUPPORTED,
-            "%s: tokenizer.ggml.model = '%s' is not supported (supported: 'gpt2', byte-level BPE)",
-            src, s->model);
-    const char *pre = s->pre ? s->pre : "default";
+    t->spm = !strcmp(s->model, "llama");
+    if (strcmp(s->model, "gpt2") && !t->spm)
+        return hy_fail(HY_EUNSUPPORTED,
+                       "%s: tokenizer.ggml.model = '%s' is not supported (supported: 'gpt2', "
+                       "byte-level BPE; 'llama', SentencePiece-style)",
+                       src, s->model);
+    /* SentencePiece has no pre-tokenizer; the default one is kept only so that
+     * hy_tokenizer_pre and hy_tokenizer_split answer */
+    const char *pre = s->pre && !t->spm ? s->pre : "default";
     t->pre = hy_tok_pre_find(pre);
     if (!t->pre) {
         char names[512];
@@ -316,6 +359,15 @@ static hy_status build(hy_tokenizer *t, const hy_tokenizer_spec *s) {
             HY_EFORMAT,
             "%s: tokenizer.ggml.token_type has %lld entries, expected %lld (one per token)", src,
             (long long)s->n_token_types, (long long)s->n_tokens);
+    if (s->scores && s->n_scores != s->n_tokens)
+        return hy_fail(HY_EFORMAT,
+                       "%s: tokenizer.ggml.scores has %lld entries, expected %lld (one per token)",
+                       src, (long long)s->n_scores, (long long)s->n_tokens);
+    if (t->spm && s->n_merges > 0)
+        return hy_fail(HY_EFORMAT,
+                       "%s: tokenizer.ggml.merges has %lld entries, expected none for the "
+                       "'llama' (SentencePiece) model, which merges by score",
+                       src, (long long)s->n_merges);
     hy_status st;
     if ((st = check_id(s, "bos_token_id", s->bos_id)) ||
         (st = check_id(s, "eos_token_id", s->eos_id)) ||
@@ -328,6 +380,12 @@ static hy_status build(hy_tokenizer *t, const hy_tokenizer_spec *s) {
     t->bos = s->bos_id, t->eos = s->eos_id, t->eot = s->eot_id, t->eom = s->eom_id;
     t->unk = s->unk_id, t->pad = s->pad_id;
     t->add_bos = s->add_bos, t->add_eos = s->add_eos;
+    t->add_space_prefix = s->add_space_prefix;
+    if (t->spm && s->scores) {
+        t->scores = hy_malloc((size_t)s->n_tokens * sizeof(float), "token scores");
+        if (!t->scores) return HY_ENOMEM;
+        memcpy(t->scores, s->scores, (size_t)s->n_tokens * sizeof(float));
+    }
     if (s->add_bos && t->bos == HY_TOKEN_NONE)
         return hy_fail(HY_EFORMAT,
                        "%s: tokenizer.ggml.add_bos_token is true but there is no bos_token_id",
@@ -340,10 +398,17 @@ static hy_status build(hy_tokenizer *t, const hy_tokenizer_spec *s) {
     set_eog(t);
     if ((st = build_bytes(t)) || (st = build_merges(t, s)) || (st = build_specials(t))) return st;
     for (int b = 0; b < 256; b++) {
-        char u[2];
+        char u[8];
         int n;
-        hy_tok_byte_to_utf8((uint8_t)b, u, &n);
+        if (t->spm) /* <0xNN>, else the byte itself as a token (as llama.cpp falls back) */
+            n = snprintf(u, sizeof u, "<0x%02X>", b);
+        else
+            hy_tok_byte_to_utf8((uint8_t)b, u, &n);
         t->byte_token[b] = hy_tok_lookup(t, u, (size_t)n);
+        if (t->spm && t->byte_token[b] == HY_TOKEN_NONE) {
+            u[0] = (char)b;
+            t->byte_token[b] = hy_tok_lookup(t, u, 1);
+        }
     }
     if (s->chat_template) {
         t->chat_template = hy_malloc(s->chat_template_len + 1, "chat template");
@@ -377,6 +442,7 @@ void hy_tokenizer_free(hy_tokenizer *t) {
     free(t->text_arena), free(t->text_off), free(t->text_len);
     free(t->bytes_arena), free(t->bytes_off), free(t->bytes_len);
     free(t->type), free(t->eog), free(t->text_hash), free(t->merges), free(t->specials);
+    free(t->scores);
     free(t->chat_template);
     free(t);
 }

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 typedef struct {
-    char arch[32];  /* "llama" */
+    char arch[32];  /* general.architecture: llama (also Mistral), qwen2, qwen3, gemma3 */
     char name[128]; /* general.name */
     int n_layers, n_heads, n_kv_heads, head_dim, d_model, d_ff, n_vocab;
     int n_ctx_train;
@@ -20,13 +20,25 @@ typedef struct {
     int rope_layout;  /* hy_rope_layout from kernels/rope.h */
     bool tied_output; /* output projection shares the token embedding */
     char sha256[65];  /* of the model file, computed at load (used by profiles and plans) */
+    float attn_scale; /* softmax scale of q.k: 1/sqrt(head_dim), Gemma 3's query scaling */
+    /* Sliding-window attention (Gemma 3): a window layer's queries see only the last
+     * sliding_window positions (their own included); layer l is global when
+     * (l + 1) % swa_period == 0. sliding_window 0: every layer global. */
+    int sliding_window, swa_period;
+    float rope_theta_local; /* RoPE base of window layers */
 } hy_model_info;
+
+/* Positions a layer's queries see: its sliding window, or 0 for a global layer (all). */
+int hy_model_layer_window(const hy_model_info *mi, int layer);
+/* The RoPE base of a layer (window layers may have their own). */
+float hy_model_layer_rope_theta(const hy_model_info *mi, int layer);
 
 typedef struct hy_model hy_model;
 
-/* Loads a Llama-family GGUF (llama, mistral, qwen2 archs as they appear): reads hparams,
- * checks every tensor's presence, type and shape (errors name the tensor, found vs expected
- * shape), dequantises weights to fp32. */
+/* Loads a GGUF of an architecture the runtime runs (runtime/arch.c: llama, which Mistral
+ * files use too, qwen2, qwen3, gemma3; others are refused naming what is missing): reads
+ * hparams, checks every tensor's presence, type and shape (errors name the tensor, found vs
+ * expected shape), dequantises weights to fp32. */
 hy_status hy_model_load(const char *path, hy_model **out);
 void hy_model_free(hy_model *m);
 const hy_model_info *hy_model_info_borrow(const hy_model *m);

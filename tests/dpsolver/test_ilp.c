@@ -119,11 +119,14 @@ HY_TEST(unrestricted_ilp_at_most_dp_on_layer_problems) {
     HY_CHECK(strictly_better > 0);
 }
 
+static int32_t synth_window; /* > 0: the synthetic model has Gemma-3-like window layers */
+
 static hy_problem *synth_problem(int32_t L, int32_t H, uint64_t seed, hy_solve_granularity g,
                                  bool temporal) {
     hy_profile *p = NULL;
     hy_problem *pr = NULL;
     if (hy_synth_profile(L, H, seed, &p)) return NULL;
+    p->sliding_window = synth_window, p->swa_period = 3;
     hy_cost_model cm;
     hy_cost_model_init(&cm, p->head_dim, p->n_heads, p->n_kv_heads, NULL);
     hy_problem_opts po;
@@ -132,6 +135,40 @@ static hy_problem *synth_problem(int32_t L, int32_t H, uint64_t seed, hy_solve_g
     hy_status st = hy_problem_from_profile(p, &cm, &po, &pr);
     hy_profile_free(p);
     return st ? NULL : pr;
+}
+
+/* Sliding-window layers (every layer but each third here) are fixed: dense over their
+ * window, costed at its length, never selecting, reusing or reused, under both solvers. */
+HY_TEST(window_layers_stay_dense_under_dp_and_ilp) {
+    synth_window = 512;
+    hy_problem *pr = synth_problem(9, 2, 5, HY_SOLVE_HEAD, true);
+    hy_problem *global = (synth_window = 0, synth_problem(9, 2, 5, HY_SOLVE_HEAD, true));
+    HY_REQUIRE(pr && global);
+    for (int32_t u = 0; u < pr->n_units; u++)
+        if ((pr->layer_of[u] + 1) % 3)
+            HY_CHECK(pr->cost_dense[u] < global->cost_dense[u]); /* 512 of 32768 keys */
+    hy_assign a;
+    HY_REQUIRE(!hy_assign_alloc(pr->n_units, &a));
+    const double B = 0.8 * pr->dense_total; /* the window layers alone cost about 0.65 */
+    hy_solve_info info;
+    for (int solver = 0; solver < 2; solver++) {
+        hy_ilp_opts o = opts();
+        o.time_limit_s = 10;
+        hy_status st =
+            solver ? hy_ilp_solve(pr, B, &o, &a, &info) : hy_dp_solve(pr, B, 1000, &a, &info);
+        HY_OK_OR_FAIL(st);
+        int sparse_global = 0;
+        for (int32_t u = 0; u < pr->n_units; u++) {
+            const bool window = (pr->layer_of[u] + 1) % 3 != 0;
+            if (window) HY_CHECK_EQ_INT(a.mode[u], HY_MODE_DENSE);
+            if (!window) sparse_global += a.mode[u] != HY_MODE_DENSE;
+            if (a.mode[u] == HY_MODE_REUSE) HY_CHECK((pr->layer_of[a.src[u]] + 1) % 3 == 0);
+        }
+        HY_CHECK(sparse_global > 0); /* the budget is met on the global layers */
+    }
+    hy_assign_free(&a);
+    hy_problem_free(pr);
+    hy_problem_free(global);
 }
 
 HY_TEST(ilp_never_worse_than_dp_on_random_profiles) {

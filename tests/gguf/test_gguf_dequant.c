@@ -86,11 +86,20 @@ HY_TEST(dequant_q4_k_matches_gguf_py) {
 HY_TEST(dequant_q6_k_matches_gguf_py) {
     check_type("Q6_K");
 }
+HY_TEST(dequant_q5_0_matches_gguf_py) {
+    check_type("Q5_0");
+}
+HY_TEST(dequant_q5_1_matches_gguf_py) {
+    check_type("Q5_1");
+}
+HY_TEST(dequant_q5_k_matches_gguf_py) {
+    check_type("Q5_K");
+}
 
 HY_TEST(fixture_records_provenance) {
     if (!load()) return;
     HY_CHECK(json_is_string(json_object_get(g_meta, "gguf_py_version")));
-    HY_CHECK_EQ_INT(json_array_size(json_object_get(g_meta, "sections")), 8);
+    HY_CHECK_EQ_INT(json_array_size(json_object_get(g_meta, "sections")), 11);
 }
 
 /* A fixture block read through a GGUF file gives the same floats as the raw call: the

@@ -286,12 +286,15 @@ HY_TEST(dequantize_argument_errors) {
     uint8_t in[256] = {0};
     HY_CHECK_EQ_INT(hy_ggml_dequantize(HY_GGML_Q4_0, in, out, 33), HY_EINVAL);
     HY_CHECK(has("33") && has("Q4_0"));
-    HY_CHECK_EQ_INT(hy_ggml_dequantize((hy_ggml_type)13, in, out, 256), HY_EUNSUPPORTED);
-    HY_CHECK(has("Q5_K"));
+    HY_CHECK_EQ_INT(hy_ggml_dequantize((hy_ggml_type)10, in, out, 256), HY_EUNSUPPORTED);
+    HY_CHECK(has("Q2_K"));
     HY_CHECK_EQ_INT(hy_ggml_dequantize((hy_ggml_type)77, in, out, 1), HY_EUNSUPPORTED);
     HY_CHECK(has("type#77"));
     HY_CHECK_EQ_INT(hy_ggml_quantize(HY_GGML_Q6_K, out, in, 64), HY_EINVAL);
-    HY_CHECK(hy_ggml_type_known((hy_ggml_type)13) && !hy_ggml_type_supported((hy_ggml_type)13));
+    HY_CHECK(hy_ggml_type_known((hy_ggml_type)10) && !hy_ggml_type_supported((hy_ggml_type)10));
+    /* Q5_* dequantise but have no quantiser: refused by name, not silently mis-written */
+    HY_CHECK_EQ_INT(hy_ggml_quantize(HY_GGML_Q5_0, out, in, 32), HY_EUNSUPPORTED);
+    HY_CHECK(has("Q5_0") && has("read-only"));
     HY_CHECK(!hy_ggml_type_known((hy_ggml_type)4));
     HY_CHECK_EQ_INT(hy_ggml_block_bytes(HY_GGML_Q6_K), 210);
     HY_CHECK_EQ_INT(hy_ggml_block_bytes(HY_GGML_Q4_K), 144);

@@ -127,6 +127,44 @@ static int count_mode(const hy_plan *pl, hy_unit_mode m) {
     return n;
 }
 
+/* A model with sliding-window layers (Gemma 3-like: every third layer global here): the
+ * peers' sets go in the global layers only; tidal must name global layers; window is what it
+ * says everywhere. */
+HY_TEST(window_layers_stay_dense_in_peer_plans) {
+    hy_policy_shape s = shape();
+    s.sliding_window = 512, s.swa_period = 3;
+    hy_cost_model m = model(3e-6);
+    const char *specs[] = {"quest:16,512", "recycled:8,300", "tidal:2,5,256", "window:256"};
+    for (int i = 0; i < 4; i++) {
+        hy_policy p = parsed(specs[i]);
+        hy_plan *pl = NULL;
+        HY_OK_OR_FAIL(hy_policy_plan(&p, &s, &m, &pl));
+        for (int32_t u = 0; pl && u < hy_plan_n_units(pl); u++) {
+            const int32_t l = u / pl->n_kv_heads;
+            const hy_unit_mode md = pl->units[u].mode;
+            if ((l + 1) % 3 && i < 3) HY_CHECK_EQ_INT(md, HY_MODE_DENSE);
+            if (md == HY_MODE_REUSE) HY_CHECK((pl->units[u].src / pl->n_kv_heads + 1) % 3 == 0);
+        }
+        hy_plan_free(pl);
+    }
+    /* and the cost model prices their dense units at the window, not the context */
+    hy_policy dp = parsed("dense");
+    hy_plan *dense = NULL;
+    HY_OK_OR_FAIL(hy_policy_plan(&dp, &s, &m, &dense));
+    double c_all, d_all, c_w, d_w;
+    HY_OK_OR_FAIL(hy_plan_predict_cost(&m, dense, 4096, &c_all, &d_all));
+    m.sliding_window = 512, m.swa_period = 3;
+    HY_OK_OR_FAIL(hy_plan_predict_cost(&m, dense, 4096, &c_w, &d_w));
+    HY_CHECK_NEAR(c_w / d_w, 1.0, 1e-12); /* all dense: the plan costs what dense does */
+    HY_CHECK_NEAR(c_all / d_all, 1.0, 1e-12);
+    HY_CHECK(d_w < d_all); /* 20 of 30 layers read 512 of 4096 keys (plus launches) */
+    hy_plan_free(dense);
+    hy_policy p = parsed("tidal:2,13,256");
+    hy_plan *pl = NULL;
+    HY_CHECK_EQ_INT(hy_policy_plan(&p, &s, &m, &pl), HY_ERANGE);
+    HY_CHECK(strstr(hy_last_error(), "must be global layers") != NULL);
+}
+
 HY_TEST(plans_have_the_stated_modes) {
     hy_plan *d = plan_of("dense", 3e-6), *w = plan_of("window:256", 3e-6),
             *q = plan_of("quest:16,512", 3e-6), *t = plan_of("tidal:2,13,256", 3e-6),

@@ -87,8 +87,11 @@ HY_TEST(special_id_outside_vocabulary) {
 HY_TEST(unknown_model_and_pre) {
     tt_vocab v;
     build(&v, merges, 1);
+    v.spec.model = "t5";
+    expect_fail(&v.spec, HY_EUNSUPPORTED, "tokenizer.ggml.model = 't5'", "'llama'");
+    /* SentencePiece merges by score: a merge list is a malformed file, not ignored */
     v.spec.model = "llama";
-    expect_fail(&v.spec, HY_EUNSUPPORTED, "tokenizer.ggml.model = 'llama'", NULL);
+    expect_fail(&v.spec, HY_EFORMAT, "tokenizer.ggml.merges has 1 entries", "'llama'");
     v.spec.model = "gpt2";
     v.spec.pre = "no-such-pre";
     expect_fail(&v.spec, HY_EUNSUPPORTED, "tokenizer.ggml.pre = 'no-such-pre'", "smollm");

@@ -1,13 +1,19 @@
-/* The real SmolLM2 tokenizer against llama.cpp: every fixture string must encode to the ids
- * llama.cpp gives (with and without special-token parsing), decode back to the text, stream
- * back to the same bytes; the chat prompts must render byte for byte as Jinja renders the
- * model's template, and the EOG set must match. Fixture: scripts/fixtures/tokens.py. */
+/* A real tokenizer against llama.cpp: every fixture string must encode to the ids llama.cpp
+ * gives (with and without special-token parsing), decode back to the text, stream back to
+ * the same bytes; the chat prompts (where the fixture has them) must render byte for byte as
+ * Jinja renders the model's template, and the EOG set must match. By default SmolLM2's
+ * byte-level BPE (fixture: scripts/fixtures/tokens.py); with $HY_TOK_FIXTURE and
+ * $HY_TOK_MODEL another pair, e.g. Gemma 3's SentencePiece vocabulary
+ * (scripts/fixtures/tokens_gemma.py), skipped (exit 77) when that model is absent. */
 #include "hy_test.h"
 #include "hy_tokenizer.h"
 
 #include <jansson.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 static const char *fixture_path = "tests/fixtures/tokenizer.json";
+static const char *model_path;
 static json_t *fx;
 static hy_gguf *g;
 static hy_tokenizer *tok;
@@ -16,15 +22,21 @@ static hy_tokenizer *tok;
 static int setup(void) {
     if (tok) return 1;
     json_error_t err;
+    if (getenv("HY_TOK_FIXTURE")) fixture_path = getenv("HY_TOK_FIXTURE");
+    model_path = getenv("HY_TOK_MODEL") ? getenv("HY_TOK_MODEL") : hy_test_model_path();
+    if (getenv("HY_TOK_MODEL") && access(model_path, R_OK) != 0) {
+        printf("SKIP %s absent (scripts/fetch-model)\n", model_path);
+        exit(77);
+    }
     fx = json_load_file(fixture_path, 0, &err);
     if (!fx) {
         HY_FAILF("cannot read %s: %s (line %d)", fixture_path, err.text, err.line);
         return 0;
     }
-    hy_status st = hy_gguf_open(hy_test_model_path(), &g);
+    hy_status st = hy_gguf_open(model_path, &g);
     if (st == HY_OK) st = hy_tokenizer_from_gguf(g, &tok);
     if (st) {
-        HY_FAILF("loading %s: %s", hy_test_model_path(), hy_last_error());
+        HY_FAILF("loading %s: %s", model_path, hy_last_error());
         return 0;
     }
     return 1;
@@ -68,8 +80,11 @@ HY_TEST(vocab_matches_llama_cpp) {
     HY_CHECK_EQ_INT(hy_tokenizer_n_vocab(tok), json_integer_value(json_object_get(fx, "n_vocab")));
     HY_CHECK_EQ_INT(hy_tokenizer_bos(tok), json_integer_value(json_object_get(fx, "bos")));
     HY_CHECK_EQ_INT(hy_tokenizer_eos(tok), json_integer_value(json_object_get(fx, "eos")));
-    HY_CHECK(!strcmp(hy_tokenizer_pre(tok), "smollm"));
-    HY_CHECK(!hy_tokenizer_add_bos(tok));
+    /* add_bos as llama.cpp: the fixture's ids_special of "" is [bos] or [] */
+    json_t *empty =
+        json_object_get(json_array_get(json_object_get(fx, "strings"), 0), "ids_special");
+    HY_CHECK_EQ_INT(hy_tokenizer_add_bos(tok), json_array_size(empty) == 1);
+    if (!getenv("HY_TOK_MODEL")) HY_CHECK(!strcmp(hy_tokenizer_pre(tok), "smollm"));
     json_t *eog = json_object_get(fx, "eog");
     int64_t n_eog = 0;
     for (hy_token id = 0; id < hy_tokenizer_n_vocab(tok); id++)
@@ -109,15 +124,27 @@ HY_TEST(decode_matches_llama_cpp_and_round_trips) {
         HY_OK_OR_FAIL(hy_tokenizer_decode(tok, ids, n, HY_TOK_DECODE_SPECIAL, &out, &len));
         if (len != json_string_length(detok) || memcmp(out, json_string_value(detok), len))
             HY_FAILF("string %zu: decode differs from llama.cpp's pieces", i);
-        if (len != json_string_length(text) || memcmp(out, json_string_value(text), len))
+        free(out);
+        /* the round trip leaves out the BOS the encoder added (Gemma adds one) */
+        const int64_t k0 = hy_tokenizer_add_bos(tok) && n > 0 ? 1 : 0;
+        HY_OK_OR_FAIL(
+            hy_tokenizer_decode(tok, ids + k0, n - k0, HY_TOK_DECODE_SPECIAL, &out, &len));
+        /* SentencePiece decodes a literal U+2581 in the text as a space, as llama.cpp does */
+        const bool lossy = strstr(json_string_value(text), "\xe2\x96\x81") != NULL;
+        if (!lossy &&
+            (len != json_string_length(text) || memcmp(out, json_string_value(text), len)))
             HY_FAILF("string %zu: decode(encode(s)) != s", i);
         free(out);
+        if (lossy) {
+            free(ids);
+            continue;
+        }
         /* streamed a token at a time: same bytes, and never a split UTF-8 character */
         hy_tok_stream *s;
         HY_OK_OR_FAIL(hy_tok_stream_create(tok, HY_TOK_DECODE_SPECIAL, &s));
         size_t off = 0;
         const char *tx = json_string_value(text);
-        for (int64_t k = 0; k < n; k++) {
+        for (int64_t k = k0; k < n; k++) {
             const char *p;
             size_t pl;
             HY_OK_OR_FAIL(hy_tok_stream_push(s, ids[k], &p, &pl));
@@ -140,6 +167,7 @@ HY_TEST(decode_matches_llama_cpp_and_round_trips) {
 HY_TEST(chat_render_matches_jinja) {
     if (!setup()) return;
     json_t *chats = json_object_get(fx, "chats");
+    if (!chats) return; /* a model without a chat template (Gemma 3 270M's GGUF has none) */
     HY_REQUIRE(json_array_size(chats) >= 3);
     size_t i;
     json_t *c;
@@ -173,6 +201,7 @@ HY_TEST(chat_render_matches_jinja) {
 HY_TEST(other_pre_types_match_llama_cpp) {
     if (!setup()) return;
     json_t *pres = json_object_get(fx, "other_pres"), *strs = json_object_get(fx, "strings");
+    if (!pres) return; /* BPE pre-tokenizers: SmolLM2's fixture only */
     HY_REQUIRE(json_object_size(pres) >= 5);
     const char *pre;
     json_t *lists;
@@ -206,6 +235,10 @@ HY_TEST(fuzz_real_vocab_round_trip) {
     if (!setup()) return;
     uint64_t x = 0x9E3779B97F4A7C15ull;
     char buf[512], kept[512];
+    /* SentencePiece splits text into characters by lead byte alone, so invalid UTF-8 can
+     * swallow the bytes of a following '▁' and not round-trip (llama.cpp gives the same
+     * ids); for it the arbitrary bytes are ASCII, and no byte is ever dropped */
+    const bool spm = getenv("HY_TOK_MODEL") != NULL;
     int64_t dropped_total = 0;
     for (int iter = 0; iter < 400; iter++) {
         size_t len = 0, nk = 0;
@@ -218,7 +251,7 @@ HY_TEST(fuzz_real_vocab_round_trip) {
             int c = r % 5 == 0   ? ' '
                     : r % 5 == 1 ? 'a' + (int)(r % 26)
                     : r % 5 == 2 ? "<|>\n"[r % 4]
-                                 : (int)(r >> 8) & 0xFF;
+                                 : (int)(r >> 8) & (spm ? 0x7F : 0xFF);
             buf[len] = (char)c;
         }
         for (size_t k = 0; k < len; k++) {
@@ -241,7 +274,7 @@ HY_TEST(fuzz_real_vocab_round_trip) {
         free(out);
         free(ids);
     }
-    HY_CHECK(dropped_total > 0); /* the generator does reach the tokenless bytes */
+    if (!spm) HY_CHECK(dropped_total > 0); /* the generator does reach the tokenless bytes */
 }
 
 HY_TEST_MAIN()
