@@ -29,6 +29,7 @@
         if (s_) return s_;                                                                         \
     } while (0)
 
+#ifdef HY_HAVE_CUDA /* the helpers of the measurement, which needs the CUDA build */
 typedef struct {
     double step_s, attn_s, kv_rows, kv_rows_dense;
 } measured;
@@ -117,6 +118,8 @@ static hy_status load_model(const hy_bench_decode_opts *o, hy_model **m) {
     if (o->shape) return hy_model_synthetic(o->shape, o->seed, m);
     return hy_model_load(o->model, m);
 }
+
+#endif
 
 hy_status hy_bench_decode(const hy_bench_decode_opts *o) {
 #ifndef HY_HAVE_CUDA
