@@ -1,0 +1,34 @@
+/* qmatmul.h's dispatch: picks the AVX2 or the portable dot product once per process (CPU
+ * features read at the first call) and runs it over the output rows. */
+#include "qmatmul.h"
+#include "qdot_internal.h"
+
+static int force_scalar;
+static int avx2_state = -1; /* -1: not asked yet */
+
+static int use_avx2(void) {
+    if (avx2_state < 0) avx2_state = hy_qdot_avx2_usable();
+    return avx2_state && !force_scalar;
+}
+
+const char *hy_qmatmul_impl(void) {
+    return use_avx2() ? "avx2" : "scalar";
+}
+
+int hy_qmatmul_force_scalar(int on) {
+    const int prev = force_scalar;
+    force_scalar = on;
+    return prev;
+}
+
+void hy_qmatvec(hy_qtype t, const void *w, int64_t n_in, int64_t n_out, const void *xq, float *y,
+                float beta) {
+    float (*dot)(hy_qtype, const void *, const void *, int64_t) =
+        use_avx2() ? hy_qdot_avx2 : hy_qdot_scalar;
+    const size_t row_bytes = (size_t)(n_in / hy_qtype_block_elems(t)) * hy_qtype_block_bytes(t);
+    const uint8_t *wr = w;
+    for (int64_t o = 0; o < n_out; o++, wr += row_bytes) {
+        const float v = dot(t, wr, xq, n_in);
+        y[o] = beta == 0.0f ? v : beta * y[o] + v;
+    }
+}
