@@ -19,6 +19,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The token embeddings of n tokens into c->x, from fp32 or from the file's format. */
+static void embed(hy_ctx *c, const int32_t *tokens, int64_t n) {
+    const int64_t d = c->m->info.d_model;
+    if (c->m->tok_embd) {
+        hy_embedding_f32(c->x, c->m->tok_embd, d, tokens, n);
+        return;
+    }
+    for (int64_t i = 0; i < n; i++)
+        hy_qmat_rows_f32(&c->m->q_embd, d, tokens[i], 1, c->x + i * d);
+}
+
 /* Copies each token's RoPE'd K and its V into its sequence's cache at its position. */
 static void store_kv(hy_ctx *c, int layer, const hy_run *runs, int n_runs) {
     const hy_model_info *mi = &c->m->info;
@@ -47,22 +58,22 @@ hy_status hy_layer_forward(hy_ctx *c, int layer, int64_t n, const hy_run *runs, 
     const int64_t att_w = (int64_t)mi->n_heads * hd;
 
     hy_rmsnorm_f32(c->h, c->x, w->attn_norm, n, d, mi->rms_eps);
-    hy_ctx_matmul(c, c->qkv, qkv_w, c->h, d, w->wqkv, n, d, qkv_w, 0.0f);
+    hy_ctx_matmul(c, c->qkv, qkv_w, c->h, d, w->wqkv, &w->q_qkv, n, d, qkv_w, 0.0f);
     /* Q and K heads are adjacent in each row, so one call rotates both */
     hy_rope_f32(c->qkv, n, mi->n_heads + mi->n_kv_heads, mi->head_dim, qkv_w, c->pos,
                 mi->rope_theta, (hy_rope_layout)mi->rope_layout);
     store_kv(c, layer, runs, n_runs);
     hy_status st = hy_attn_run(c, layer, runs, n_runs);
     if (st != HY_OK) return st;
-    hy_ctx_matmul(c, c->x, d, c->att, att_w, w->wo, n, att_w, d, 1.0f);
+    hy_ctx_matmul(c, c->x, d, c->att, att_w, w->wo, &w->q_o, n, att_w, d, 1.0f);
 
     hy_rmsnorm_f32(c->h, c->x, w->ffn_norm, n, d, mi->rms_eps);
-    hy_ctx_matmul(c, c->gu, 2 * ff, c->h, d, w->wgu, n, d, 2 * ff, 0.0f);
+    hy_ctx_matmul(c, c->gu, 2 * ff, c->h, d, w->wgu, &w->q_gu, n, d, 2 * ff, 0.0f);
     for (int64_t t = 0; t < n; t++) {
         float *row = c->gu + t * 2 * ff;
         hy_swiglu_f32(row, row, row + ff, ff);
     }
-    hy_ctx_matmul(c, c->x, d, c->gu, 2 * ff, w->wdown, n, ff, d, 1.0f);
+    hy_ctx_matmul(c, c->x, d, c->gu, 2 * ff, w->wdown, &w->q_down, n, ff, d, 1.0f);
     return HY_OK;
 }
 
@@ -80,7 +91,9 @@ static hy_status forward_batch(hy_ctx *c, int64_t n, const hy_run *runs, int n_r
     if (n_rows <= 0) return HY_OK;
     for (int64_t i = 0; i < n_rows; i++)
         hy_rmsnorm_f32(c->h + i * d, c->x + rows[i] * d, c->m->output_norm, 1, d, mi->rms_eps);
-    hy_ctx_matmul(c, logits, mi->n_vocab, c->h, d, c->m->output, n_rows, d, mi->n_vocab, 0.0f);
+    hy_ctx_matmul(c, logits, mi->n_vocab, c->h, d, c->m->output,
+                  c->m->info.tied_output ? &c->m->q_embd : &c->m->q_output, n_rows, d, mi->n_vocab,
+                  0.0f);
     return HY_OK;
 }
 
@@ -121,7 +134,7 @@ static hy_status append(hy_ctx *c, int seq, const int32_t *tokens, int64_t n_tok
     for (int64_t t0 = 0; t0 < n_tok; t0 += c->n_batch) {
         const int64_t n = n_tok - t0 < c->n_batch ? n_tok - t0 : c->n_batch;
         const int64_t p0 = c->seq_len[seq];
-        hy_embedding_f32(c->x, c->m->tok_embd, mi->d_model, tokens + t0, n);
+        embed(c, tokens + t0, n);
         for (int64_t i = 0; i < n; i++)
             c->pos[i] = (int32_t)(p0 + i);
         c->runs[0] = (hy_run){seq, 0, n, p0, n_tok == 1};
@@ -203,7 +216,7 @@ hy_status hy_forward_batch(hy_ctx *c, const int *seqs, const int32_t *tokens, in
 #ifdef HY_HAVE_CUDA
     if (c->gpu) return hy_gpu_forward_batch(c, seqs, tokens, n_seq, logits);
 #endif
-    hy_embedding_f32(c->x, c->m->tok_embd, c->m->info.d_model, tokens, n_seq);
+    embed(c, tokens, n_seq);
     for (int s = 0; s < n_seq; s++) {
         const int64_t p = c->seq_len[seqs[s]];
         c->pos[s] = (int32_t)p;

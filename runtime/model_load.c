@@ -1,8 +1,10 @@
 /* Model loading for the CPU runtime: reads a Llama-architecture GGUF's hyperparameters,
  * checks every tensor's presence, type and shape against them (errors name the tensor and
- * the shape found vs expected), and dequantises all weights once to fp32, fusing Q/K/V and
- * gate/up so each becomes one GEMM. */
+ * the shape found vs expected), and copies each weight matrix in its file's block format
+ * (default) or dequantises it once to fp32 (HY_WEIGHTS_F32), fusing Q/K/V and gate/up so
+ * each becomes one product. Norm weights are always fp32. */
 #include "hy_gguf.h"
+#include "qmatmul.h"
 #include "rope.h"
 #include "runtime_internal.h"
 #ifdef HY_HAVE_CUDA
@@ -17,6 +19,7 @@ typedef struct {
     hy_gguf *g;
     const char *path;
     const char *arch;
+    hy_weights weights;
 } loader;
 
 static hy_status get_u32(const loader *L, const char *field, int *out, int required, int dflt) {
@@ -179,25 +182,77 @@ static hy_status alloc_load(const loader *L, const char *name, int64_t ne0, int6
     return load_into(L, name, ne0, ne1, *out);
 }
 
+/* Appends tensor `name` (checked shape [ne0, ne1]) to q as it is stored: to the last part
+ * when the type matches, else as a new part. */
+static hy_status qmat_add(const loader *L, const char *name, int64_t ne0, int64_t ne1, hy_qmat *q) {
+    const hy_gguf_tensor *t;
+    hy_status st = find_checked(L, name, ne0, ne1, &t);
+    if (st != HY_OK) return st;
+    if (!hy_qtype_known((int)t->type))
+        return hy_fail(HY_EUNSUPPORTED, "%s: tensor %s has type %s, which has no CPU kernel",
+                       L->path, name, hy_ggml_type_name(t->type));
+    hy_qpart *p = q->n_parts ? &q->part[q->n_parts - 1] : NULL;
+    if (!p || p->type != (int)t->type) {
+        if (q->n_parts == HY_QMAT_MAX_PARTS)
+            return hy_fail(HY_EUNSUPPORTED, "%s: tensor %s: more than %d types in one fused matrix",
+                           L->path, name, HY_QMAT_MAX_PARTS);
+        p = &q->part[q->n_parts++];
+        *p = (hy_qpart){(int)t->type, 0, NULL};
+    }
+    const size_t row_bytes = (size_t)t->nbytes / (size_t)(ne1 ? ne1 : 1);
+    const size_t old = (size_t)p->rows * row_bytes;
+    uint8_t *data = realloc(p->data, old + (size_t)t->nbytes);
+    if (!data)
+        return hy_fail(HY_ENOMEM, "%s: tensor %s: out of memory for %llu bytes", L->path, name,
+                       (unsigned long long)(old + t->nbytes));
+    memcpy(data + old, t->data, (size_t)t->nbytes);
+    p->data = data;
+    p->rows += ne1 ? ne1 : 1;
+    return HY_OK;
+}
+
+/* Loads a projection matrix made of the n named tensors (each [ne0, ne1[i]], stacked): fp32
+ * into *f (allocated here) or in the file's format into *q. */
+static hy_status load_matrix(const loader *L, int n, const char *const *names, int64_t ne0,
+                             const int64_t *ne1, float **f, hy_qmat *q) {
+    hy_status st;
+    if (L->weights == HY_WEIGHTS_NATIVE) {
+        for (int i = 0; i < n; i++)
+            if ((st = qmat_add(L, names[i], ne0, ne1[i], q))) return st;
+        return HY_OK;
+    }
+    int64_t rows = 0;
+    for (int i = 0; i < n; i++)
+        rows += ne1[i];
+    *f = hy_malloc((size_t)(rows * ne0) * sizeof(float), names[0]);
+    if (!*f) return HY_ENOMEM;
+    for (int64_t i = 0, r = 0; i < n; r += ne1[i], i++)
+        if ((st = load_into(L, names[i], ne0, ne1[i], *f + r * ne0))) return st;
+    return HY_OK;
+}
+
 static hy_status load_layer(const loader *L, const hy_model_info *mi, int l, hy_layer_weights *w) {
     const int64_t d = mi->d_model, hd = mi->head_dim, nq = (int64_t)mi->n_heads * hd,
                   nkv = (int64_t)mi->n_kv_heads * hd, ff = mi->d_ff;
     char name[96];
     hy_status st;
 #define TNAME(suffix) (snprintf(name, sizeof name, "blk.%d.%s", l, suffix), name)
+    char q[96], k[96], v[96], up[96];
+    snprintf(q, sizeof q, "blk.%d.attn_q.weight", l);
+    snprintf(k, sizeof k, "blk.%d.attn_k.weight", l);
+    snprintf(v, sizeof v, "blk.%d.attn_v.weight", l);
+    snprintf(up, sizeof up, "blk.%d.ffn_up.weight", l);
+    const char *qkv_names[3] = {q, k, v};
+    const int64_t qkv_rows[3] = {nq, nkv, nkv}, ff2[2] = {ff, ff};
     if ((st = alloc_load(L, TNAME("attn_norm.weight"), d, 0, &w->attn_norm)) ||
         (st = alloc_load(L, TNAME("ffn_norm.weight"), d, 0, &w->ffn_norm)) ||
-        (st = alloc_load(L, TNAME("attn_output.weight"), nq, d, &w->wo)) ||
-        (st = alloc_load(L, TNAME("ffn_down.weight"), ff, d, &w->wdown)))
-        return st;
-    w->wqkv = hy_malloc((size_t)((nq + 2 * nkv) * d) * sizeof(float), "fused QKV weights");
-    w->wgu = hy_malloc((size_t)(2 * ff * d) * sizeof(float), "fused gate/up weights");
-    if (!w->wqkv || !w->wgu) return HY_ENOMEM;
-    if ((st = load_into(L, TNAME("attn_q.weight"), d, nq, w->wqkv)) ||
-        (st = load_into(L, TNAME("attn_k.weight"), d, nkv, w->wqkv + nq * d)) ||
-        (st = load_into(L, TNAME("attn_v.weight"), d, nkv, w->wqkv + (nq + nkv) * d)) ||
-        (st = load_into(L, TNAME("ffn_gate.weight"), d, ff, w->wgu)) ||
-        (st = load_into(L, TNAME("ffn_up.weight"), d, ff, w->wgu + ff * d)))
+        (st = load_matrix(L, 1, (const char *[]){TNAME("attn_output.weight")}, nq, &d, &w->wo,
+                          &w->q_o)) ||
+        (st = load_matrix(L, 1, (const char *[]){TNAME("ffn_down.weight")}, ff, &d, &w->wdown,
+                          &w->q_down)) ||
+        (st = load_matrix(L, 3, qkv_names, d, qkv_rows, &w->wqkv, &w->q_qkv)) ||
+        (st = load_matrix(L, 2, (const char *[]){TNAME("ffn_gate.weight"), up}, d, ff2, &w->wgu,
+                          &w->q_gu)))
         return st;
 #undef TNAME
     return HY_OK;
@@ -250,12 +305,16 @@ static hy_status load_all(loader *L, hy_model *m) {
     hy_clear_error();
     if ((st = read_hparams(L, mi)) || (st = read_vocab(L, mi))) return st;
     const int64_t d = mi->d_model;
-    if ((st = alloc_load(L, "token_embd.weight", d, mi->n_vocab, &m->tok_embd)) ||
+    const int64_t nv = mi->n_vocab;
+    if ((st = load_matrix(L, 1, (const char *[]){"token_embd.weight"}, d, &nv, &m->tok_embd,
+                          &m->q_embd)) ||
         (st = alloc_load(L, "output_norm.weight", d, 0, &m->output_norm)))
         return st;
     const hy_gguf_tensor *t;
     if (hy_gguf_find_tensor(L->g, "output.weight", &t) == HY_OK) {
-        if ((st = alloc_load(L, "output.weight", d, mi->n_vocab, &m->output))) return st;
+        if ((st = load_matrix(L, 1, (const char *[]){"output.weight"}, d, &nv, &m->output,
+                              &m->q_output)))
+            return st;
     } else {
         hy_clear_error();
         m->output = m->tok_embd;
@@ -269,11 +328,21 @@ static hy_status load_all(loader *L, hy_model *m) {
 }
 
 hy_status hy_model_load(const char *path, hy_model **out) {
+    return hy_model_load_opts(path, NULL, out);
+}
+
+hy_status hy_model_load_opts(const char *path, const hy_model_opts *opts, hy_model **out) {
     if (!out || !path) return hy_fail(HY_EINVAL, "hy_model_load: NULL %s", path ? "out" : "path");
     *out = NULL;
+    const hy_weights weights = opts ? opts->weights : HY_WEIGHTS_NATIVE;
+    if (weights != HY_WEIGHTS_NATIVE && weights != HY_WEIGHTS_F32)
+        return hy_fail(HY_EINVAL,
+                       "hy_model_load: opts->weights = %d, expected %d (native) or %d (f32)",
+                       (int)weights, HY_WEIGHTS_NATIVE, HY_WEIGHTS_F32);
     hy_model *m = hy_calloc(1, sizeof *m, "model");
     if (!m) return HY_ENOMEM;
-    loader L = {NULL, path, NULL};
+    m->weights = weights;
+    loader L = {NULL, path, NULL, weights};
     hy_status st = hy_gguf_open(path, &L.g);
     if (st == HY_OK) st = load_all(&L, m);
     if (st == HY_OK) {
@@ -299,10 +368,13 @@ void hy_model_free(hy_model *m) {
             hy_layer_weights *w = &m->layers[l];
             free(w->attn_norm), free(w->wqkv), free(w->wo);
             free(w->ffn_norm), free(w->wgu), free(w->wdown);
+            hy_qmat_free(&w->q_qkv), hy_qmat_free(&w->q_o);
+            hy_qmat_free(&w->q_gu), hy_qmat_free(&w->q_down);
         }
     free(m->layers);
     if (m->output != m->tok_embd) free(m->output);
     free(m->tok_embd);
+    hy_qmat_free(&m->q_embd), hy_qmat_free(&m->q_output);
     free(m->output_norm);
     free(m);
 }
