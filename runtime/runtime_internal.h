@@ -114,7 +114,7 @@ void hy_ctx_matmul(hy_ctx *c, float *y, int64_t ldy, const float *x, int64_t ldx
  * on long batches is compute-bound where fp32 FMAs are faster than int8 dot products; the
  * result equals the fp32 path's. */
 #define HY_QGEMV_MAX_TOK 8
-#define HY_QGEMM_TILE 64
+#define HY_QGEMM_TILE 256
 void hy_ctx_qmatmul(hy_ctx *c, float *y, int64_t ldy, const float *x, int64_t ldx, const hy_qmat *w,
                     int64_t n_tok, int64_t n_in, int64_t n_out, float beta);
 /* qweights.c: the scratch hy_ctx_qmatmul needs (none for an fp32 model), and its release. */
