@@ -189,25 +189,9 @@ HY_AVX2 static float dot_float(hy_qtype t, const uint8_t *w, const float *x, int
     return acc;
 }
 
-float hy_qdot_avx2(hy_qtype t, const void *wv, const void *xq, int64_t n) {
-    const uint8_t *w = wv;
-    switch (t) {
-    case HY_QT_Q4_0:
-        return dot_q4_0(w, xq, n / 32);
-    case HY_QT_Q4_1:
-        return dot_q4_1(w, xq, n / 32);
-    case HY_QT_Q8_0:
-        return dot_q8_0(w, xq, n / 32);
-    case HY_QT_Q4_K:
-        return dot_q4_k(w, xq, n / 256);
-    case HY_QT_Q6_K:
-        return dot_q6_k(w, xq, n / 256);
-    case HY_QT_F16:
-    case HY_QT_BF16:
-    case HY_QT_F32:
-        return dot_float(t, w, xq, n);
-    }
-    return 0.0f;
+float hy_qdot_avx2(hy_qtype t, const void *w, const void *xq, int64_t n) {
+    static const hy_qdot_impl impl = {dot_q4_0, dot_q4_1, dot_q8_0, dot_q4_k, dot_q6_k, dot_float};
+    return hy_qdot_with(&impl, t, w, xq, n);
 }
 
 #else /* not x86-64: the portable half only */

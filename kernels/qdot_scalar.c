@@ -203,36 +203,21 @@ static float dot_q6_k(const uint8_t *w, const hy_q8_256 *x, int64_t nb) {
     return acc;
 }
 
-float hy_qdot_scalar(hy_qtype t, const void *wv, const void *xq, int64_t n) {
-    const uint8_t *w = wv;
-    const float *x = xq;
+/* F16, BF16 and F32 rows against fp32 activations. */
+static float dot_float(hy_qtype t, const uint8_t *w, const float *x, int64_t n) {
     float acc = 0.0f;
-    switch (t) {
-    case HY_QT_Q4_0:
-        return dot_q4_0(w, xq, n / 32);
-    case HY_QT_Q4_1:
-        return dot_q4_1(w, xq, n / 32);
-    case HY_QT_Q8_0:
-        return dot_q8_0(w, xq, n / 32);
-    case HY_QT_Q4_K:
-        return dot_q4_k(w, xq, n / 256);
-    case HY_QT_Q6_K:
-        return dot_q6_k(w, xq, n / 256);
-    case HY_QT_F16:
-        for (int64_t i = 0; i < n; i++)
-            acc += ldh(w + 2 * i) * x[i];
-        return acc;
-    case HY_QT_BF16:
-        for (int64_t i = 0; i < n; i++)
-            acc += hy_bf16_to_f32(ld16(w + 2 * i)) * x[i];
-        return acc;
-    case HY_QT_F32:
-        for (int64_t i = 0; i < n; i++) {
-            float v;
+    for (int64_t i = 0; i < n; i++) {
+        float v;
+        if (t == HY_QT_F32)
             memcpy(&v, w + 4 * i, sizeof v);
-            acc += v * x[i];
-        }
-        return acc;
+        else
+            v = t == HY_QT_F16 ? ldh(w + 2 * i) : hy_bf16_to_f32(ld16(w + 2 * i));
+        acc += v * x[i];
     }
-    return 0.0f;
+    return acc;
+}
+
+float hy_qdot_scalar(hy_qtype t, const void *w, const void *xq, int64_t n) {
+    static const hy_qdot_impl impl = {dot_q4_0, dot_q4_1, dot_q8_0, dot_q4_k, dot_q6_k, dot_float};
+    return hy_qdot_with(&impl, t, w, xq, n);
 }

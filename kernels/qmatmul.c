@@ -21,6 +21,28 @@ int hy_qmatmul_force_scalar(int on) {
     return prev;
 }
 
+float hy_qdot_with(const hy_qdot_impl *impl, hy_qtype t, const void *wv, const void *xq,
+                   int64_t n) {
+    const uint8_t *w = wv;
+    switch (t) {
+    case HY_QT_Q4_0:
+        return impl->q4_0(w, xq, n / 32);
+    case HY_QT_Q4_1:
+        return impl->q4_1(w, xq, n / 32);
+    case HY_QT_Q8_0:
+        return impl->q8_0(w, xq, n / 32);
+    case HY_QT_Q4_K:
+        return impl->q4_k(w, xq, n / 256);
+    case HY_QT_Q6_K:
+        return impl->q6_k(w, xq, n / 256);
+    case HY_QT_F16:
+    case HY_QT_BF16:
+    case HY_QT_F32:
+        return impl->fp(t, w, xq, n);
+    }
+    return 0.0f;
+}
+
 void hy_qmatvec(hy_qtype t, const void *w, int64_t n_in, int64_t n_out, const void *xq, float *y,
                 float beta) {
     float (*dot)(hy_qtype, const void *, const void *, int64_t) =
