@@ -3,12 +3,20 @@
 #include "qmatmul.h"
 #include "qdot_internal.h"
 
-static int force_scalar;
-static int avx2_state = -1; /* -1: not asked yet */
+#include <stdatomic.h>
+
+/* Read by every pool thread: atomics, so a first call on two threads at once is well defined
+ * (both compute the same answer). */
+static atomic_int force_scalar;
+static atomic_int avx2_state = -1; /* -1: not asked yet */
 
 static int use_avx2(void) {
-    if (avx2_state < 0) avx2_state = hy_qdot_avx2_usable();
-    return avx2_state && !force_scalar;
+    int s = atomic_load_explicit(&avx2_state, memory_order_relaxed);
+    if (s < 0) {
+        s = hy_qdot_avx2_usable();
+        atomic_store_explicit(&avx2_state, s, memory_order_relaxed);
+    }
+    return s && !atomic_load_explicit(&force_scalar, memory_order_relaxed);
 }
 
 const char *hy_qmatmul_impl(void) {
@@ -16,9 +24,7 @@ const char *hy_qmatmul_impl(void) {
 }
 
 int hy_qmatmul_force_scalar(int on) {
-    const int prev = force_scalar;
-    force_scalar = on;
-    return prev;
+    return atomic_exchange(&force_scalar, on);
 }
 
 float hy_qdot_with(const hy_qdot_impl *impl, hy_qtype t, const void *wv, const void *xq,
