@@ -81,7 +81,8 @@ void hy_ctx_qmatmul(hy_ctx *c, float *y, int64_t ldy, const float *x, int64_t ld
         (void)hy_pool_run(c->pool, j.part_item[w->n_parts], qitem, &j); /* cannot fail */
         return;
     }
-    const int nt = hy_pool_threads(c->pool);
+    /* with $HY_OPENBLAS_THREADING=1 sgemm threads itself: one slice, on this thread */
+    const int nt = c->own_gemm_threads ? hy_pool_threads(c->pool) : 1;
     j.chunk = (n_out + nt - 1) / nt;
     j.chunk = (j.chunk + 15) / 16 * 16; /* whole 16-row groups, sgemm's micro-kernel width */
     (void)hy_pool_run(c->pool, (n_out + j.chunk - 1) / j.chunk, titem, &j);
