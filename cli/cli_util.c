@@ -81,6 +81,12 @@ int hy_cli_i32(const char *cmd, const char *opt, const char *s, int32_t lo, int3
     return 0;
 }
 
+int hy_cli_weights(const char *cmd, const char *s, hy_weights *out) {
+    if (hy_weights_parse(s, out) == HY_OK) return 0;
+    fprintf(stderr, "hylra %s: --weights %s\n", cmd, hy_last_error());
+    return -1;
+}
+
 int hy_cli_u64(const char *cmd, const char *opt, const char *s, uint64_t *out) {
     char *end = NULL;
     errno = 0;

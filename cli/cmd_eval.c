@@ -32,18 +32,20 @@ static void usage(FILE *f) {
             "  --launch-us X       launch overhead in the cost model (default 0: KV bytes only)\n"
             "  --json FILE         write the results as JSON\n"
             "  --device D          cpu (default) or cuda: where every method runs\n"
+            "  --weights W         native (default: the file's block format) or f32 (the exact\n"
+            "                      reference: int8 activations add a noise floor to KL)\n"
             "  -q, --quiet         no progress lines\n");
 }
 
 int hy_cmd_eval(int argc, char **argv) {
     static const struct option lo[] = {
-        {"model", 1, 0, 'm'}, {"plan", 1, 0, 'P'},   {"policy", 1, 0, 'p'},
-        {"fit", 1, 0, 'F'},   {"task", 1, 0, 't'},   {"ctx", 1, 0, 'n'},
-        {"docs", 1, 0, 'd'},  {"tf", 1, 0, 'T'},     {"samples", 1, 0, 's'},
-        {"depth", 1, 0, 'D'}, {"seed", 1, 0, 'S'},   {"text", 1, 0, 'x'},
-        {"sink", 1, 0, 'K'},  {"window", 1, 0, 'W'}, {"launch-us", 1, 0, 'U'},
-        {"json", 1, 0, 'j'},  {"device", 1, 0, 'V'}, {"quiet", 0, 0, 'q'},
-        {"help", 0, 0, 'h'},  {0, 0, 0, 0}};
+        {"model", 1, 0, 'm'},   {"plan", 1, 0, 'P'},   {"policy", 1, 0, 'p'},
+        {"fit", 1, 0, 'F'},     {"task", 1, 0, 't'},   {"ctx", 1, 0, 'n'},
+        {"docs", 1, 0, 'd'},    {"tf", 1, 0, 'T'},     {"samples", 1, 0, 's'},
+        {"depth", 1, 0, 'D'},   {"seed", 1, 0, 'S'},   {"text", 1, 0, 'x'},
+        {"sink", 1, 0, 'K'},    {"window", 1, 0, 'W'}, {"launch-us", 1, 0, 'U'},
+        {"json", 1, 0, 'j'},    {"device", 1, 0, 'V'}, {"quiet", 0, 0, 'q'},
+        {"weights", 1, 0, 'w'}, {"help", 0, 0, 'h'},   {0, 0, 0, 0}};
     hy_eval_opts o;
     hy_eval_opts_default(&o);
     const char *model = hy_cli_repo_path(HY_DEFAULT_MODEL),
@@ -51,6 +53,7 @@ int hy_cmd_eval(int argc, char **argv) {
     char specs[63][1100];
     int n_specs = 0, c;
     long v, sink = 4, window = 64;
+    hy_weights weights = HY_WEIGHTS_NATIVE;
     double fit = 0, launch_us = 0;
     hy_cli_parse_tasks("eval", "agree,ppl", &o);
     optind = 1;
@@ -59,6 +62,9 @@ int hy_cmd_eval(int argc, char **argv) {
         switch (c) {
         case 'm':
             model = optarg;
+            break;
+        case 'w':
+            if (hy_cli_weights("eval", optarg, &weights)) return 2;
             break;
         case 'P':
         case 'p':
@@ -164,7 +170,7 @@ int hy_cmd_eval(int argc, char **argv) {
                 gen && o.n_samples < 5 ? "fewer than 5 samples per task" : "");
     o.text_source = text;
     hy_cli_eval_env env;
-    if (hy_cli_eval_env_open(model, text, &env)) {
+    if (hy_cli_eval_env_open(model, weights, text, &env)) {
         hy_cli_eval_env_close(&env);
         return hy_cli_die("eval");
     }

@@ -29,13 +29,15 @@ static void usage(FILE *f) {
             "      --ctx N          KV cache size in tokens (default: prompt + n, at most the\n"
             "                       model's context length)\n"
             "      --ids            print token ids instead of text\n"
-            "      --device D       cpu (default) or cuda (sampling stays on the host)\n");
+            "      --device D       cpu (default) or cuda (sampling stays on the "
+            "host)\n" HY_CLI_WEIGHTS_HELP);
 }
 
 struct gen_opts {
     const char *model, *prompt, *file, *system;
     int chat, print_ids;
     hy_device device;
+    hy_model_opts mo;
     int64_t n_predict, n_ctx;
     hy_sampler_params sp;
 };
@@ -56,13 +58,26 @@ static int bad_num(const char *opt, const char *arg) {
 
 static int parse(int argc, char **argv, struct gen_opts *o) {
     long lv = 0;
-    enum { O_CHAT = 256, O_SYSTEM, O_TEMP, O_TOPK, O_TOPP, O_SEED, O_CTX, O_IDS, O_DEVICE };
-    static const struct option lo[] = {
-        {"model", 1, 0, 'm'},       {"prompt", 1, 0, 'p'},      {"file", 1, 0, 'f'},
-        {"chat", 0, 0, O_CHAT},     {"system", 1, 0, O_SYSTEM}, {"n-predict", 1, 0, 'n'},
-        {"temp", 1, 0, O_TEMP},     {"top-k", 1, 0, O_TOPK},    {"top-p", 1, 0, O_TOPP},
-        {"seed", 1, 0, O_SEED},     {"ctx", 1, 0, O_CTX},       {"ids", 0, 0, O_IDS},
-        {"device", 1, 0, O_DEVICE}, {"help", 0, 0, 'h'},        {0, 0, 0, 0}};
+    enum {
+        O_CHAT = 256,
+        O_SYSTEM,
+        O_TEMP,
+        O_TOPK,
+        O_TOPP,
+        O_SEED,
+        O_CTX,
+        O_IDS,
+        O_DEVICE,
+        O_WEIGHTS
+    };
+    static const struct option lo[] = {{"model", 1, 0, 'm'},       {"prompt", 1, 0, 'p'},
+                                       {"file", 1, 0, 'f'},        {"chat", 0, 0, O_CHAT},
+                                       {"system", 1, 0, O_SYSTEM}, {"n-predict", 1, 0, 'n'},
+                                       {"temp", 1, 0, O_TEMP},     {"top-k", 1, 0, O_TOPK},
+                                       {"top-p", 1, 0, O_TOPP},    {"seed", 1, 0, O_SEED},
+                                       {"ctx", 1, 0, O_CTX},       {"ids", 0, 0, O_IDS},
+                                       {"device", 1, 0, O_DEVICE}, {"weights", 1, 0, O_WEIGHTS},
+                                       {"help", 0, 0, 'h'},        {0, 0, 0, 0}};
     *o = (struct gen_opts){.n_predict = 128, .sp = {0.0f, 40, 0.95f, 42}};
     int c;
     optind = 1;
@@ -113,6 +128,9 @@ static int parse(int argc, char **argv, struct gen_opts *o) {
                 fprintf(stderr, "hylra generate: %s\n", hy_last_error());
                 return 2;
             }
+            break;
+        case O_WEIGHTS:
+            if (hy_cli_weights("generate", optarg, &o->mo.weights)) return 2;
             break;
         case 'h':
             usage(stdout);
@@ -262,7 +280,7 @@ int hy_cmd_generate(int argc, char **argv) {
         goto out;
     }
     double t0 = hy_now();
-    if (hy_model_load(o.model, &m)) {
+    if (hy_model_load_opts(o.model, &o.mo, &m)) {
         rc = hy_cli_die("loading the model");
         goto out;
     }

@@ -33,6 +33,7 @@ static void usage(FILE *f) {
             "      --cross-err-every N  cross-unit out_err on every N-th query only (default 4;\n"
             "                        1 = all; recall and Jaccard always use every query)\n"
             "      --threads N       threads for the statistics (default: the runtime's)\n"
+            "      --weights W       native (default: the file's block format) or f32\n"
             "      --resume          continue the profile at -o from its last finished sample\n");
 }
 
@@ -42,6 +43,7 @@ struct prof_opts {
     int32_t k_grid[64];
     uint64_t seed;
     int resume;
+    hy_model_opts mo;
 };
 
 static int parse_grid(const char *s, struct prof_opts *o) {
@@ -70,17 +72,26 @@ static int parse(int argc, char **argv, struct prof_opts *o) {
         O_TK,
         O_THREADS,
         O_RESUME,
-        O_ERR
+        O_ERR,
+        O_WEIGHTS
     };
-    static const struct option lo[] = {
-        {"model", 1, 0, 'm'},         {"output", 1, 0, 'o'},
-        {"data", 1, 0, O_DATA},       {"ctx", 1, 0, O_CTX},
-        {"samples", 1, 0, O_SAMPLES}, {"queries", 1, 0, O_QUERIES},
-        {"seed", 1, 0, O_SEED},       {"k-grid", 1, 0, O_KGRID},
-        {"sink", 1, 0, O_SINK},       {"window", 1, 0, O_WINDOW},
-        {"temporal-k", 1, 0, O_TK},   {"threads", 1, 0, O_THREADS},
-        {"resume", 0, 0, O_RESUME},   {"cross-err-every", 1, 0, O_ERR},
-        {"help", 0, 0, 'h'},          {0, 0, 0, 0}};
+    static const struct option lo[] = {{"model", 1, 0, 'm'},
+                                       {"output", 1, 0, 'o'},
+                                       {"data", 1, 0, O_DATA},
+                                       {"ctx", 1, 0, O_CTX},
+                                       {"samples", 1, 0, O_SAMPLES},
+                                       {"queries", 1, 0, O_QUERIES},
+                                       {"seed", 1, 0, O_SEED},
+                                       {"k-grid", 1, 0, O_KGRID},
+                                       {"sink", 1, 0, O_SINK},
+                                       {"window", 1, 0, O_WINDOW},
+                                       {"temporal-k", 1, 0, O_TK},
+                                       {"threads", 1, 0, O_THREADS},
+                                       {"resume", 0, 0, O_RESUME},
+                                       {"cross-err-every", 1, 0, O_ERR},
+                                       {"weights", 1, 0, O_WEIGHTS},
+                                       {"help", 0, 0, 'h'},
+                                       {0, 0, 0, 0}};
     *o = (struct prof_opts){.ctx = 4096,
                             .samples = 16,
                             .queries = 64,
@@ -142,6 +153,9 @@ static int parse(int argc, char **argv, struct prof_opts *o) {
         case O_ERR:
             if (hy_cli_i32("profile", "--cross-err-every", optarg, 1, INT32_MAX, &o->err_every))
                 return 2;
+            break;
+        case O_WEIGHTS:
+            if (hy_cli_weights("profile", optarg, &o->mo.weights)) return 2;
             break;
         case 'h':
             usage(stdout);
@@ -355,7 +369,7 @@ int hy_cmd_profile(int argc, char **argv) {
         goto out;
     }
     fprintf(stderr, "profile: %s: %zu bytes, %lld tokens\n", o.data, len, (long long)n_tok);
-    if (hy_model_load(o.model, &m)) {
+    if (hy_model_load_opts(o.model, &o.mo, &m)) {
         rc = hy_cli_die("loading the model");
         goto out;
     }

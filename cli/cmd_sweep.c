@@ -417,7 +417,7 @@ int hy_cmd_sweep(int argc, char **argv) {
         return 1;
     }
     hy_cli_eval_env env;
-    if (hy_cli_eval_env_open(o.model, o.text, &env)) {
+    if (hy_cli_eval_env_open(o.model, HY_WEIGHTS_NATIVE, o.text, &env)) {
         hy_cli_eval_env_close(&env);
         return hy_cli_die("sweep");
     }

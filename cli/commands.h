@@ -3,6 +3,8 @@
 #ifndef HY_CLI_COMMANDS_H
 #define HY_CLI_COMMANDS_H
 
+#include "hy_runtime.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,6 +44,11 @@ double hy_cli_launch_s(double launch_s_opt, int has_table, double table_s);
 int hy_cli_whole_long(const char *s, long *v);
 int hy_cli_i32(const char *cmd, const char *opt, const char *s, int32_t lo, int32_t hi,
                int32_t *out);
+/* --weights native|f32 (hy_weights_parse); -1 after printing the error. */
+int hy_cli_weights(const char *cmd, const char *s, hy_weights *out);
+#define HY_CLI_WEIGHTS_HELP                                                                        \
+    "      --weights W      native (default: the file's block format, quantized kernels) or\n"     \
+    "                       f32 (dequantised at load: the exactness reference, slower)\n"
 int hy_cli_u64(const char *cmd, const char *opt, const char *s, uint64_t *out);
 /* A default input path relative to the source root (data/models/..., .cache/...) that also
  * resolves when hylra runs elsewhere: from here, $HY_SOURCE_ROOT, or the executable's

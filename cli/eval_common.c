@@ -31,10 +31,12 @@ int hy_cli_parse_tasks(const char *cmd, const char *list, hy_eval_opts *o) {
     return o->n_tasks ? 0 : -1;
 }
 
-hy_status hy_cli_eval_env_open(const char *model, const char *text_path, hy_cli_eval_env *e) {
+hy_status hy_cli_eval_env_open(const char *model, hy_weights weights, const char *text_path,
+                               hy_cli_eval_env *e) {
+    const hy_model_opts mo = {weights};
     *e = (hy_cli_eval_env){0};
     hy_status st = hy_tokenizer_open(model, &e->tok);
-    if (!st) st = hy_model_load(model, &e->m);
+    if (!st) st = hy_model_load_opts(model, &mo, &e->m);
     if (st) return hy_fail_ctx(st, "%s", model);
     e->text = hy_cli_read_file(text_path, "eval text", NULL);
     if (!e->text)

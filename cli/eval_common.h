@@ -21,7 +21,8 @@ typedef struct {
 int hy_cli_parse_tasks(const char *cmd, const char *list, hy_eval_opts *o);
 
 /* Opens model and tokenizer, reads the text (errors name the file). */
-hy_status hy_cli_eval_env_open(const char *model, const char *text_path, hy_cli_eval_env *e);
+hy_status hy_cli_eval_env_open(const char *model, hy_weights weights, const char *text_path,
+                               hy_cli_eval_env *e);
 void hy_cli_eval_env_close(hy_cli_eval_env *e);
 
 /* Analytic cost model for the model's shape with launch_s (< 0: the model's default) and the

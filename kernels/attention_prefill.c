@@ -286,3 +286,39 @@ void hy_attn_prefill_f32(float *out, int64_t out_stride, const float *q, int64_t
         }
     }
 }
+
+void hy_attn_decode_part_f32(float *o, float *m, float *l, const float *q, const float *k,
+                             const float *v, int64_t n_keys, int g, int d, float scale) {
+    float s[AP_DIRECT_ROWS * AP_KEYS];
+    for (int r = 0; r < g; r++)
+        m[r] = -INFINITY, l[r] = 0.0f;
+    memset(o, 0, (size_t)g * d * sizeof(float));
+    for (int64_t c0 = 0; c0 < n_keys; c0 += AP_KEYS) {
+        const int nc = (int)(n_keys - c0 < AP_KEYS ? n_keys - c0 : AP_KEYS);
+        scores_direct(s, q, g, d, k + c0 * d, nc, scale);
+        softmax_chunk(s, nc, o, d, m, l, g, g, n_keys - 1, c0); /* every key visible */
+        pv_direct(o, s, g, nc, v + c0 * d, d);
+    }
+}
+
+void hy_attn_decode_merge_f32(float *out, const float *o, const float *m, const float *l,
+                              int n_parts, int g, int d) {
+    for (int r = 0; r < g; r++) {
+        float mx = -INFINITY, sum = 0.0f;
+        for (int p = 0; p < n_parts; p++)
+            mx = m[p * g + r] > mx ? m[p * g + r] : mx;
+        float *dst = out + (int64_t)r * d;
+        memset(dst, 0, (size_t)d * sizeof(float));
+        for (int p = 0; p < n_parts; p++) {
+            if (m[p * g + r] == -INFINITY) continue; /* a piece with no keys */
+            const float f = ap_exp(m[p * g + r] - mx);
+            sum += f * l[p * g + r];
+            const float *op = o + ((int64_t)p * g + r) * d;
+            for (int c = 0; c < d; c++)
+                dst[c] += f * op[c];
+        }
+        const float inv = 1.0f / sum;
+        for (int c = 0; c < d; c++)
+            dst[c] *= inv;
+    }
+}

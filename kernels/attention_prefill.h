@@ -12,4 +12,16 @@
 void hy_attn_prefill_f32(float *out, int64_t out_stride, const float *q, int64_t q_stride,
                          const float *k, const float *v, int64_t n_q, int64_t pos0, int n_heads,
                          int n_kv_heads, int d, int64_t kv_cap, float scale);
+
+/* Split-KV decode, for balancing a decode step whose KV heads are fewer than the threads:
+ * one piece is the g query heads of one KV group (q: g rows of d floats, contiguous) against
+ * keys and values rows 0..n_keys-1 of k and v (pointers already at the piece's first key; all
+ * visible). It writes the unnormalised accumulator o[g][d] = sum_j exp(s_j - m) v_j, the row
+ * maxima m[g] and sums l[g] (s_j = scale q.k_j). Needs g <= 8 and d <= 256. */
+void hy_attn_decode_part_f32(float *o, float *m, float *l, const float *q, const float *k,
+                             const float *v, int64_t n_keys, int g, int d, float scale);
+/* Merges n_parts pieces (o [part][g][d], m and l [part][g]) into out (row h at out + h d):
+ * the softmax over all the pieces' keys. */
+void hy_attn_decode_merge_f32(float *out, const float *o, const float *m, const float *l,
+                              int n_parts, int g, int d);
 #endif

@@ -4,6 +4,7 @@
  * equal causal work (a slice late in the prompt sees more keys) so two threads finish together;
  * while items run in parallel, OpenBLAS is held to one thread per call so the two levels of
  * threading do not fight. */
+#include "attention_prefill.h"
 #include "attn_mode.h"
 #include "matmul.h"
 #include "plan_exec.h"
@@ -28,6 +29,8 @@ static hy_unit_mode item_mode(const hy_ctx *c, const hy_run *r, int layer, int k
 typedef struct {
     int run, kv_head;
     int64_t i0, n_q;
+    int part, n_parts; /* split-KV decode: key range part of n_parts (n_parts 1: whole item) */
+    int64_t base;      /* split-KV: offset in attn_job.pieces of this (run, KV head)'s block */
 } attn_slice;
 
 typedef struct {
@@ -35,7 +38,44 @@ typedef struct {
     int layer;
     const hy_run *runs;
     attn_slice *slices;
+    float *pieces; /* split-KV: per (run, KV head) o[parts][g][d], m[parts][g], l[parts][g] */
 } attn_job;
+
+/* A decode step of a sequence without a plan or observer is cut into key ranges when its KV
+ * heads are too few to keep every thread busy (SmolLM2: 3 heads on 2 threads) and the cache
+ * is long enough for the pieces to pay for their merge. */
+#define SPLIT_MIN_KEYS 512
+
+/* The keys a decode query of layer `layer` at position pos0 attends to: [first, pos0] (a
+ * sliding-window layer sees its last W positions, as attn_mode_dense.c). */
+static int64_t first_key(const hy_model_info *mi, int layer, int64_t pos0) {
+    const int64_t W = hy_model_layer_window(mi, layer);
+    return W && W < pos0 + 1 ? pos0 + 1 - W : 0;
+}
+
+static int split_parts(const hy_ctx *c, const hy_run *r, int layer, int n_threads) {
+    const hy_model_info *mi = hy_model_info_borrow(c->m);
+    const int g = mi->n_heads / mi->n_kv_heads;
+    const int64_t n_keys = r->pos0 + 1 - first_key(mi, layer, r->pos0);
+    if (r->n_q != 1 || n_threads < 2 || c->observer || c->plans[r->seq] || g > 8 ||
+        mi->head_dim > 256 || n_keys < SPLIT_MIN_KEYS || mi->n_kv_heads >= 2 * n_threads)
+        return 1;
+    int parts = (2 * n_threads + mi->n_kv_heads - 1) / mi->n_kv_heads;
+    while (parts > 1 && n_keys / parts < SPLIT_MIN_KEYS / 2)
+        parts--;
+    return parts;
+}
+
+static hy_status run_piece(attn_job *j, const attn_slice *s, const hy_attn_item *it) {
+    const int64_t kf = first_key(hy_model_info_borrow(j->c->m), j->layer, it->pos0);
+    const int64_t n_keys = it->pos0 + 1 - kf, k0 = kf + n_keys * s->part / s->n_parts,
+                  k1 = kf + n_keys * (s->part + 1) / s->n_parts;
+    const int g = it->n_heads, d = it->head_dim, np = s->n_parts;
+    float *o = j->pieces + s->base, *m = o + (int64_t)np * g * d, *l = m + np * g;
+    hy_attn_decode_part_f32(o + (int64_t)s->part * g * d, m + s->part * g, l + s->part * g, it->q,
+                            it->k + k0 * d, it->v + k0 * d, k1 - k0, g, d, it->scale);
+    return HY_OK;
+}
 
 static hy_status run_item(void *arg, int64_t idx) {
     attn_job *j = arg;
@@ -64,6 +104,7 @@ static hy_status run_item(void *arg, int64_t idx) {
         .pos0 = r->pos0 + s->i0,
         .scale = mi->attn_scale,
     };
+    if (s->n_parts > 1) return run_piece(j, s, &it);
     const hy_unit_mode mode = item_mode(c, r, j->layer, s->kv_head);
     const hy_status st = hy_attn_modes[mode](c, &it);
     if (st != HY_OK) return st;
@@ -105,22 +146,40 @@ static int split_run(int64_t n_q, int64_t pos0, int parts, int64_t *bounds) {
 hy_status hy_attn_run(hy_ctx *c, int layer, const hy_run *runs, int n_runs) {
     const hy_model_info *mi = hy_model_info_borrow(c->m);
     const int n_threads = hy_pool_threads(c->pool);
-    int64_t n_items = 0;
+    const int g = mi->n_heads / mi->n_kv_heads, hd = mi->head_dim;
+    int64_t n_items = 0, n_pieces = 0;
     for (int r = 0; r < n_runs; r++) {
         int parts = runs[r].n_q >= 64 && n_threads > 1 ? 2 * n_threads : 1;
-        n_items += (int64_t)parts * mi->n_kv_heads;
+        const int kv_parts = split_parts(c, &runs[r], layer, n_threads);
+        n_items += (int64_t)(parts > kv_parts ? parts : kv_parts) * mi->n_kv_heads;
+        n_pieces += kv_parts > 1 ? (int64_t)kv_parts * mi->n_kv_heads : 0;
     }
     attn_slice *slices = hy_malloc((size_t)n_items * sizeof *slices, "attention work items");
-    if (!slices) return HY_ENOMEM;
-    int64_t k = 0;
+    float *pieces =
+        n_pieces ? hy_malloc((size_t)(n_pieces * g * (hd + 2)) * sizeof(float), "split-KV pieces")
+                 : NULL;
+    if (!slices || (n_pieces && !pieces)) {
+        free(slices), free(pieces);
+        return HY_ENOMEM;
+    }
+    int64_t k = 0, base = 0;
     int64_t bounds[65];
     for (int r = 0; r < n_runs; r++) {
+        const int kv_parts = split_parts(c, &runs[r], layer, n_threads);
+        if (kv_parts > 1) { /* one decode query, its keys cut into kv_parts ranges */
+            const int64_t block = (int64_t)kv_parts * g * (hd + 2);
+            for (int p = 0; p < kv_parts; p++)
+                for (int h = 0; h < mi->n_kv_heads; h++)
+                    slices[k++] = (attn_slice){r, h, 0, 1, p, kv_parts, base + h * block};
+            base += mi->n_kv_heads * block;
+            continue;
+        }
         int parts = runs[r].n_q >= 64 && n_threads > 1 ? 2 * n_threads : 1;
         if (parts > 64) parts = 64;
         int ns = split_run(runs[r].n_q, runs[r].pos0, parts, bounds);
         for (int s = ns - 1; s >= 0; s--) /* late slices carry the most keys: hand out first */
             for (int h = 0; h < mi->n_kv_heads; h++)
-                slices[k++] = (attn_slice){r, h, bounds[s], bounds[s + 1] - bounds[s]};
+                slices[k++] = (attn_slice){r, h, bounds[s], bounds[s + 1] - bounds[s], 0, 1, 0};
     }
     /* reuse items last (stable), so their sources of the same layer have published */
     int64_t n_first = 0;
@@ -134,13 +193,23 @@ hy_status hy_attn_run(hy_ctx *c, int layer, const hy_run *runs, int n_runs) {
     const int flip = n_threads > 1 && !c->own_gemm_threads;
     const int prev = flip ? hy_matmul_set_threads(1) : 0;
     /* errors raised on a worker come back with their message (threads.h) */
-    attn_job job = {c, layer, runs, slices};
+    attn_job job = {c, layer, runs, slices, pieces};
     hy_status st = hy_pool_run(c->pool, n_first, run_item, &job);
     if (st == HY_OK && n_first < k) {
-        attn_job second = {c, layer, runs, slices + n_first};
+        attn_job second = {c, layer, runs, slices + n_first, pieces};
         st = hy_pool_run(c->pool, k - n_first, run_item, &second);
     }
+    /* split-KV: each (run, KV head)'s pieces merged into its attention output */
+    for (int64_t i = 0; st == HY_OK && i < k; i++) {
+        const attn_slice *s = &slices[i];
+        if (s->n_parts == 1 || s->part != 0) continue;
+        const float *o = pieces + s->base, *m = o + (int64_t)s->n_parts * g * hd;
+        const hy_run *r = &runs[s->run];
+        hy_attn_decode_merge_f32(c->att + r->t0 * (int64_t)mi->n_heads * hd +
+                                     (int64_t)s->kv_head * g * hd,
+                                 o, m, m + s->n_parts * g, s->n_parts, g, hd);
+    }
     if (flip) hy_matmul_set_threads(prev);
-    free(slices);
+    free(slices), free(pieces);
     return st;
 }

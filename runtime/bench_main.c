@@ -2,7 +2,8 @@
  * given prompt lengths (last-position logits only, as the profiler asks), and decode
  * tokens/s after a prefill of each given context length. Tokens are a fixed pseudo-random
  * sequence; speed does not depend on their values.
- *   hy-bench-runtime MODEL [--prefill 512,2048,4096] [--decode 2048,8192] [--steps 32] */
+ *   hy-bench-runtime MODEL [--prefill 512,2048,4096] [--decode 2048,8192] [--steps 32]
+ *                    [--weights native|f32] */
 #include "hy_runtime.h"
 #include "matmul.h"
 
@@ -60,11 +61,15 @@ static int die(const char *what) {
 
 int main(int argc, char **argv) {
     if (argc < 2) {
-        fprintf(stderr, "usage: %s MODEL [--prefill N,..] [--decode N,..] [--steps S]\n", argv[0]);
+        fprintf(stderr,
+                "usage: %s MODEL [--prefill N,..] [--decode N,..] [--steps S] "
+                "[--weights native|f32]\n",
+                argv[0]);
         return 2;
     }
     int64_t prefill[16] = {512, 2048, 4096}, decode[16] = {2048, 8192};
     int n_prefill = 3, n_decode = 2, steps = 32;
+    hy_model_opts mo = {HY_WEIGHTS_NATIVE};
     for (int i = 2; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--prefill"))
             n_prefill = parse_list(argv[i + 1], prefill, 16);
@@ -72,7 +77,9 @@ int main(int argc, char **argv) {
             n_decode = parse_list(argv[i + 1], decode, 16);
         else if (!strcmp(argv[i], "--steps"))
             steps = atoi(argv[i + 1]);
-        else
+        else if (!strcmp(argv[i], "--weights")) {
+            if (hy_weights_parse(argv[i + 1], &mo.weights)) return die("--weights");
+        } else
             n_prefill = -1;
         if (n_prefill < 0 || n_decode < 0 || steps < 1) {
             fprintf(stderr, "hy-bench-runtime: bad option %s %s\n", argv[i], argv[i + 1]);
@@ -81,7 +88,7 @@ int main(int argc, char **argv) {
     }
     double t0 = hy_now();
     hy_model *m;
-    if (hy_model_load(argv[1], &m)) return die("loading model");
+    if (hy_model_load_opts(argv[1], &mo, &m)) return die("loading model");
     const hy_model_info *mi = hy_model_info_borrow(m);
     printf("model %s: %d layers, d_model %d, heads %d/%d, vocab %d; load %.2f s\n", mi->name,
            mi->n_layers, mi->d_model, mi->n_heads, mi->n_kv_heads, mi->n_vocab, hy_now() - t0);

@@ -80,6 +80,7 @@ hy_status hy_ctx_create(const hy_model *m, int64_t n_ctx, int n_seq, hy_ctx **ou
     c->own_gemm_threads = !(ob && ob[0] == '1');
     /* process-wide: the pool threads every GEMM, each OpenBLAS call stays on its thread */
     if (st == HY_OK && c->own_gemm_threads) hy_matmul_set_threads(1);
+    if (st == HY_OK) st = hy_ctx_qscratch_alloc(c);
     if (st != HY_OK) {
         hy_ctx_free(c);
         return st;
@@ -97,6 +98,7 @@ void hy_ctx_free(hy_ctx *c) {
     free(c->seq_len), free(c->k_cache), free(c->v_cache);
     free(c->x), free(c->h), free(c->qkv), free(c->att), free(c->gu);
     free(c->pos), free(c->runs), free(c->rows);
+    free(c->xq), free(c->wtile);
     if (c->plans)
         for (int s = 0; s < c->n_seq; s++)
             hy_seq_plan_free(c->plans[s]);

@@ -62,7 +62,9 @@ hy_status hy_ctx_create_on(const hy_model *m, hy_device dev, int64_t n_ctx, int 
     c->n_ctx = n_ctx;
     c->n_seq = n_seq;
     c->seq_len = hy_calloc((size_t)n_seq, sizeof *c->seq_len, "sequence lengths");
-    hy_status st = c->seq_len ? hy_gpu_ctx_create(c) : HY_ENOMEM;
+    /* the CUDA upload converts fp32 host weights to bf16 */
+    hy_status st = c->seq_len ? hy_model_need_f32((hy_model *)m) : HY_ENOMEM;
+    if (st == HY_OK) st = hy_gpu_ctx_create(c);
     if (st) {
         hy_ctx_free(c);
         return st;

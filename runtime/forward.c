@@ -61,16 +61,16 @@ static void qkv_extras(hy_ctx *c, const hy_layer_weights *w, int64_t n) {
     }
 }
 
-/* x += in w^T (in: n rows of n_in values, ld apart), or with a post-norm (Gemma 3)
- * x += rmsnorm(in w^T) through c->h. */
+/* x += in w^T (in: n rows of n_in values, ld apart; w fp32, or wq in the file's format), or
+ * with a post-norm (Gemma 3) x += rmsnorm(in w^T) through c->h. */
 static void add_block_output(hy_ctx *c, const float *in, int64_t ld, int64_t n_in, const float *w,
-                             const float *post_norm, int64_t n) {
+                             const hy_qmat *wq, const float *post_norm, int64_t n) {
     const int64_t d = c->m->info.d_model;
     if (!post_norm) {
-        hy_ctx_matmul(c, c->x, d, in, ld, w, n, n_in, d, 1.0f);
+        hy_ctx_matmul(c, c->x, d, in, ld, w, wq, n, n_in, d, 1.0f);
         return;
     }
-    hy_ctx_matmul(c, c->h, d, in, ld, w, n, n_in, d, 0.0f);
+    hy_ctx_matmul(c, c->h, d, in, ld, w, wq, n, n_in, d, 0.0f);
     hy_rmsnorm_f32(c->h, c->h, post_norm, n, d, c->m->info.rms_eps);
     for (int64_t i = 0; i < n * d; i++)
         c->x[i] += c->h[i];
@@ -84,7 +84,7 @@ hy_status hy_layer_forward(hy_ctx *c, int layer, int64_t n, const hy_run *runs, 
     const int64_t att_w = (int64_t)mi->n_heads * hd;
 
     hy_rmsnorm_f32(c->h, c->x, w->attn_norm, n, d, mi->rms_eps);
-    hy_ctx_matmul(c, c->qkv, qkv_w, c->h, d, w->wqkv, n, d, qkv_w, 0.0f);
+    hy_ctx_matmul(c, c->qkv, qkv_w, c->h, d, w->wqkv, &w->q_qkv, n, d, qkv_w, 0.0f);
     qkv_extras(c, w, n);
     /* Q and K heads are adjacent in each row, so one call rotates both */
     hy_rope_f32(c->qkv, n, mi->n_heads + mi->n_kv_heads, mi->head_dim, qkv_w, c->pos,
@@ -92,10 +92,10 @@ hy_status hy_layer_forward(hy_ctx *c, int layer, int64_t n, const hy_run *runs, 
     store_kv(c, layer, runs, n_runs);
     hy_status st = hy_attn_run(c, layer, runs, n_runs);
     if (st != HY_OK) return st;
-    add_block_output(c, c->att, att_w, att_w, w->wo, w->post_attn_norm, n);
+    add_block_output(c, c->att, att_w, att_w, w->wo, &w->q_o, w->post_attn_norm, n);
 
     hy_rmsnorm_f32(c->h, c->x, w->ffn_norm, n, d, mi->rms_eps);
-    hy_ctx_matmul(c, c->gu, 2 * ff, c->h, d, w->wgu, n, d, 2 * ff, 0.0f);
+    hy_ctx_matmul(c, c->gu, 2 * ff, c->h, d, w->wgu, &w->q_gu, n, d, 2 * ff, 0.0f);
     for (int64_t t = 0; t < n; t++) {
         float *row = c->gu + t * 2 * ff;
         if (c->m->arch->gelu)
@@ -103,14 +103,19 @@ hy_status hy_layer_forward(hy_ctx *c, int layer, int64_t n, const hy_run *runs, 
         else
             hy_swiglu_f32(row, row, row + ff, ff);
     }
-    add_block_output(c, c->gu, 2 * ff, ff, w->wdown, w->post_ffn_norm, n);
+    add_block_output(c, c->gu, 2 * ff, ff, w->wdown, &w->q_down, w->post_ffn_norm, n);
     return HY_OK;
 }
 
-/* Token embeddings into c->x, scaled by sqrt(d_model) where the architecture says so. */
+/* Token embeddings into c->x (from fp32 or from the file's format), scaled by sqrt(d_model)
+ * where the architecture says so. */
 static void embed(hy_ctx *c, const int32_t *tokens, int64_t n) {
     const int64_t d = c->m->info.d_model;
-    hy_embedding_f32(c->x, c->m->tok_embd, d, tokens, n);
+    if (c->m->tok_embd)
+        hy_embedding_f32(c->x, c->m->tok_embd, d, tokens, n);
+    else
+        for (int64_t i = 0; i < n; i++)
+            hy_qmat_rows_f32(&c->m->q_embd, d, tokens[i], 1, c->x + i * d);
     if (!c->m->arch->embd_scale) return;
     const float s = sqrtf((float)d);
     for (int64_t i = 0; i < n * d; i++)
@@ -131,7 +136,9 @@ static hy_status forward_batch(hy_ctx *c, int64_t n, const hy_run *runs, int n_r
     if (n_rows <= 0) return HY_OK;
     for (int64_t i = 0; i < n_rows; i++)
         hy_rmsnorm_f32(c->h + i * d, c->x + rows[i] * d, c->m->output_norm, 1, d, mi->rms_eps);
-    hy_ctx_matmul(c, logits, mi->n_vocab, c->h, d, c->m->output, n_rows, d, mi->n_vocab, 0.0f);
+    hy_ctx_matmul(c, logits, mi->n_vocab, c->h, d, c->m->output,
+                  c->m->info.tied_output ? &c->m->q_embd : &c->m->q_output, n_rows, d, mi->n_vocab,
+                  0.0f);
     return HY_OK;
 }
 

@@ -1,4 +1,5 @@
-/* Projection GEMMs threaded by the runtime's own pool: the weight rows (outputs) are split
+/* Projection GEMMs threaded by the runtime's own pool (fp32 weights here; quantized ones in
+ * qgemm.c): the weight rows (outputs) are split
  * into one slice per thread and each slice is a single-threaded OpenBLAS call. With one
  * threading system, no OpenBLAS worker is left spinning while the pool runs attention, which
  * on two cores cost the attention threads a share of the CPU. */
@@ -26,7 +27,11 @@ static hy_status gemm_item(void *arg, int64_t i) {
 }
 
 void hy_ctx_matmul(hy_ctx *c, float *y, int64_t ldy, const float *x, int64_t ldx, const float *w,
-                   int64_t n_tok, int64_t n_in, int64_t n_out, float beta) {
+                   const hy_qmat *wq, int64_t n_tok, int64_t n_in, int64_t n_out, float beta) {
+    if (!w) {
+        hy_ctx_qmatmul(c, y, ldy, x, ldx, wq, n_tok, n_in, n_out, beta);
+        return;
+    }
     const int nt = hy_pool_threads(c->pool);
     if (!c->own_gemm_threads || nt == 1 || n_out < 64) {
         hy_matmul_f32(y, ldy, x, ldx, w, n_tok, n_in, n_out, beta);

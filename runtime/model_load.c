@@ -1,11 +1,14 @@
-/* Model loading for the CPU runtime: reads the hyperparameters of a GGUF whose architecture
- * the runtime runs (arch.h: Llama and the rows of differences over it), checks every tensor's
- * presence, type and shape against them (errors name the tensor and the shape found vs
- * expected), and dequantises all weights once to fp32, fusing Q/K/V and gate/up so each
- * becomes one GEMM. */
+/* Model loading for the CPU runtime: reads the hyperparameters of a GGUF (or a Hugging Face
+ * checkpoint directory) whose architecture the runtime runs (arch.h: Llama and the rows of
+ * differences over it), checks every tensor's presence, type and shape against them (errors
+ * name the tensor and the shape found vs expected), and copies each weight matrix of a GGUF in
+ * its file's block format (default) or dequantises it once to fp32 (HY_WEIGHTS_F32; always
+ * for checkpoints, whose F32/F16/BF16 tensors the fp32 path takes), fusing Q/K/V and gate/up
+ * so each becomes one product. Norms and biases are always fp32. */
 #include "arch.h"
 #include "hf_checkpoint.h"
 #include "hy_gguf.h"
+#include "qmatmul.h"
 #include "rope.h"
 #include "runtime_internal.h"
 #ifdef HY_HAVE_CUDA
@@ -24,6 +27,7 @@ typedef struct {
     const char *arch;
     const hy_arch *a;
     hy_hf *hf; /* a Hugging Face checkpoint directory: tensors come from here */
+    hy_weights weights;
 } loader;
 
 /* Shape and type of tensor `name` of either source: ne[0] is the row length (ggml order),
@@ -243,25 +247,78 @@ static hy_status alloc_load(const loader *L, const char *name, int64_t ne0, int6
     return load_into(L, name, ne0, ne1, *out);
 }
 
+/* Appends GGUF tensor `name` (checked shape [ne0, ne1]) to q as it is stored: to the last part
+ * when the type matches, else as a new part. */
+static hy_status qmat_add(const loader *L, const char *name, int64_t ne0, int64_t ne1, hy_qmat *q) {
+    tensor_ref r;
+    hy_status st = find_checked(L, name, ne0, ne1, &r);
+    if (st != HY_OK) return st;
+    const hy_gguf_tensor *t = r.gt;
+    if (!hy_qtype_known((int)t->type))
+        return hy_fail(HY_EUNSUPPORTED, "%s: tensor %s has type %s, which has no CPU kernel",
+                       L->path, name, hy_ggml_type_name(t->type));
+    hy_qpart *p = q->n_parts ? &q->part[q->n_parts - 1] : NULL;
+    if (!p || p->type != (int)t->type) {
+        if (q->n_parts == HY_QMAT_MAX_PARTS)
+            return hy_fail(HY_EUNSUPPORTED, "%s: tensor %s: more than %d types in one fused matrix",
+                           L->path, name, HY_QMAT_MAX_PARTS);
+        p = &q->part[q->n_parts++];
+        *p = (hy_qpart){(int)t->type, 0, NULL};
+    }
+    const size_t row_bytes = (size_t)t->nbytes / (size_t)(ne1 ? ne1 : 1);
+    const size_t old = (size_t)p->rows * row_bytes;
+    uint8_t *data = realloc(p->data, old + (size_t)t->nbytes);
+    if (!data)
+        return hy_fail(HY_ENOMEM, "%s: tensor %s: out of memory for %llu bytes", L->path, name,
+                       (unsigned long long)(old + t->nbytes));
+    memcpy(data + old, t->data, (size_t)t->nbytes);
+    p->data = data;
+    p->rows += ne1 ? ne1 : 1;
+    return HY_OK;
+}
+
+/* Loads a projection matrix made of the n named tensors (each [ne0, ne1[i]], stacked): fp32
+ * into *f (allocated here) or in the file's format into *q. */
+static hy_status load_matrix(const loader *L, int n, const char *const *names, int64_t ne0,
+                             const int64_t *ne1, float **f, hy_qmat *q) {
+    hy_status st;
+    if (L->weights == HY_WEIGHTS_NATIVE) {
+        for (int i = 0; i < n; i++)
+            if ((st = qmat_add(L, names[i], ne0, ne1[i], q))) return st;
+        return HY_OK;
+    }
+    int64_t rows = 0;
+    for (int i = 0; i < n; i++)
+        rows += ne1[i];
+    *f = hy_malloc((size_t)(rows * ne0) * sizeof(float), names[0]);
+    if (!*f) return HY_ENOMEM;
+    for (int64_t i = 0, r = 0; i < n; r += ne1[i], i++)
+        if ((st = load_into(L, names[i], ne0, ne1[i], *f + r * ne0))) return st;
+    return HY_OK;
+}
+
 static hy_status load_layer(const loader *L, const hy_model_info *mi, int l, hy_layer_weights *w) {
     const int64_t d = mi->d_model, hd = mi->head_dim, nq = (int64_t)mi->n_heads * hd,
                   nkv = (int64_t)mi->n_kv_heads * hd, ff = mi->d_ff;
     char name[96];
     hy_status st;
+    char q[96], k[96], v[96], up[96];
+    snprintf(q, sizeof q, "blk.%d.attn_q.weight", l);
+    snprintf(k, sizeof k, "blk.%d.attn_k.weight", l);
+    snprintf(v, sizeof v, "blk.%d.attn_v.weight", l);
+    snprintf(up, sizeof up, "blk.%d.ffn_up.weight", l);
+    const char *qkv_names[3] = {q, k, v};
+    const int64_t qkv_rows[3] = {nq, nkv, nkv}, ff2[2] = {ff, ff};
 #define TNAME(suffix) (snprintf(name, sizeof name, "blk.%d.%s", l, suffix), name)
     if ((st = alloc_load(L, TNAME("attn_norm.weight"), d, 0, &w->attn_norm)) ||
         (st = alloc_load(L, TNAME("ffn_norm.weight"), d, 0, &w->ffn_norm)) ||
-        (st = alloc_load(L, TNAME("attn_output.weight"), nq, d, &w->wo)) ||
-        (st = alloc_load(L, TNAME("ffn_down.weight"), ff, d, &w->wdown)))
-        return st;
-    w->wqkv = hy_malloc((size_t)((nq + 2 * nkv) * d) * sizeof(float), "fused QKV weights");
-    w->wgu = hy_malloc((size_t)(2 * ff * d) * sizeof(float), "fused gate/up weights");
-    if (!w->wqkv || !w->wgu) return HY_ENOMEM;
-    if ((st = load_into(L, TNAME("attn_q.weight"), d, nq, w->wqkv)) ||
-        (st = load_into(L, TNAME("attn_k.weight"), d, nkv, w->wqkv + nq * d)) ||
-        (st = load_into(L, TNAME("attn_v.weight"), d, nkv, w->wqkv + (nq + nkv) * d)) ||
-        (st = load_into(L, TNAME("ffn_gate.weight"), d, ff, w->wgu)) ||
-        (st = load_into(L, TNAME("ffn_up.weight"), d, ff, w->wgu + ff * d)))
+        (st = load_matrix(L, 1, (const char *[]){TNAME("attn_output.weight")}, nq, &d, &w->wo,
+                          &w->q_o)) ||
+        (st = load_matrix(L, 1, (const char *[]){TNAME("ffn_down.weight")}, ff, &d, &w->wdown,
+                          &w->q_down)) ||
+        (st = load_matrix(L, 3, qkv_names, d, qkv_rows, &w->wqkv, &w->q_qkv)) ||
+        (st = load_matrix(L, 2, (const char *[]){TNAME("ffn_gate.weight"), up}, d, ff2, &w->wgu,
+                          &w->q_gu)))
         return st;
     if (L->a->qkv_bias) {
         w->bqkv = hy_malloc((size_t)(nq + 2 * nkv) * sizeof(float), "fused QKV bias");
@@ -358,13 +415,16 @@ static hy_status load_all(loader *L, hy_model *m) {
     /* checkpoints keep Q/K rows in the order RoPE's halves pair them (GGUF converters
      * permute Llama's into adjacent pairs) */
     if (L->hf) mi->rope_layout = HY_ROPE_NEOX;
-    const int64_t d = mi->d_model;
-    if ((st = alloc_load(L, "token_embd.weight", d, mi->n_vocab, &m->tok_embd)) ||
+    const int64_t d = mi->d_model, nv = mi->n_vocab;
+    if ((st = load_matrix(L, 1, (const char *[]){"token_embd.weight"}, d, &nv, &m->tok_embd,
+                          &m->q_embd)) ||
         (st = alloc_load(L, "output_norm.weight", d, 0, &m->output_norm)))
         return st;
     tensor_ref t;
     if (find_tensor(L, "output.weight", &t) == HY_OK) {
-        if ((st = alloc_load(L, "output.weight", d, mi->n_vocab, &m->output))) return st;
+        if ((st = load_matrix(L, 1, (const char *[]){"output.weight"}, d, &nv, &m->output,
+                              &m->q_output)))
+            return st;
     } else {
         hy_clear_error();
         m->output = m->tok_embd;
@@ -378,14 +438,26 @@ static hy_status load_all(loader *L, hy_model *m) {
 }
 
 hy_status hy_model_load(const char *path, hy_model **out) {
+    return hy_model_load_opts(path, NULL, out);
+}
+
+hy_status hy_model_load_opts(const char *path, const hy_model_opts *opts, hy_model **out) {
     if (!out || !path) return hy_fail(HY_EINVAL, "hy_model_load: NULL %s", path ? "out" : "path");
     *out = NULL;
-    hy_model *m = hy_calloc(1, sizeof *m, "model");
-    if (!m) return HY_ENOMEM;
-    loader L = {NULL, path, NULL, NULL, NULL};
-    hy_gguf *g = NULL;
+    hy_weights weights = opts ? opts->weights : HY_WEIGHTS_NATIVE;
+    if (weights != HY_WEIGHTS_NATIVE && weights != HY_WEIGHTS_F32)
+        return hy_fail(HY_EINVAL,
+                       "hy_model_load: opts->weights = %d, expected %d (native) or %d (f32)",
+                       (int)weights, HY_WEIGHTS_NATIVE, HY_WEIGHTS_F32);
     struct stat sb;
     const bool dir = stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+    /* checkpoint tensors (F32/F16/BF16, no blocks) take the fp32 path */
+    if (dir) weights = HY_WEIGHTS_F32;
+    hy_model *m = hy_calloc(1, sizeof *m, "model");
+    if (!m) return HY_ENOMEM;
+    m->weights = weights;
+    loader L = {NULL, path, NULL, NULL, NULL, weights};
+    hy_gguf *g = NULL;
     hy_status st = dir ? hy_hf_open(path, &L.hf) : hy_gguf_open(path, &g);
     L.g = dir && !st ? hy_hf_gguf(L.hf) : g;
     if (st == HY_OK) st = load_all(&L, m);
@@ -415,10 +487,13 @@ void hy_model_free(hy_model *m) {
             free(w->ffn_norm), free(w->wgu), free(w->wdown);
             free(w->bqkv), free(w->q_norm), free(w->k_norm);
             free(w->post_attn_norm), free(w->post_ffn_norm);
+            hy_qmat_free(&w->q_qkv), hy_qmat_free(&w->q_o);
+            hy_qmat_free(&w->q_gu), hy_qmat_free(&w->q_down);
         }
     free(m->layers);
     if (m->output != m->tok_embd) free(m->output);
     free(m->tok_embd);
+    hy_qmat_free(&m->q_embd), hy_qmat_free(&m->q_output);
     free(m->output_norm);
     free(m);
 }

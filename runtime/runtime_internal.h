@@ -1,4 +1,5 @@
-/* Private structures of the CPU runtime: the model's fp32 weights, the context (KV cache,
+/* Private structures of the CPU runtime: the model's weights (in their file's block format,
+ * or fp32 on the reference path), the context (KV cache,
  * scratch, per-unit attention modes, thread pool) and the batch description the layer
  * function works on. Only runtime sources include this; other modules use hy_runtime.h. */
 #ifndef HY_RUNTIME_INTERNAL_H
@@ -7,8 +8,24 @@
 #include "hy_runtime.h"
 #include "threads.h"
 
-/* One layer's weights, fp32, row-major [out][in] as in GGUF. Projections sharing an input
- * are fused so one GEMM serves them: wqkv = [attn_q; attn_k; attn_v], wgu = [gate; up]. */
+/* A weight matrix kept in its GGUF block format (kernels/qmatmul.h), row-major [out][in]:
+ * up to three row ranges, each of one type, stacked (a fused projection whose parts the file
+ * stores in different types). n_parts 0: not held in this form. */
+#define HY_QMAT_MAX_PARTS 3
+typedef struct {
+    int type;     /* hy_qtype == hy_ggml_type */
+    int64_t rows; /* output rows in this part */
+    uint8_t *data;
+} hy_qpart;
+typedef struct {
+    int n_parts;
+    hy_qpart part[HY_QMAT_MAX_PARTS];
+} hy_qmat;
+
+/* One layer's weights, row-major [out][in] as in GGUF. Projections sharing an input are fused
+ * so one product serves them: qkv = [attn_q; attn_k; attn_v], gu = [gate; up]. Each matrix is
+ * held one way: fp32 (the w* pointers; the --weights f32 reference path, or made on demand for
+ * the CUDA upload) or in its file's format (the q_* matrices; the default). */
 typedef struct {
     float *attn_norm; /* [d_model] */
     float *wqkv;      /* [(n_heads + 2 n_kv_heads) * head_dim][d_model] */
@@ -20,6 +37,8 @@ typedef struct {
     float *bqkv;                           /* [(n_heads + 2 n_kv_heads) * head_dim] QKV bias */
     float *q_norm, *k_norm;                /* [head_dim] per-head RMSNorm of Q and K */
     float *post_attn_norm, *post_ffn_norm; /* [d_model] norms of the block outputs */
+    /* the four matrices above in the file's format (weights native: the fp32 ones are NULL) */
+    hy_qmat q_qkv, q_o, q_gu, q_down;
 } hy_layer_weights;
 
 struct hy_model {
@@ -28,6 +47,8 @@ struct hy_model {
     float *tok_embd;            /* [n_vocab][d_model] */
     float *output_norm;         /* [d_model] */
     float *output;              /* [n_vocab][d_model]; == tok_embd when tied */
+    hy_qmat q_embd, q_output;   /* the same in the file's format (q_output empty when tied) */
+    hy_weights weights;         /* how the host weights are held (hy_model_opts) */
     hy_layer_weights *layers;   /* NULL for synthetic models (weights on the GPU only) */
     int synthetic;              /* hy_model_synthetic: no host weights */
     struct hy_gpu_model *gpu; /* bf16 device copy (CUDA backend), made at the first CUDA context */
@@ -64,6 +85,11 @@ struct hy_ctx {
     /* 1: OpenBLAS runs single-threaded and the pool splits GEMMs (default); 0: OpenBLAS
      * threads its own GEMMs ($HY_OPENBLAS_THREADING=1 at create). */
     int own_gemm_threads;
+    /* quantized weights (qgemm.c): int8 activation rows for up to HY_QGEMV_MAX_TOK tokens, and
+     * per pool thread a tile of HY_QGEMM_TILE dequantised weight rows for larger batches */
+    uint8_t *xq;
+    float *wtile;
+    int64_t wtile_floats; /* per thread */
     /* attached attention observer (hy_observer.h); NULL, the common case, costs one check */
     struct hy_observer *observer;
     /* CUDA backend (gpu_internal.h): non-NULL for a CUDA context, whose cache and scratch
@@ -83,9 +109,28 @@ static inline float *hy_ctx_v(const hy_ctx *c, int seq, int layer) {
     return c->v_cache + (int64_t)seq * c->seq_stride + (int64_t)layer * c->layer_stride;
 }
 
-/* gemm_threads.c: y = beta y + x w^T (matmul.h's contract), threaded over the pool. */
-void hy_ctx_matmul(hy_ctx *c, float *y, int64_t ldy, const float *x, int64_t ldx, const float *w,
-                   int64_t n_tok, int64_t n_in, int64_t n_out, float beta);
+/* gemm_threads.c: y = beta y + x w^T (matmul.h's contract), threaded over the pool, with w
+ * fp32 (wf) or, when wf is NULL, in its file's format (wq, through qgemm.c). */
+void hy_ctx_matmul(hy_ctx *c, float *y, int64_t ldy, const float *x, int64_t ldx, const float *wf,
+                   const hy_qmat *wq, int64_t n_tok, int64_t n_in, int64_t n_out, float beta);
+
+/* qgemm.c: the product on a quantized matrix. Up to HY_QGEMV_MAX_TOK tokens (decode, batched
+ * decode): int8 activations and the kernels' integer dot products, weights read once. More
+ * (prefill): tiles of HY_QGEMM_TILE rows dequantised to fp32 and multiplied by sgemm, which
+ * on long batches is compute-bound where fp32 FMAs are faster than int8 dot products; the
+ * result equals the fp32 path's. */
+#define HY_QGEMV_MAX_TOK 8
+#define HY_QGEMM_TILE 256
+void hy_ctx_qmatmul(hy_ctx *c, float *y, int64_t ldy, const float *x, int64_t ldx, const hy_qmat *w,
+                    int64_t n_tok, int64_t n_in, int64_t n_out, float beta);
+/* qweights.c: the scratch hy_ctx_qmatmul needs (none for an fp32 model), and its release. */
+hy_status hy_ctx_qscratch_alloc(hy_ctx *c);
+/* qweights.c: rows r0..r0+n-1 of w (n_in columns) as fp32 into dst. */
+void hy_qmat_rows_f32(const hy_qmat *w, int64_t n_in, int64_t r0, int64_t n, float *dst);
+void hy_qmat_free(hy_qmat *w);
+/* qweights.c: fills the fp32 weight pointers from the quantized matrices (the CUDA upload
+ * reads fp32); nothing to do for a model loaded with HY_WEIGHTS_F32. */
+hy_status hy_model_need_f32(hy_model *m);
 
 /* forward.c: one transformer layer over the batch held in c->x (n tokens, c->pos set). */
 hy_status hy_layer_forward(hy_ctx *c, int layer, int64_t n, const hy_run *runs, int n_runs);

@@ -1,6 +1,8 @@
 /* Thread pool (threads.h). Workers sleep on a condition variable between jobs; a job is a
  * generation number plus an atomic item counter. Used for attention, where each (unit, query
- * slice) is independent; the GEMMs are threaded by OpenBLAS itself. */
+ * slice) is independent, and for the projections. A decode step runs ~150 jobs of tens of
+ * microseconds each, so a worker first spins briefly on the generation (and the caller on
+ * the count of busy workers) before sleeping: a futex wake per job cost more than the job. */
 #include "threads.h"
 
 #include <pthread.h>
@@ -13,8 +15,9 @@ struct hy_pool {
     pthread_t *tid;
     pthread_mutex_t mu;
     pthread_cond_t wake, done;
-    uint64_t generation;
-    int busy, quit;
+    atomic_ullong generation;
+    atomic_int busy;
+    int quit;
     hy_pool_fn fn;
     void *arg;
     int64_t n_items;
@@ -47,11 +50,24 @@ static void drain(hy_pool *p) {
     }
 }
 
+/* Pause iterations a thread spins before sleeping (tens of microseconds). */
+#define SPIN 4096
+
+static inline void relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
 static void *worker(void *vp) {
     hy_pool *p = vp;
     uint64_t seen = 0;
     pthread_mutex_lock(&p->mu);
     for (;;) {
+        pthread_mutex_unlock(&p->mu);
+        for (int i = 0; i < SPIN && atomic_load(&p->generation) == seen; i++)
+            relax();
+        pthread_mutex_lock(&p->mu);
         while (!p->quit && p->generation == seen)
             pthread_cond_wait(&p->wake, &p->mu);
         if (p->quit) break;
@@ -138,6 +154,8 @@ hy_status hy_pool_run(hy_pool *p, int64_t n_items, hy_pool_fn fn, void *arg) {
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->mu);
     drain(p);
+    for (int i = 0; i < SPIN && atomic_load(&p->busy) > 0; i++)
+        relax();
     pthread_mutex_lock(&p->mu);
     while (p->busy > 0)
         pthread_cond_wait(&p->done, &p->mu);

@@ -3,21 +3,14 @@
  * hy_ggml_dequantize / hy_ggml_quantize / hy_gguf_tensor_to_f32. Dequantisation evaluates
  * the same float expressions in the same order as ggml so results are bit-identical. */
 #include "quants.h"
+#include "hy_fp16.h"
 #include "hy_gguf.h"
 
 #include <math.h>
 #include <string.h>
 
 float hy_fp16_to_f32(uint16_t h) {
-    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
-    uint32_t exp = (h >> 10) & 0x1f, man = h & 0x3ff;
-    if (exp == 0) {
-        /* zero or subnormal: man * 2^-24, exact in fp32 */
-        float f = (float)man * 0x1p-24f;
-        return hy_bits_f32(sign | hy_f32_bits(f));
-    }
-    if (exp == 31) return hy_bits_f32(sign | 0x7f800000u | (man << 13));
-    return hy_bits_f32(sign | ((exp + 112) << 23) | (man << 13));
+    return hy_fp16_decode(h);
 }
 
 uint16_t hy_f32_to_fp16(float f) {

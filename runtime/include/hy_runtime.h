@@ -1,5 +1,6 @@
 /* runtime: owns models, KV caches and plan execution. Two backends share this contract; the
- * CPU backend (reference) keeps fp32 dequantised weights and runs GEMMs through OpenBLAS.
+ * CPU backend keeps weights in the file's block format (quantized kernels for decode, fp32
+ * tiles through OpenBLAS for prefill), or fp32 dequantised ones as the exactness reference.
  * Attention goes through one function per mode (attn_mode_*.c) so that sparse modes and the
  * profiler's observer plug in without touching the model code. */
 #ifndef HY_RUNTIME_H
@@ -35,10 +36,24 @@ float hy_model_layer_rope_theta(const hy_model_info *mi, int layer);
 
 typedef struct hy_model hy_model;
 
-/* Loads a GGUF of an architecture the runtime runs (runtime/arch.c: llama, which Mistral
+/* How the CPU runtime holds weight matrices: in the file's block format with quantized
+ * kernels (default), or dequantised to fp32 (the exactness reference: what llama.cpp computes
+ * on the file's F32 dequantisation, 4-8x the memory traffic per decoded token). */
+typedef enum { HY_WEIGHTS_NATIVE = 0, HY_WEIGHTS_F32 = 1 } hy_weights;
+typedef struct {
+    hy_weights weights;
+} hy_model_opts;
+/* "native" / "f32" -> *out; HY_EINVAL naming the accepted values otherwise. */
+hy_status hy_weights_parse(const char *s, hy_weights *out);
+
+/* Loads a GGUF, or a Hugging Face checkpoint directory (config.json, *.safetensors,
+ * tokenizer.json), of an architecture the runtime runs (runtime/arch.c: llama, which Mistral
  * files use too, qwen2, qwen3, gemma3; others are refused naming what is missing): reads
  * hparams, checks every tensor's presence, type and shape (errors name the tensor, found vs
- * expected shape), dequantises weights to fp32. */
+ * expected shape), and keeps weight matrices as opts says (NULL: the defaults; checkpoints
+ * always load as fp32); norms are fp32. */
+hy_status hy_model_load_opts(const char *path, const hy_model_opts *opts, hy_model **out);
+/* hy_model_load_opts with the defaults (weights in the file's format). */
 hy_status hy_model_load(const char *path, hy_model **out);
 void hy_model_free(hy_model *m);
 const hy_model_info *hy_model_info_borrow(const hy_model *m);

@@ -84,6 +84,13 @@ static hy_status load_prompt(const char *file, const json_t *jp, const char *var
     }
     p->n_pos = (int)n_pos;
     p->n_greedy = (int)n_greedy;
+    /* optional: the reference's top-1 minus top-2 logit at each greedy step */
+    const json_t *jm = json_object_get(jv, "greedy_top2_margin");
+    if (json_array_size(jm) == (size_t)n_greedy) {
+        p->greedy_margin = hy_calloc((size_t)n_greedy + 1, sizeof(float), "greedy margins");
+        for (int i = 0; p->greedy_margin && i < p->n_greedy; i++)
+            p->greedy_margin[i] = (float)json_number_value(json_array_get(jm, (size_t)i));
+    }
     for (int i = 0; i < p->n_pos; i++) {
         if (p->positions[i] >= p->n_ids || (i > 0 && p->positions[i] <= p->positions[i - 1])) {
             free(offsets);
@@ -168,6 +175,7 @@ void e2e_reference_free(e2e_reference *r) {
         free(p->logits);
         free(p->top1);
         free(p->greedy);
+        free(p->greedy_margin);
     }
     memset(r, 0, sizeof *r);
 }

@@ -27,6 +27,7 @@ typedef struct {
     int32_t *top1;      /* reference argmax at each recorded position */
     int32_t *greedy;    /* greedy continuation after the whole prompt */
     int n_greedy;
+    float *greedy_margin; /* reference top-1 minus top-2 logit per greedy step, or NULL */
 } e2e_prompt;
 
 typedef struct {

@@ -36,7 +36,9 @@ static int setup(void) {
     hy_status st = hy_gguf_open(GEMMA_PATH, &g);
     if (!st) st = hy_tokenizer_from_gguf(g, &tok);
     hy_gguf_close(g);
-    if (!st) st = hy_model_load(GEMMA_PATH, &m);
+    /* the reference is llama.cpp on the file's F32 expansion: the fp32 weight path */
+    const hy_model_opts f32 = {HY_WEIGHTS_F32};
+    if (!st) st = hy_model_load_opts(GEMMA_PATH, &f32, &m);
     if (st) {
         HY_FAILF("loading %s: %s", GEMMA_PATH, hy_last_error());
         return 0;

@@ -88,7 +88,8 @@ HY_TEST(gpu_parity_smollm2) {
     hy_model *m = NULL;
     HY_OK_OR_FAIL(hy_gguf_open(path, &g));
     HY_OK_OR_FAIL(hy_tokenizer_from_gguf(g, &tk));
-    HY_OK_OR_FAIL(hy_model_load(path, &m));
+    const hy_model_opts f32 = {HY_WEIGHTS_F32}; /* the CPU side is the fp32 reference */
+    HY_OK_OR_FAIL(hy_model_load_opts(path, &f32, &m));
     size_t len = 0;
     char *text = read_all(tp, &len);
     HY_REQUIRE(text);

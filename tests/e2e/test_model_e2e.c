@@ -19,7 +19,10 @@ static int setup(void) {
         HY_FAILF("loading fixtures: %s", hy_last_error());
         return 0;
     }
-    st = hy_model_load(hy_test_model_path(), &g_model);
+    /* llama.cpp on the F32 dequantisation is the fp32 path's reference (test_model_quant.c
+     * holds the default, quantized path to llama.cpp on the Q4_1 file) */
+    const hy_model_opts f32 = {HY_WEIGHTS_F32};
+    st = hy_model_load_opts(hy_test_model_path(), &f32, &g_model);
     if (st) {
         HY_FAILF("loading %s: %s", hy_test_model_path(), hy_last_error());
         return 0;

@@ -96,4 +96,40 @@ HY_TEST(plain_path_wide_group) {
     check(3, 2, 96, 1, 16, 1);
 }
 
+/* Split-KV decode: pieces over key ranges, merged, equal the whole decode (n_q = 1). */
+static void check_pieces(int64_t n_keys, int g, int d, int n_parts) {
+    ktu_seed((uint64_t)(n_keys * 10 + n_parts));
+    float *q = ktu_rand((int64_t)g * d, -2, 2), *k = ktu_rand(n_keys * d, -1, 1);
+    float *v = ktu_rand(n_keys * d, -1, 1), *whole = malloc((size_t)g * d * sizeof(float));
+    float *got = malloc((size_t)g * d * sizeof(float));
+    float *o = malloc((size_t)n_parts * g * d * sizeof(float));
+    float *m = malloc((size_t)n_parts * g * sizeof(float)),
+          *l = malloc((size_t)n_parts * g * sizeof(float));
+    const float scale = 1.0f / sqrtf((float)d);
+    hy_attn_prefill_f32(whole, (int64_t)g * d, q, (int64_t)g * d, k, v, 1, n_keys - 1, g, 1, d,
+                        n_keys, scale);
+    for (int p = 0; p < n_parts; p++) {
+        const int64_t k0 = n_keys * p / n_parts, k1 = n_keys * (p + 1) / n_parts;
+        hy_attn_decode_part_f32(o + (int64_t)p * g * d, m + p * g, l + p * g, q, k + k0 * d,
+                                v + k0 * d, k1 - k0, g, d, scale);
+    }
+    hy_attn_decode_merge_f32(got, o, m, l, n_parts, g, d);
+    double worst = 0;
+    for (int64_t i = 0; i < (int64_t)g * d; i++) {
+        const double e = fabs((double)got[i] - whole[i]) / (1.0 + fabs(whole[i]));
+        if (!(e <= worst)) worst = e;
+    }
+    if (!(worst < 1e-5))
+        HY_FAILF("%lld keys, g %d, d %d, %d pieces: error %.3g", (long long)n_keys, g, d, n_parts,
+                 worst);
+    free(q), free(k), free(v), free(whole), free(got), free(o), free(m), free(l);
+}
+
+HY_TEST(decode_pieces_merge_to_the_whole) {
+    check_pieces(1000, 3, 64, 2);
+    check_pieces(777, 4, 128, 3);
+    check_pieces(9, 8, 32, 4); /* some pieces of 2 keys */
+    check_pieces(3, 3, 64, 4); /* one piece empty */
+}
+
 HY_TEST_MAIN()

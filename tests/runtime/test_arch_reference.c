@@ -135,7 +135,9 @@ static hy_status load_variant(const char *arch, const char *rename, const char *
     if (fd < 0) return hy_fail(HY_EIO, "mkstemp");
     close(fd);
     hy_status st = write_model(model_desc(arch), path, rename, skip);
-    if (!st) st = hy_model_load(path, m);
+    /* against llama.cpp's fp32 logits: the fp32 weight path (checkpoints always take it) */
+    const hy_model_opts f32 = {HY_WEIGHTS_F32};
+    if (!st) st = hy_model_load_opts(path, &f32, m);
     unlink(path);
     return st;
 }
@@ -388,6 +390,49 @@ HY_TEST(mistral_checkpoint_windows_every_layer) {
     hy_ctx_free(c);
     hy_model_free(m);
     free(lg);
+}
+
+/* Split-KV decode (attn_dispatch.c: key ranges on 2 threads once a step has 512+ keys) keeps
+ * a layer's window: a checkpoint windowed at 600 decodes 3 tokens past 700 exactly as one
+ * prefill of all of them computes those rows (the prefill never splits by keys). */
+HY_TEST(split_kv_decode_keeps_the_window) {
+    if (!load_fixture()) return;
+    json_t *md = json_deep_copy(model_desc("llama"));
+    json_t *cfg = json_object_get(md, "hf_config");
+    json_object_set_new(cfg, "model_type", json_string("mistral"));
+    json_object_set_new(cfg, "sliding_window", json_integer(600));
+    char dir[] = "/tmp/hy_hf_XXXXXX";
+    HY_REQUIRE(mkdtemp(dir));
+    hy_model *m = NULL;
+    hy_status st = write_checkpoint(md, dir);
+    if (!st) st = hy_model_load(dir, &m);
+    remove_checkpoint(dir);
+    json_decref(md);
+    HY_OK_OR_FAIL(st);
+    const int64_t V = hy_model_info_borrow(m)->n_vocab, n = 703, dec = 3;
+    int32_t *ids = malloc((size_t)n * sizeof *ids);
+    float *ref = malloc((size_t)(dec * V) * sizeof *ref), *got = malloc((size_t)V * sizeof *got);
+    HY_REQUIRE(ids && ref && got);
+    for (int64_t t = 0; t < n; t++)
+        ids[t] = (int32_t)((t * 2654435761u) % (uint64_t)V);
+    setenv("HY_THREADS", "2", 1);
+    hy_ctx *a, *b;
+    HY_OK_OR_FAIL(hy_ctx_create(m, 1024, 1, &a));
+    HY_OK_OR_FAIL(hy_ctx_create(m, 1024, 1, &b));
+    unsetenv("HY_THREADS");
+    const int64_t rows[3] = {n - 3, n - 2, n - 1};
+    HY_OK_OR_FAIL(hy_forward_rows(a, 0, ids, n, rows, 3, ref));
+    HY_OK_OR_FAIL(hy_forward(b, 0, ids, n - dec, NULL, 0));
+    double worst = 0;
+    for (int64_t i = 0; i < dec; i++) {
+        HY_OK_OR_FAIL(hy_forward(b, 0, ids + n - dec + i, 1, got, 1));
+        for (int64_t v = 0; v < V; v++)
+            worst = fmax(worst, fabs((double)got[v] - ref[i * V + v]));
+    }
+    if (!(worst < 1e-3)) HY_FAILF("decode past the window differs from prefill by %.3g", worst);
+    hy_ctx_free(a), hy_ctx_free(b);
+    hy_model_free(m);
+    free(ids), free(ref), free(got);
 }
 
 /* A plan may not select or reuse in a sliding-window layer (it has nothing beyond its

@@ -244,4 +244,33 @@ HY_TEST(one_and_two_threads_agree) {
     free(tok), free(a), free(b);
 }
 
+/* Decode past 512 cached keys with 2 threads cuts each KV head's keys into pieces (split-KV,
+ * attn_dispatch.c); the logits equal the one-thread decode's. */
+HY_TEST(split_kv_decode_equals_one_thread) {
+    tiny_cfg cfg;
+    tiny_default(&cfg);
+    cfg.n_ctx_train = 1024;
+    hy_model *m;
+    HY_OK_OR_FAIL(rt_load(&cfg, NULL, &m));
+    const int n = 700, V = cfg.n_vocab;
+    int32_t *tok = rt_tokens(n, V, 17);
+    float *a = malloc((size_t)V * sizeof(float)), *b = malloc((size_t)V * sizeof(float));
+    hy_ctx *c[2];
+    for (int t = 0; t < 2; t++) {
+        setenv("HY_THREADS", t ? "2" : "1", 1);
+        HY_OK_OR_FAIL(hy_ctx_create(m, n, 1, &c[t]));
+        HY_OK_OR_FAIL(hy_forward(c[t], 0, tok, n - 3, NULL, 0));
+    }
+    unsetenv("HY_THREADS");
+    for (int i = n - 3; i < n; i++) {
+        HY_OK_OR_FAIL(hy_forward(c[0], 0, tok + i, 1, a, 1));
+        HY_OK_OR_FAIL(hy_forward(c[1], 0, tok + i, 1, b, 1));
+        if (!(rt_err_ff(a, b, V) < 1e-5))
+            HY_FAILF("decode at %d keys: 1 vs 2 threads differ by %.3g", i + 1, rt_err_ff(a, b, V));
+    }
+    hy_ctx_free(c[0]), hy_ctx_free(c[1]);
+    hy_model_free(m);
+    free(tok), free(a), free(b);
+}
+
 HY_TEST_MAIN()
