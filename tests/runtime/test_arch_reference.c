@@ -351,20 +351,28 @@ HY_TEST(gemma3_sliding_window_matches_llama_cpp) {
 /* A Mistral checkpoint with a sliding window (v0.1's config says 4096; 8 here) windows every
  * layer: the llama model's logits up to position 7, others after (no window in llama.cpp's
  * GGUF path to compare with, as its converter drops the key). */
-HY_TEST(mistral_checkpoint_windows_every_layer) {
-    if (!load_fixture()) return;
+/* The llama fixture model written as a Mistral checkpoint with a sliding window, loaded. */
+static hy_status load_windowed_mistral(int window, hy_model **m) {
     json_t *md = json_deep_copy(model_desc("llama"));
     json_t *cfg = json_object_get(md, "hf_config");
     json_object_set_new(cfg, "model_type", json_string("mistral"));
-    json_object_set_new(cfg, "sliding_window", json_integer(8));
+    json_object_set_new(cfg, "sliding_window", json_integer(window));
     char dir[] = "/tmp/hy_hf_XXXXXX";
-    HY_REQUIRE(mkdtemp(dir));
-    hy_model *m = NULL;
+    if (!mkdtemp(dir)) {
+        json_decref(md);
+        return hy_fail(HY_EIO, "mkdtemp");
+    }
     hy_status st = write_checkpoint(md, dir);
-    if (!st) st = hy_model_load(dir, &m);
+    if (!st) st = hy_model_load(dir, m);
     remove_checkpoint(dir);
     json_decref(md);
-    HY_OK_OR_FAIL(st);
+    return st;
+}
+
+HY_TEST(mistral_checkpoint_windows_every_layer) {
+    if (!load_fixture()) return;
+    hy_model *m = NULL;
+    HY_OK_OR_FAIL(load_windowed_mistral(8, &m));
     const hy_model_info *mi = hy_model_info_borrow(m);
     HY_CHECK(hy_model_layer_window(mi, 0) == 8 && hy_model_layer_window(mi, 1) == 8);
     const json_t *pj = json_object_get(fx, "prompt");
@@ -397,18 +405,8 @@ HY_TEST(mistral_checkpoint_windows_every_layer) {
  * prefill of all of them computes those rows (the prefill never splits by keys). */
 HY_TEST(split_kv_decode_keeps_the_window) {
     if (!load_fixture()) return;
-    json_t *md = json_deep_copy(model_desc("llama"));
-    json_t *cfg = json_object_get(md, "hf_config");
-    json_object_set_new(cfg, "model_type", json_string("mistral"));
-    json_object_set_new(cfg, "sliding_window", json_integer(600));
-    char dir[] = "/tmp/hy_hf_XXXXXX";
-    HY_REQUIRE(mkdtemp(dir));
     hy_model *m = NULL;
-    hy_status st = write_checkpoint(md, dir);
-    if (!st) st = hy_model_load(dir, &m);
-    remove_checkpoint(dir);
-    json_decref(md);
-    HY_OK_OR_FAIL(st);
+    HY_OK_OR_FAIL(load_windowed_mistral(600, &m));
     const int64_t V = hy_model_info_borrow(m)->n_vocab, n = 703, dec = 3;
     int32_t *ids = malloc((size_t)n * sizeof *ids);
     float *ref = malloc((size_t)(dec * V) * sizeof *ref), *got = malloc((size_t)V * sizeof *got);
