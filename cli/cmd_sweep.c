@@ -40,6 +40,8 @@ static void usage(FILE *f) {
             "                                       hylra solve\n"
             "  --launch-us X        launch overhead in the cost model (default 0: KV bytes)\n"
             "  --device D           cpu (default) or cuda: where every method runs\n"
+            "  --weights W          native (default: the file's block format) or f32 (the CPU\n"
+            "                       runtime's exact reference; no int8 rounding in the KL)\n"
             "  -q, --quiet          no progress lines\n");
 }
 
@@ -51,6 +53,7 @@ typedef struct {
     hy_cli_solver_opts so;
     hy_eval_opts eo;
     const char *model, *text, *out, *profile;
+    hy_weights weights;
 } sweep_opts;
 
 static int parse_list(const char *opt, const char *s, double *v, int max, double lo, double hi) {
@@ -100,15 +103,31 @@ static int parse_policies(const char *s, sweep_opts *o) {
 }
 
 static int parse(int argc, char **argv, sweep_opts *o) {
-    static const struct option lo[] = {
-        {"model", 1, 0, 'm'},     {"ctx", 1, 0, 'X'},        {"budgets", 1, 0, 'B'},
-        {"policies", 1, 0, 'P'},  {"task", 1, 0, 'a'},       {"docs", 1, 0, 'd'},
-        {"tf", 1, 0, 'F'},        {"samples", 1, 0, 'M'},    {"seed", 1, 0, 'e'},
-        {"depth", 1, 0, 'D'},     {"text", 1, 0, 'x'},       {"ilp-time", 1, 0, 'T'},
-        {"k", 1, 0, 'k'},         {"sensitive", 1, 0, 's'},  {"temporal", 0, 0, 't'},
-        {"loss", 1, 0, 'l'},      {"candidates", 1, 0, 'C'}, {"launch-us", 1, 0, 'U'},
-        {"selectors", 1, 0, 'E'}, {"output", 1, 0, 'o'},     {"device", 1, 0, 'V'},
-        {"quiet", 0, 0, 'q'},     {"help", 0, 0, 'h'},       {0, 0, 0, 0}};
+    static const struct option lo[] = {{"model", 1, 0, 'm'},
+                                       {"ctx", 1, 0, 'X'},
+                                       {"budgets", 1, 0, 'B'},
+                                       {"policies", 1, 0, 'P'},
+                                       {"task", 1, 0, 'a'},
+                                       {"docs", 1, 0, 'd'},
+                                       {"tf", 1, 0, 'F'},
+                                       {"samples", 1, 0, 'M'},
+                                       {"seed", 1, 0, 'e'},
+                                       {"depth", 1, 0, 'D'},
+                                       {"text", 1, 0, 'x'},
+                                       {"ilp-time", 1, 0, 'T'},
+                                       {"k", 1, 0, 'k'},
+                                       {"sensitive", 1, 0, 's'},
+                                       {"temporal", 0, 0, 't'},
+                                       {"loss", 1, 0, 'l'},
+                                       {"candidates", 1, 0, 'C'},
+                                       {"launch-us", 1, 0, 'U'},
+                                       {"selectors", 1, 0, 'E'},
+                                       {"output", 1, 0, 'o'},
+                                       {"device", 1, 0, 'V'},
+                                       {"weights", 1, 0, 'w'},
+                                       {"quiet", 0, 0, 'q'},
+                                       {"help", 0, 0, 'h'},
+                                       {0, 0, 0, 0}};
     double v[MAX_CTX];
     long n;
     int c;
@@ -157,6 +176,9 @@ static int parse(int argc, char **argv, sweep_opts *o) {
                 fprintf(stderr, "hylra sweep: --depth %s: expected a number in [0, 1]\n", optarg);
                 return 2;
             }
+            break;
+        case 'w':
+            if (hy_cli_weights("sweep", optarg, &o->weights)) return 2;
             break;
         case 'V':
             if (hy_device_parse(optarg, &o->eo.device)) {
@@ -417,7 +439,7 @@ int hy_cmd_sweep(int argc, char **argv) {
         return 1;
     }
     hy_cli_eval_env env;
-    if (hy_cli_eval_env_open(o.model, HY_WEIGHTS_NATIVE, o.text, &env)) {
+    if (hy_cli_eval_env_open(o.model, o.weights, o.text, &env)) {
         hy_cli_eval_env_close(&env);
         return hy_cli_die("sweep");
     }
