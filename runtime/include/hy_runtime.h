@@ -119,15 +119,6 @@ hy_status hy_ctx_seq_fill_random(hy_ctx *c, int seq, int64_t n, uint64_t seed);
  * CUDA context the steps are graph replays with the argmax fed back on the device and no
  * host synchronisation until the end. */
 hy_status hy_decode_greedy(hy_ctx *c, int n_seq, const int32_t *tokens, int n_steps, int32_t *out);
-/* hy_decode_greedy with sampling (hy_sampler_params below): sequence s draws from stream
- * p->seed + s, draw i at its i-th step (as a fresh hy_sampler seeded p->seed + s would).
- * Temperature 0 is hy_decode_greedy. On a CUDA context the sampling runs on the device inside
- * each step's graph (top-k over the vocabulary, then the shared choice of kernels/sample.h),
- * from at most 1024 candidates (top_k, or the vocabulary for top_k 0); more are refused there
- * with a named error. */
-struct hy_sampler_params_s;
-hy_status hy_decode_sample(hy_ctx *c, int n_seq, const int32_t *tokens, int n_steps,
-                           const struct hy_sampler_params_s *p, int32_t *out);
 /* Times n_steps decode steps of sequences 0..n_seq-1 on a CUDA context with only the
  * attention part of each step (the same graphs' attention launches, nothing else), in
  * seconds per step; the sequences' lengths and sets are left as they were. */
@@ -159,7 +150,7 @@ hy_status hy_ctx_attn_counters(const hy_ctx *c, int seq, hy_attn_counters *out);
 /* Sampling: temperature 0 = greedy (argmax, lowest index on ties). Otherwise softmax at the
  * temperature over the top_k most likely (0 = all), then nucleus top_p, drawn with a
  * counter-based RNG seeded by seed, so a (seed, logits) pair always gives the same token. */
-typedef struct hy_sampler_params_s {
+typedef struct {
     float temperature;
     int top_k;
     float top_p;
@@ -174,5 +165,14 @@ void hy_sampler_reset(hy_sampler *s);
 /* The RNG itself: draw `counter` of stream `seed`, uniform in [0, 1) (splitmix64 of
  * seed + (counter + 1) * 0x9e3779b97f4a7c15, top 53 bits). */
 double hy_sampler_uniform(uint64_t seed, uint64_t counter);
+
+/* hy_decode_greedy with sampling (hy_sampler_params above): sequence s draws from stream
+ * p->seed + s, draw i at its i-th step (as a fresh hy_sampler seeded p->seed + s would).
+ * Temperature 0 is hy_decode_greedy. On a CUDA context the sampling runs on the device inside
+ * each step's graph (top-k over the vocabulary, then the shared choice of kernels/sample.h),
+ * from at most 1024 candidates (top_k, or the vocabulary for top_k 0); more are refused there
+ * with a named error. */
+hy_status hy_decode_sample(hy_ctx *c, int n_seq, const int32_t *tokens, int n_steps,
+                           const hy_sampler_params *p, int32_t *out);
 
 #endif
