@@ -9,7 +9,7 @@
 #include <stdlib.h>
 
 static void free_fold(hy_fold *f) {
-    free(f->level), free(f->o), free(f->onorm), free(f->ptot), free(f->st);
+    free(f->level), free(f->order), free(f->o), free(f->onorm), free(f->ptot), free(f->st);
     free(f->c_rec), free(f->c_err), free(f->c_jac), free(f->t_rec), free(f->t_err);
     free(f->qsim_counts);
     free(f->s_ov), free(f->s_rec), free(f->s_err);
@@ -112,6 +112,7 @@ hy_status hy_profile_fold(hy_profile *p, const hy_capture *cap, const hy_fold_op
     const size_t U = (size_t)f.U, Q = (size_t)f.Q, G = (size_t)f.G, D = (size_t)f.D,
                  K = (size_t)f.K;
     f.level = hy_malloc(U * Q * (size_t)cap->key_stride, "fold levels");
+    f.order = hy_malloc(U * Q * (size_t)cap->key_stride * sizeof *f.order, "fold rankings");
     f.o = hy_malloc(U * Q * G * D * sizeof *f.o, "fold outputs");
     f.onorm = hy_malloc(U * Q * G * sizeof *f.onorm, "fold output norms");
     f.ptot = hy_malloc(U * Q * G * sizeof *f.ptot, "fold mass");
@@ -126,11 +127,12 @@ hy_status hy_profile_fold(hy_profile *p, const hy_capture *cap, const hy_fold_op
     f.s_ov = hy_malloc(nsel * sizeof(double), "fold selector overlap");
     f.s_rec = hy_malloc(nsel * sizeof(double), "fold selector recall");
     f.s_err = hy_malloc(nsel * sizeof(double), "fold selector out_err");
-    if (!f.level || !f.o || !f.onorm || !f.ptot || !f.st || !f.c_rec || !f.c_err || !f.c_jac ||
-        !f.t_rec || !f.t_err || !f.qsim_counts || !f.s_ov || !f.s_rec || !f.s_err) {
+    if (!f.level || !f.order || !f.o || !f.onorm || !f.ptot || !f.st || !f.c_rec || !f.c_err ||
+        !f.c_jac || !f.t_rec || !f.t_err || !f.qsim_counts || !f.s_ov || !f.s_rec || !f.s_err) {
         free_fold(&f);
         return HY_ENOMEM;
     }
+    hy_fold_cross_prepare();
     hy_prof_parallel_for(n_threads, (int64_t)(U * Q), hy_fold_prep_item, &f);
     for (size_t i = 0; i < U * Q && !st; i++)
         st = f.st[i];

@@ -40,6 +40,11 @@ void hy_capture_observe(void *user, const hy_observation *o);
  * to running hy_topk_rows_f32 once per k (tested), at the cost of one sort. n_k <= 254. */
 hy_status hy_profiler_levels(const float *scores, int64_t n, const int32_t *k_grid, int32_t n_k,
                              int32_t sink, int32_t window, uint8_t *level);
+/* The same levels, and when order is not NULL the ranking itself: order[0..n) lists the sink
+ * and window tokens first (ascending), then the middle tokens best first, so the set of grid
+ * index ki is order[0 .. sink + window + min(k_grid[ki], middle)). */
+hy_status hy_profiler_ranking(const float *scores, int64_t n, const int32_t *k_grid, int32_t n_k,
+                              int32_t sink, int32_t window, uint8_t *level, int32_t *order);
 
 /* Settings of the reduction. */
 typedef struct {

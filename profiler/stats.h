@@ -12,6 +12,7 @@ typedef struct {
     int32_t tki;       /* grid index of the temporal k */
     int32_t err_every; /* cross out_err on every err_every-th query (hy_fold_opts) */
     uint8_t *level;    /* [U][Q][key_stride], hy_profiler_levels of the group-summed probs */
+    int32_t *order;    /* [U][Q][key_stride], the ranking behind them (hy_profiler_ranking) */
     double *o;         /* [U][Q][G][D] full attention output recomputed from probs and v */
     double *onorm;     /* [U][Q][G] ||o|| */
     double *ptot;      /* [U][Q][G] sum of probs (1 up to rounding) */
@@ -34,11 +35,17 @@ static inline const uint8_t *hy_fold_level(const hy_fold *f, int32_t u, int32_t 
     return f->level + ((size_t)u * f->Q + i) * (size_t)f->cap->key_stride;
 }
 
+static inline const int32_t *hy_fold_order(const hy_fold *f, int32_t u, int32_t i) {
+    return f->order + ((size_t)u * f->Q + i) * (size_t)f->cap->key_stride;
+}
+
 /* stats_prep.c: item = u * Q + i: levels, o, ||o||, sum of probs. */
 void hy_fold_prep_item(void *f, int64_t item);
 /* stats_cross.c: item = dst unit: own set and every allowed src (earlier layer, or same
  * layer) into c_rec/c_err/c_jac[src][dst]. */
 void hy_fold_cross_item(void *f, int64_t dst);
+/* Settles the CPU-feature choice of the cross items on the calling thread, before workers. */
+void hy_fold_cross_prepare(void);
 /* stats_temporal.c: item = unit: temporal recall/out_err per stride and the qsim counts. */
 void hy_fold_temporal_item(void *f, int64_t u);
 /* stats_selector.c: item = unit: the key sketches' overlap, recall and out_err per k. */

@@ -1,9 +1,10 @@
 /* Fold phase 2, per dst unit: how much of dst's attention a set chosen by src keeps, for src
- * = dst (own set), src in an earlier layer, and src a different head of the same layer. For
- * one (src, dst, query, head) a single pass over the keys drops each key's probability and
- * p_j v_j into the bucket of src's level for it; prefix sums over the buckets then give the
- * mass and the value sum of every nested set of the k grid. The last level (the largest set)
- * is taken as the complement of "in no set", which skips about half the vector work. */
+ * = dst (own set), src in an earlier layer, and src a different head of the same layer.
+ * src's ranking (hy_profiler_ranking's order) lists its tokens level by level, so each level
+ * is one contiguous run of it: a pass down the run sums dst's probabilities and p_j v_j in
+ * registers, and prefix sums over the levels give the mass and the value sum of every
+ * nested set of the k grid. The largest level is never visited: its sums are the totals
+ * minus the other levels' (at the default grid it holds about half the row). */
 #include "stats.h"
 
 #include <math.h>
@@ -16,83 +17,187 @@ static int allowed(const hy_fold *f, int32_t src, int32_t dst) {
 }
 
 typedef struct {
-    double *pb;           /* [G][K+1] mass per level */
-    float *mb;            /* [G][K+1][D] value sum per level */
-    double *ms;           /* [D] */
-    int64_t *jmax, *jmin; /* [K+1] */
+    double *pb;     /* [G][K+1] mass per level */
+    float *mb;      /* [G][K+1][D] value sum per level */
+    double *ms;     /* [D] */
+    int64_t *cnt;   /* [4][K+1] Jaccard intersections, four interleaved copies */
+    int64_t b[256]; /* level l is order[b[l-1], b[l]), b[-1] = 0 */
 } cross_scratch;
 
-/* Adds the mean over dst's query heads of recall (and of the error when err is not NULL) for
- * each k to rec/err, and the Jaccard of the two sets to jac when not NULL. Keys at the last
- * level are never visited: that set's mass and value sum are the totals minus "in no set". */
-static void pair_query(const hy_fold *f, cross_scratch *s, int32_t src, int32_t dst, int32_t i,
-                       double *rec, double *err, double *jac) {
-    const int32_t K = f->K, G = f->G, D = f->D;
-    const int64_t n = hy_fold_nkeys(f, i), S = f->cap->key_stride;
-    const uint8_t *ls = hy_fold_level(f, src, i), *ld = hy_fold_level(f, dst, i);
-    const float *pr = hy_fold_probs(f, dst, i), *v = f->cap->v[dst];
-    const int skip = K - 1;
-    memset(s->pb, 0, (size_t)G * (K + 1) * sizeof *s->pb);
-    if (err) {
-        memset(s->mb, 0, (size_t)G * (K + 1) * D * sizeof *s->mb);
-        for (int64_t j = 0; j < n; j++) {
-            const int l = ls[j];
-            if (l == skip) continue;
-            const float *vj = v + j * D;
-            for (int32_t h = 0; h < G; h++) {
-                const float pj = pr[h * S + j];
-                float *m = s->mb + ((size_t)h * (K + 1) + l) * D;
-                s->pb[h * (K + 1) + l] += pj;
-                for (int32_t d = 0; d < D; d++)
-                    m[d] += pj * vj[d];
-            }
-        }
-    } else {
-        for (int64_t j = 0; j < n; j++) {
-            const int l = ls[j];
-            if (l == skip) continue;
-            for (int32_t h = 0; h < G; h++)
-                s->pb[h * (K + 1) + l] += pr[h * S + j];
-        }
+/* Sum of p[ord[r]] over the run [r0, r1), in float with four chains (the values are
+ * probabilities: the sum of a run stays within float's precision of the double total). */
+static double run_mass(const int32_t *ord, int64_t r0, int64_t r1, const float *p) {
+    float a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f;
+    int64_t r = r0;
+    for (; r + 4 <= r1; r += 4) {
+        a0 += p[ord[r]], a1 += p[ord[r + 1]];
+        a2 += p[ord[r + 2]], a3 += p[ord[r + 3]];
     }
+    for (; r < r1; r++)
+        a0 += p[ord[r]];
+    return (double)((a0 + a1) + (a2 + a3));
+}
+
+/* out[d] = sum of p[j] v[j][d] over j = ord[r], r in [r0, r1). */
+static void run_vsum_generic(const int32_t *ord, int64_t r0, int64_t r1, const float *p,
+                             const float *v, int32_t D, float *out) {
+    memset(out, 0, (size_t)D * sizeof *out);
+    for (int64_t r = r0; r < r1; r++) {
+        const int32_t j = ord[r];
+        const float pj = p[j], *vj = v + (int64_t)j * D;
+        for (int32_t d = 0; d < D; d++)
+            out[d] += pj * vj[d];
+    }
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define HY_AVX512 __attribute__((target("avx512f")))
+
+/* The accumulator of NV x 16 floats stays in registers for the whole run; the generic loop
+ * reads and writes it through L1 once per token, which bound it by stores. */
+#define RUN_VSUM_AVX512(NV)                                                                        \
+    HY_AVX512 static void run_vsum_##NV(const int32_t *ord, int64_t r0, int64_t r1,                \
+                                        const float *p, const float *v, float *out) {              \
+        __m512 acc[NV];                                                                            \
+        _Pragma("GCC unroll 16") for (int c = 0; c < NV; c++) acc[c] = _mm512_setzero_ps();        \
+        for (int64_t r = r0; r < r1; r++) {                                                        \
+            const int32_t j = ord[r];                                                              \
+            const __m512 pj = _mm512_set1_ps(p[j]);                                                \
+            const float *vj = v + (int64_t)j * (NV * 16);                                          \
+            _Pragma("GCC unroll 16") for (int c = 0; c < NV; c++) acc[c] =                         \
+                _mm512_fmadd_ps(pj, _mm512_loadu_ps(vj + 16 * c), acc[c]);                         \
+        }                                                                                          \
+        _Pragma("GCC unroll 16") for (int c = 0; c < NV; c++)                                      \
+            _mm512_storeu_ps(out + 16 * c, acc[c]);                                                \
+    }
+RUN_VSUM_AVX512(4)
+RUN_VSUM_AVX512(8)
+RUN_VSUM_AVX512(16)
+
+static int have_avx512(void) {
+    static int cached = -1; /* set by the first fold, on the calling thread, before workers */
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx512f");
+    }
+    return cached;
+}
+
+static void run_vsum(const int32_t *ord, int64_t r0, int64_t r1, const float *p, const float *v,
+                     int32_t D, float *out) {
+    if (have_avx512() && D == 64)
+        run_vsum_4(ord, r0, r1, p, v, out);
+    else if (have_avx512() && D == 128)
+        run_vsum_8(ord, r0, r1, p, v, out);
+    else if (have_avx512() && D == 256)
+        run_vsum_16(ord, r0, r1, p, v, out);
+    else
+        run_vsum_generic(ord, r0, r1, p, v, D, out);
+}
+#else
+static int have_avx512(void) {
+    return 0;
+}
+#define run_vsum run_vsum_generic
+#endif
+
+void hy_fold_cross_prepare(void) {
+    (void)have_avx512();
+}
+
+/* Level boundaries of query i's rankings (the same for every unit: they depend on the row
+ * length, sink, window and grid only); returns the level not visited, the largest. */
+static int32_t boundaries(const hy_fold *f, int32_t i, int64_t *b) {
+    const hy_profile *p = f->p;
+    const int64_t n = hy_fold_nkeys(f, i);
+    const int64_t lo = p->sink < n ? p->sink : n, hi = n - p->window > lo ? n - p->window : lo;
+    const int64_t fixed = lo + (n - hi), mid = hi - lo;
+    int32_t skip = 0;
+    for (int32_t l = 0; l <= f->K; l++) {
+        b[l] = l == f->K ? n : fixed + (f->p->k_grid[l] < mid ? f->p->k_grid[l] : mid);
+        const int64_t size = b[l] - (l ? b[l - 1] : 0), best = b[skip] - (skip ? b[skip - 1] : 0);
+        if (size > best) skip = l;
+    }
+    return skip;
+}
+
+/* Adds the mean over dst's query heads of recall (and of the error when err is not NULL) for
+ * each k to rec/err, and the Jaccard of the two sets to jac when not NULL. */
+static void pair_query(const hy_fold *f, cross_scratch *s, int32_t src, int32_t dst, int32_t i,
+                       int32_t skip, double *rec, double *err, double *jac) {
+    const int32_t K = f->K, G = f->G, D = f->D;
+    const int64_t S = f->cap->key_stride, *b = s->b;
+    const int32_t *ord = hy_fold_order(f, src, i);
+    const float *pr = hy_fold_probs(f, dst, i), *v = f->cap->v[dst];
+    for (int32_t h = 0; h < G; h++)
+        for (int32_t l = 0; l <= K; l++) {
+            if (l == skip) continue;
+            const int64_t r0 = l ? b[l - 1] : 0;
+            s->pb[h * (K + 1) + l] = run_mass(ord, r0, b[l], pr + h * S);
+            if (err)
+                run_vsum(ord, r0, b[l], pr + h * S, v, D, s->mb + ((size_t)h * (K + 1) + l) * D);
+        }
     for (int32_t h = 0; h < G; h++) {
         const size_t qh = ((size_t)dst * f->Q + i) * G + h;
         const double *o = f->o + qh * D, on = f->onorm[qh], pt = f->ptot[qh];
+        const double *pb = s->pb + h * (K + 1);
+        /* the skipped level: totals minus every other level, the none-level included */
+        double pskip = pt;
+        for (int32_t l = 0; l <= K; l++)
+            if (l != skip) pskip -= pb[l];
+        if (err) {
+            for (int32_t d = 0; d < D; d++)
+                s->ms[d] = o[d];
+            for (int32_t l = 0; l <= K; l++) {
+                if (l == skip) continue;
+                const float *m = s->mb + ((size_t)h * (K + 1) + l) * D;
+                for (int32_t d = 0; d < D; d++)
+                    s->ms[d] -= m[d];
+            }
+            /* s->ms holds the skipped level's value sum; rebuild prefixes from level 0 */
+        }
         double ps = 0.0;
-        for (int32_t d = 0; d < D; d++)
-            s->ms[d] = 0.0;
+        double *acc = s->ms + D; /* prefix value sum, D doubles after the skipped level's */
+        if (err)
+            for (int32_t d = 0; d < D; d++)
+                acc[d] = 0.0;
         for (int32_t ki = 0; ki < K; ki++) {
-            if (ki < skip) {
-                ps += s->pb[h * (K + 1) + ki];
-                if (err) {
+            ps += ki == skip ? pskip : pb[ki];
+            if (err) {
+                if (ki == skip)
+                    for (int32_t d = 0; d < D; d++)
+                        acc[d] += s->ms[d];
+                else {
                     const float *m = s->mb + ((size_t)h * (K + 1) + ki) * D;
                     for (int32_t d = 0; d < D; d++)
-                        s->ms[d] += m[d];
-                }
-            } else { /* largest set = everything minus the keys in no set */
-                ps = pt - s->pb[h * (K + 1) + K];
-                if (err) {
-                    const float *m = s->mb + ((size_t)h * (K + 1) + K) * D;
-                    for (int32_t d = 0; d < D; d++)
-                        s->ms[d] = o[d] - m[d];
+                        acc[d] += m[d];
                 }
             }
             rec[ki] += (pt > 0.0 ? ps / pt : 0.0) / G;
-            if (err) err[ki] += hy_fold_rel_err(s->ms, ps, o, on, D) / G;
+            if (err) err[ki] += hy_fold_rel_err(acc, ps, o, on, D) / G;
         }
     }
     if (!jac) return;
-    memset(s->jmax, 0, (size_t)(K + 1) * sizeof *s->jmax);
-    memset(s->jmin, 0, (size_t)(K + 1) * sizeof *s->jmin);
-    for (int64_t j = 0; j < n; j++) {
-        const int a = ls[j], b = ld[j];
-        s->jmax[a > b ? a : b]++;
-        s->jmin[a < b ? a : b]++;
-    }
-    int64_t inter = 0, uni = 0;
+    /* |A_k and B_k| counted down src's run; both sets have b[ki] tokens. A level whose set is
+     * the whole row (b = n) needs no count: its intersection is the row. */
+    const int64_t n = hy_fold_nkeys(f, i);
+    int32_t kj = 0;
+    while (kj < K && b[kj] < n)
+        kj++;
+    memset(s->cnt, 0, 4 * (size_t)(K + 1) * sizeof *s->cnt);
+    const uint8_t *ld = hy_fold_level(f, dst, i);
+    for (int32_t a = 0; a < kj; a++)
+        for (int64_t r = a ? b[a - 1] : 0; r < b[a]; r++) {
+            const int l = ld[ord[r]];
+            s->cnt[(r & 3) * (K + 1) + (l > a ? l : a)]++;
+        }
+    int64_t inter = 0;
     for (int32_t ki = 0; ki < K; ki++) {
-        inter += s->jmax[ki], uni += s->jmin[ki];
-        jac[ki] += uni > 0 ? (double)inter / (double)uni : 1.0;
+        for (int c = 0; c < 4; c++)
+            inter += s->cnt[c * (K + 1) + ki];
+        const int64_t in_k = ki < kj ? inter : n, uni = 2 * b[ki] - in_k;
+        jac[ki] += uni > 0 ? (double)in_k / (double)uni : 1.0;
     }
 }
 
@@ -103,11 +208,10 @@ void hy_fold_cross_item(void *arg, int64_t item) {
     cross_scratch s = {
         .pb = malloc((size_t)G * (K + 1) * sizeof(double)),
         .mb = malloc((size_t)G * (K + 1) * D * sizeof(float)),
-        .ms = malloc((size_t)D * sizeof(double)),
-        .jmax = malloc((size_t)(K + 1) * sizeof(int64_t)),
-        .jmin = malloc((size_t)(K + 1) * sizeof(int64_t)),
+        .ms = malloc(2 * (size_t)D * sizeof(double)),
+        .cnt = malloc(4 * (size_t)(K + 1) * sizeof(int64_t)),
     };
-    const int ok = s.pb && s.mb && s.ms && s.jmax && s.jmin;
+    const int ok = s.pb && s.mb && s.ms && s.cnt && K < 255;
     if (!ok) f->scratch_failed = 1;
     for (int32_t src = 0; src < U; src++) {
         double *rec = f->c_rec + ((size_t)src * U + dst) * K;
@@ -122,12 +226,14 @@ void hy_fold_cross_item(void *arg, int64_t item) {
         for (int32_t i = 0; i < f->Q; i++) {
             const int with_err = src == dst || i % f->err_every == f->err_every - 1;
             n_err += with_err;
-            pair_query(f, &s, src, dst, i, rec, with_err ? err : NULL, src == dst ? NULL : jac);
+            const int32_t skip = boundaries(f, i, s.b);
+            pair_query(f, &s, src, dst, i, skip, rec, with_err ? err : NULL,
+                       src == dst ? NULL : jac);
         }
         for (int32_t ki = 0; ki < K; ki++) {
             rec[ki] /= f->Q, err[ki] /= n_err;
             jac[ki] = src == dst ? 1.0 : jac[ki] / f->Q;
         }
     }
-    free(s.pb), free(s.mb), free(s.ms), free(s.jmax), free(s.jmin);
+    free(s.pb), free(s.mb), free(s.ms), free(s.cnt);
 }

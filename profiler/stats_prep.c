@@ -23,8 +23,9 @@ void hy_fold_prep_item(void *arg, int64_t item) {
             s += pr[h * S + j];
         score[j] = s;
     }
-    f->st[item] = hy_profiler_levels(score, n, p->k_grid, p->n_k, p->sink, p->window,
-                                     (uint8_t *)hy_fold_level(f, u, i));
+    f->st[item] =
+        hy_profiler_ranking(score, n, p->k_grid, p->n_k, p->sink, p->window,
+                            (uint8_t *)hy_fold_level(f, u, i), (int32_t *)hy_fold_order(f, u, i));
     free(score);
     for (int32_t h = 0; h < f->G; h++) {
         double *o = f->o + (((size_t)u * f->Q + i) * f->G + h) * f->D;
