@@ -10,7 +10,7 @@
 #include <math.h>
 #include <string.h>
 
-#define AP_ROWS 48  /* stacked query rows per block (queries x group heads); a multiple of 16 */
+#define AP_ROWS 192  /* stacked query rows per block (queries x group heads); a multiple of 16 */
 #define AP_KEYS 256 /* keys per chunk */
 #define AP_MAX_D 256
 #define AP_DIRECT_ROWS 8 /* up to this many stacked rows (decode), plain loops beat sgemm */

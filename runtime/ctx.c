@@ -98,7 +98,7 @@ void hy_ctx_free(hy_ctx *c) {
     free(c->seq_len), free(c->k_cache), free(c->v_cache);
     free(c->x), free(c->h), free(c->qkv), free(c->att), free(c->gu);
     free(c->pos), free(c->runs), free(c->rows);
-    free(c->xq), free(c->wtile);
+    free(c->xq), free(c->wtile), free(c->xbf16), free(c->wtile_bf16);
     if (c->plans)
         for (int s = 0; s < c->n_seq; s++)
             hy_seq_plan_free(c->plans[s]);

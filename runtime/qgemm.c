@@ -1,7 +1,9 @@
 /* Products with weights in their file's block format (hy_ctx_qmatmul, runtime_internal.h):
  * decode-sized batches through the quantized kernels (kernels/qmatmul.h) threaded over
- * row chunks, longer batches as fp32 tiles through sgemm, one contiguous slice of rows per
- * pool thread. */
+ * row chunks, longer batches as tiles of dequantised rows, one contiguous slice of rows per
+ * pool thread: on AMX tiles in bf16 where the CPU has them (kernels/bf16_gemm.h), else fp32
+ * through sgemm. */
+#include "bf16_gemm.h"
 #include "matmul.h"
 #include "qmatmul.h"
 #include "runtime_internal.h"
@@ -19,7 +21,8 @@ typedef struct {
     const hy_qmat *w;
     int64_t n_tok, n_in, n_out;
     float beta;
-    int64_t chunk;                            /* sgemm path: rows per thread */
+    uint16_t *xa;                             /* bf16 path: the activation pack, else NULL */
+    int64_t chunk;                            /* tile paths: rows per thread */
     int64_t part_item[HY_QMAT_MAX_PARTS + 1]; /* quantized path: first item of each part */
     size_t act_bytes[HY_QMAT_MAX_PARTS];      /* prepared activation row per part */
 } qjob;
@@ -61,14 +64,29 @@ static hy_status titem(void *arg, int64_t i) {
     for (int64_t o = i * j->chunk; o < end; o += HY_QGEMM_TILE) {
         const int64_t n = end - o < HY_QGEMM_TILE ? end - o : HY_QGEMM_TILE;
         hy_qmat_rows_f32(j->w, j->n_in, o, n, tile);
-        hy_matmul_f32(j->y + o, j->ldy, j->x, j->ldx, tile, j->n_tok, j->n_in, n, j->beta);
+        if (j->xa) {
+            uint16_t *wp = j->c->wtile_bf16 + i * j->c->wtile_bf16_elems;
+            hy_bf16_w_pack(tile, n, j->n_in, wp);
+            hy_bf16_gemm(j->y + o, j->ldy, j->xa, wp, j->n_tok, j->n_in, n, j->beta);
+        } else {
+            hy_matmul_f32(j->y + o, j->ldy, j->x, j->ldx, tile, j->n_tok, j->n_in, n, j->beta);
+        }
     }
+    return HY_OK;
+}
+
+/* Item i: tokens [i ACT_ROWS, (i + 1) ACT_ROWS) of the bf16 activation pack. */
+#define ACT_ROWS 64
+static hy_status aitem(void *arg, int64_t i) {
+    const qjob *j = arg;
+    const int64_t t1 = j->n_tok < (i + 1) * ACT_ROWS ? j->n_tok : (i + 1) * ACT_ROWS;
+    hy_bf16_act_pack(j->x, j->ldx, j->n_tok, j->n_in, i * ACT_ROWS, t1, j->xa);
     return HY_OK;
 }
 
 void hy_ctx_qmatmul(hy_ctx *c, float *y, int64_t ldy, const float *x, int64_t ldx, const hy_qmat *w,
                     int64_t n_tok, int64_t n_in, int64_t n_out, float beta) {
-    qjob j = {c, y, ldy, x, ldx, w, n_tok, n_in, n_out, beta, 0, {0}, {0}};
+    qjob j = {c, y, ldy, x, ldx, w, n_tok, n_in, n_out, beta, NULL, 0, {0}, {0}};
     if (n_tok <= HY_QGEMV_MAX_TOK) {
         uint8_t *xq = c->xq;
         for (int p = 0; p < w->n_parts; p++) {
@@ -84,6 +102,11 @@ void hy_ctx_qmatmul(hy_ctx *c, float *y, int64_t ldy, const float *x, int64_t ld
     /* with $HY_OPENBLAS_THREADING=1 sgemm threads itself: one slice, on this thread */
     const int nt = c->own_gemm_threads ? hy_pool_threads(c->pool) : 1;
     j.chunk = (n_out + nt - 1) / nt;
-    j.chunk = (j.chunk + 15) / 16 * 16; /* whole 16-row groups, sgemm's micro-kernel width */
+    j.chunk = (j.chunk + 15) / 16 * 16; /* whole 16-row groups: sgemm's micro-kernel width, and
+                                           the bf16 path's weight panel */
+    if (c->wtile_bf16 && n_tok <= c->n_batch) {
+        j.xa = c->xbf16;
+        (void)hy_pool_run(c->pool, (n_tok + ACT_ROWS - 1) / ACT_ROWS, aitem, &j);
+    }
     (void)hy_pool_run(c->pool, (n_out + j.chunk - 1) / j.chunk, titem, &j);
 }

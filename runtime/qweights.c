@@ -1,6 +1,7 @@
 /* Weight matrices held in their file's block format (runtime_internal.h's hy_qmat): row
  * access as fp32 (prefill tiles, the embedding, the CUDA upload), release, the scratch a
  * context needs to multiply by them, and the --weights option's names. */
+#include "bf16_gemm.h"
 #include "hy_gguf.h"
 #include "qmatmul.h"
 #include "runtime_internal.h"
@@ -88,5 +89,13 @@ hy_status hy_ctx_qscratch_alloc(hy_ctx *c) {
     c->wtile_floats = HY_QGEMM_TILE * max_in;
     c->wtile = hy_malloc((size_t)(hy_pool_threads(c->pool) * c->wtile_floats) * sizeof(float),
                          "dequantised weight tiles");
-    return c->xq && c->wtile ? HY_OK : HY_ENOMEM;
+    if (!c->xq || !c->wtile) return HY_ENOMEM;
+    if (!hy_bf16_gemm_usable()) return HY_OK;
+    c->wtile_bf16_elems = (int64_t)hy_bf16_w_elems(HY_QGEMM_TILE, max_in);
+    c->wtile_bf16 =
+        hy_malloc((size_t)(hy_pool_threads(c->pool) * c->wtile_bf16_elems) * sizeof(uint16_t),
+                  "bf16 weight tiles");
+    c->xbf16 =
+        hy_malloc(hy_bf16_act_elems(c->n_batch, max_in) * sizeof(uint16_t), "bf16 activations");
+    return c->wtile_bf16 && c->xbf16 ? HY_OK : HY_ENOMEM;
 }

@@ -90,6 +90,10 @@ struct hy_ctx {
     uint8_t *xq;
     float *wtile;
     int64_t wtile_floats; /* per thread */
+    /* where AMX runs (kernels/bf16_gemm.h): the bf16 activation pack of n_batch tokens and per
+     * pool thread a packed copy of the tile; NULL: the fp32 tiles go through sgemm */
+    uint16_t *xbf16, *wtile_bf16;
+    int64_t wtile_bf16_elems; /* per thread */
     /* attached attention observer (hy_observer.h); NULL, the common case, costs one check */
     struct hy_observer *observer;
     /* CUDA backend (gpu_internal.h): non-NULL for a CUDA context, whose cache and scratch
