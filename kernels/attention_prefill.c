@@ -5,13 +5,14 @@
  * the softmax is online (running max and sum per row), and P x V is a second sgemm. Bound by
  * sgemm math for long prefills, by reading K/V for decode. */
 #include "attention_prefill.h"
+#include "attention_prefill_internal.h"
 
 #include <cblas.h>
 #include <math.h>
 #include <string.h>
 
-#define AP_ROWS 192  /* stacked query rows per block (queries x group heads); a multiple of 16 */
-#define AP_KEYS 256 /* keys per chunk */
+#define AP_ROWS 192 /* stacked query rows per block (queries x group heads); a multiple of 16 */
+#define AP_KEYS HY_AP_KEYS
 #define AP_MAX_D 256
 #define AP_DIRECT_ROWS 8 /* up to this many stacked rows (decode), plain loops beat sgemm */
 
@@ -177,15 +178,32 @@ __attribute__((target("avx2,fma"))) static void pv_avx2(float *o, const float *s
                                                         const float *vc, int d) {
     pv_body(o, s, rows, nc, vc, d);
 }
+/* The softmax pieces once more for AVX-512: the exponentials take 16 lanes a step (same
+ * polynomial per element, same eight-lane sums, so the same bits as the AVX2 build). */
+__attribute__((target("avx512f,avx2,fma"))) static float lanes_max_avx512(const float *x, int n,
+                                                                          float init) {
+    return lanes_max_body(x, n, init);
+}
+__attribute__((target("avx512f,avx2,fma"))) static float lanes_exp_sum_avx512(float *x, int n,
+                                                                              float mx) {
+    return lanes_exp_sum_body(x, n, mx);
+}
 static int have_avx2(void) {
     static int cached = -1;
     if (cached < 0) cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     return cached;
 }
+static int have_avx512(void) {
+    static int cached = -1;
+    if (cached < 0) cached = have_avx2() && __builtin_cpu_supports("avx512f");
+    return cached;
+}
 static float lanes_max(const float *x, int n, float init) {
+    if (have_avx512()) return lanes_max_avx512(x, n, init);
     return have_avx2() ? lanes_max_avx2(x, n, init) : lanes_max_portable(x, n, init);
 }
 static float lanes_exp_sum(float *x, int n, float mx) {
+    if (have_avx512()) return lanes_exp_sum_avx512(x, n, mx);
     return have_avx2() ? lanes_exp_sum_avx2(x, n, mx) : lanes_exp_sum_portable(x, n, mx);
 }
 static void scores_direct(float *s, const float *qs, int rows, int d, const float *kc, int nc,
@@ -208,11 +226,9 @@ static void pv_direct(float *o, const float *s, int rows, int nc, const float *v
 #define pv_direct pv_portable
 #endif
 
-/* Masked online-softmax update of one block: s[rows][nc] holds scaled scores of keys
- * c0..c0+nc-1; row r may see keys up to lim0 + r / g. Turns s into probabilities relative to
- * the new running max and rescales the row's accumulator o. */
-static void softmax_chunk(float *s, int nc, float *o, int d, float *m, float *l, int rows, int g,
-                          int64_t lim0, int64_t c0) {
+/* Masked online-softmax update of one block (attention_prefill_internal.h). */
+void hy_attn_softmax_chunk(float *s, int nc, float *o, int d, float *m, float *l, int rows, int g,
+                           int64_t lim0, int64_t c0) {
     for (int r = 0; r < rows; r++) {
         float *sr = s + (int64_t)r * nc;
         const int64_t nv64 = lim0 + r / g - c0 + 1;
@@ -268,7 +284,7 @@ void hy_attn_prefill_f32(float *out, int64_t out_stride, const float *q, int64_t
                 else
                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, nc, d, scale, qs, d,
                                 kh + c0 * d, d, 0.0f, s, nc);
-                softmax_chunk(s, nc, o, d, m, l, rows, g, pos0 + i0, c0);
+                hy_attn_softmax_chunk(s, nc, o, d, m, l, rows, g, pos0 + i0, c0);
                 if (rows <= AP_DIRECT_ROWS)
                     pv_direct(o, s, rows, nc, vh + c0 * d, d);
                 else
@@ -296,7 +312,7 @@ void hy_attn_decode_part_f32(float *o, float *m, float *l, const float *q, const
     for (int64_t c0 = 0; c0 < n_keys; c0 += AP_KEYS) {
         const int nc = (int)(n_keys - c0 < AP_KEYS ? n_keys - c0 : AP_KEYS);
         scores_direct(s, q, g, d, k + c0 * d, nc, scale);
-        softmax_chunk(s, nc, o, d, m, l, g, g, n_keys - 1, c0); /* every key visible */
+        hy_attn_softmax_chunk(s, nc, o, d, m, l, g, g, n_keys - 1, c0); /* every key visible */
         pv_direct(o, s, g, nc, v + c0 * d, d);
     }
 }

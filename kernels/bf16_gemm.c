@@ -6,26 +6,12 @@
  * 4 tile loads. Token blocks are the outer loop, so one block's activations (32 x n_in bf16,
  * 96 KiB at n_in 1536) stay in L2 while the weight panels of the call stream past them. */
 #include "bf16_gemm.h"
+#include "hy_bf16.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 /* --- packing and the scalar reference (portable) --------------------------------------- */
-
-static inline uint16_t to_bf16(float f) {
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40u); /* quiet NaN */
-    u += 0x7fffu + ((u >> 16) & 1u); /* round to nearest even */
-    return (uint16_t)(u >> 16);
-}
-
-static inline float from_bf16(uint16_t h) {
-    const uint32_t u = (uint32_t)h << 16;
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
 
 int64_t hy_bf16_kpad(int64_t n_in) {
     return (n_in + 31) / 32 * 32;
@@ -43,37 +29,44 @@ size_t hy_bf16_w_elems(int64_t n_rows, int64_t n_in) {
     return (size_t)((n_rows + 15) / 16 * 16 * hy_bf16_kpad(n_in));
 }
 
-static void act_rows_scalar(const float *x, int64_t ldx, int64_t n_in, int64_t t0, int64_t t1,
-                            uint16_t *dst) {
-    const int64_t kp = hy_bf16_kpad(n_in);
+static void rows_scalar(const float *x, int64_t ldx, int64_t n, int64_t width, int64_t t0,
+                        int64_t t1, uint16_t *dst) {
     for (int64_t t = t0; t < t1; t++) {
-        uint16_t *d = dst + t * kp;
-        for (int64_t i = 0; i < n_in; i++)
-            d[i] = to_bf16(x[t * ldx + i]);
-        for (int64_t i = n_in; i < kp; i++)
+        uint16_t *d = dst + t * width;
+        for (int64_t i = 0; i < n; i++)
+            d[i] = hy_bf16_from_f32(x[t * ldx + i]);
+        for (int64_t i = n; i < width; i++)
             d[i] = 0;
     }
 }
 
-static void act_rows_avx512(const float *x, int64_t ldx, int64_t n_in, int64_t t0, int64_t t1,
-                            uint16_t *dst);
+static void rows_avx512(const float *x, int64_t ldx, int64_t n, int64_t width, int64_t t0,
+                        int64_t t1, uint16_t *dst);
 
 static int usable_cached = -1, forced_off = -1;
 
+void hy_bf16_rows_pack(const float *x, int64_t ldx, int64_t n_tok, int64_t n, int64_t width,
+                       int64_t t0, int64_t t1, uint16_t *dst) {
+    if (hy_bf16_gemm_usable())
+        rows_avx512(x, ldx, n, width, t0, t1, dst);
+    else
+        rows_scalar(x, ldx, n, width, t0, t1, dst);
+    if (t1 == n_tok)
+        memset(dst + n_tok * width, 0, (size_t)((tpad(n_tok) - n_tok) * width) * sizeof *dst);
+}
+
 void hy_bf16_act_pack(const float *x, int64_t ldx, int64_t n_tok, int64_t n_in, int64_t t0,
                       int64_t t1, uint16_t *dst) {
-    if (hy_bf16_gemm_usable())
-        act_rows_avx512(x, ldx, n_in, t0, t1, dst);
-    else
-        act_rows_scalar(x, ldx, n_in, t0, t1, dst);
-    if (t1 == n_tok) {
-        const int64_t kp = hy_bf16_kpad(n_in);
-        memset(dst + n_tok * kp, 0, (size_t)((tpad(n_tok) - n_tok) * kp) * sizeof *dst);
-    }
+    hy_bf16_rows_pack(x, ldx, n_tok, n_in, hy_bf16_kpad(n_in), t0, t1, dst);
 }
+
+static int w_pack_avx512(const float *w, int64_t n_rows, int64_t n_in, uint16_t *dst);
+static int wt_pack_avx512(const float *x, int64_t ldx, int64_t n_in, int64_t n_rows, int64_t width,
+                          uint16_t *dst);
 
 /* Panel g, step s: 16 pairs p of 16 rows n, element (p, n, e) = w[16g + n][32s + 2p + e]. */
 void hy_bf16_w_pack(const float *w, int64_t n_rows, int64_t n_in, uint16_t *dst) {
+    if (w_pack_avx512(w, n_rows, n_in, dst)) return;
     const int64_t kp = hy_bf16_kpad(n_in), steps = kp / 32, panels = (n_rows + 15) / 16;
     for (int64_t g = 0; g < panels; g++)
         for (int64_t n = 0; n < 16; n++) {
@@ -84,9 +77,28 @@ void hy_bf16_w_pack(const float *w, int64_t n_rows, int64_t n_in, uint16_t *dst)
                 for (int64_t p = 0; p < 16; p++)
                     for (int e = 0; e < 2; e++) {
                         const int64_t i = s * 32 + 2 * p + e;
-                        tile[p * 32 + e] = row && i < n_in ? to_bf16(row[i]) : 0;
+                        tile[p * 32 + e] = row && i < n_in ? hy_bf16_from_f32(row[i]) : 0;
                     }
             }
+        }
+}
+
+void hy_bf16_wt_pack(const float *x, int64_t ldx, int64_t n_in, int64_t n_rows, int64_t width,
+                     uint16_t *dst) {
+    if (wt_pack_avx512(x, ldx, n_in, n_rows, width, dst)) return;
+    const int64_t steps = width / 32, panels = (n_rows + 15) / 16;
+    for (int64_t g = 0; g < panels; g++)
+        for (int64_t s = 0; s < steps; s++) {
+            uint16_t *tile = dst + (g * steps + s) * 512;
+            for (int64_t p = 0; p < 16; p++)
+                for (int e = 0; e < 2; e++) {
+                    const int64_t i = s * 32 + 2 * p + e;
+                    for (int64_t n = 0; n < 16; n++) {
+                        const int64_t o = g * 16 + n;
+                        tile[p * 32 + n * 2 + e] =
+                            i < n_in && o < n_rows ? hy_bf16_from_f32(x[i * ldx + o]) : 0;
+                    }
+                }
         }
 }
 
@@ -107,8 +119,8 @@ void hy_bf16_gemm_ref(float *y, int64_t ldy, const uint16_t *xa, const uint16_t 
             for (int64_t s = 0; s < steps; s++)
                 for (int64_t p = 0; p < 16; p++)
                     for (int e = 0; e < 2; e++)
-                        acc += from_bf16(xa[t * kp + s * 32 + 2 * p + e]) *
-                               from_bf16(wp[(g * steps + s) * 512 + p * 32 + n * 2 + e]);
+                        acc += hy_bf16_to_f32(xa[t * kp + s * 32 + 2 * p + e]) *
+                               hy_bf16_to_f32(wp[(g * steps + s) * 512 + p * 32 + n * 2 + e]);
             store_block(y + t * ldy + o, ldy, &acc, 1, 1, 1, beta);
         }
 }
@@ -136,22 +148,65 @@ static int detect(void) {
     return syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0;
 }
 
-HY_AMX static void act_rows_avx512(const float *x, int64_t ldx, int64_t n_in, int64_t t0,
-                                   int64_t t1, uint16_t *dst) {
-    const int64_t kp = hy_bf16_kpad(n_in);
+HY_AMX static void rows_avx512(const float *x, int64_t ldx, int64_t n, int64_t width, int64_t t0,
+                               int64_t t1, uint16_t *dst) {
     for (int64_t t = t0; t < t1; t++) {
         const float *r = x + t * ldx;
-        uint16_t *d = dst + t * kp;
+        uint16_t *d = dst + t * width;
         int64_t i = 0;
-        for (; i + 16 <= n_in; i += 16) {
+        for (; i + 16 <= n; i += 16) {
             const __m256bh h = _mm512_cvtneps_pbh(_mm512_loadu_ps(r + i));
             _mm256_storeu_si256((__m256i *)(d + i), (__m256i)h);
         }
-        for (; i < n_in; i++)
-            d[i] = to_bf16(r[i]);
-        for (; i < kp; i++)
+        for (; i < n; i++)
+            d[i] = hy_bf16_from_f32(r[i]);
+        for (; i < width; i++)
             d[i] = 0;
     }
+}
+
+/* Whole panels and steps only (n_in a multiple of 32 and 16 | n_rows); 0 = not taken. A row's
+ * 32 elements become 16 bf16 pairs, scattered down the tile's column n. */
+HY_AMX static int w_pack_avx512(const float *w, int64_t n_rows, int64_t n_in, uint16_t *dst) {
+    if (!hy_bf16_gemm_usable() || n_in % 32 || n_rows % 16) return 0;
+    const int64_t steps = n_in / 32;
+    const __m512i down =
+        _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                           _mm512_set1_epi32(16));
+    for (int64_t g = 0; g < n_rows / 16; g++)
+        for (int64_t n = 0; n < 16; n++) {
+            const float *row = w + (g * 16 + n) * n_in;
+            for (int64_t s = 0; s < steps; s++) {
+                const __m512bh h = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(row + s * 32 + 16),
+                                                       _mm512_loadu_ps(row + s * 32));
+                int32_t *tile = (int32_t *)(dst + (g * steps + s) * 512) + n;
+                _mm512_i32scatter_epi32(tile, down, (__m512i)h, 4);
+            }
+        }
+    return 1;
+}
+
+/* Tile row p of the transpose is the pair of input rows (2p, 2p + 1) over 16 outputs: two
+ * 16-float loads, each rounded to bf16, interleaved as the low and high halves of 16 words. */
+HY_AMX static int wt_pack_avx512(const float *x, int64_t ldx, int64_t n_in, int64_t n_rows,
+                                 int64_t width, uint16_t *dst) {
+    if (!hy_bf16_gemm_usable() || n_rows % 16) return 0;
+    const int64_t steps = width / 32;
+    for (int64_t g = 0; g < n_rows / 16; g++)
+        for (int64_t s = 0; s < steps; s++) {
+            uint16_t *tile = dst + (g * steps + s) * 512;
+            for (int64_t p = 0; p < 16; p++) {
+                const int64_t i = s * 32 + 2 * p;
+                const __m512 lo =
+                    i < n_in ? _mm512_loadu_ps(x + i * ldx + g * 16) : _mm512_setzero_ps();
+                const __m512 hi = i + 1 < n_in ? _mm512_loadu_ps(x + (i + 1) * ldx + g * 16)
+                                               : _mm512_setzero_ps();
+                const __m512i l = _mm512_cvtepu16_epi32((__m256i)_mm512_cvtneps_pbh(lo));
+                const __m512i h = _mm512_cvtepu16_epi32((__m256i)_mm512_cvtneps_pbh(hi));
+                _mm512_storeu_si512(tile + p * 32, _mm512_or_si512(l, _mm512_slli_epi32(h, 16)));
+            }
+        }
+    return 1;
 }
 
 typedef struct {
@@ -226,9 +281,18 @@ int hy_bf16_gemm_usable(void) {
 }
 
 #else
-static void act_rows_avx512(const float *x, int64_t ldx, int64_t n_in, int64_t t0, int64_t t1,
-                            uint16_t *dst) {
-    act_rows_scalar(x, ldx, n_in, t0, t1, dst);
+static int w_pack_avx512(const float *w, int64_t n_rows, int64_t n_in, uint16_t *dst) {
+    (void)w, (void)n_rows, (void)n_in, (void)dst;
+    return 0;
+}
+static int wt_pack_avx512(const float *x, int64_t ldx, int64_t n_in, int64_t n_rows, int64_t width,
+                          uint16_t *dst) {
+    (void)x, (void)ldx, (void)n_in, (void)n_rows, (void)width, (void)dst;
+    return 0;
+}
+static void rows_avx512(const float *x, int64_t ldx, int64_t n, int64_t width, int64_t t0,
+                        int64_t t1, uint16_t *dst) {
+    rows_scalar(x, ldx, n, width, t0, t1, dst);
 }
 
 void hy_bf16_gemm(float *y, int64_t ldy, const uint16_t *xa, const uint16_t *wp, int64_t n_tok,

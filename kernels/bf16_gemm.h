@@ -32,9 +32,19 @@ size_t hy_bf16_w_elems(int64_t n_rows, int64_t n_in);
  * the rows over threads. */
 void hy_bf16_act_pack(const float *x, int64_t ldx, int64_t n_tok, int64_t n_in, int64_t t0,
                       int64_t t1, uint16_t *dst);
+/* The general form: rows [t0, t1) of n floats each (stride ldx) as rows of `width` bf16
+ * (n <= width, width a multiple of 32), the rest zero; t1 == n_tok also zeroes the padding
+ * rows up to round32(n_tok). hy_bf16_act_pack is this with width hy_bf16_kpad(n_in). */
+void hy_bf16_rows_pack(const float *x, int64_t ldx, int64_t n_tok, int64_t n, int64_t width,
+                       int64_t t0, int64_t t1, uint16_t *dst);
 /* n_rows fp32 weight rows of n_in (contiguous) into panels; missing rows of the last panel
  * are zero. */
 void hy_bf16_w_pack(const float *w, int64_t n_rows, int64_t n_in, uint16_t *dst);
+/* The panels of the transpose: weight row o, element i is x[i][o] for x [n_in][n_rows] (row
+ * stride ldx), with n_in zero-padded to `width` (a multiple of 32, >= n_in) so that products
+ * over a fixed width of inputs (attention's key chunks) read it with n_in = width. */
+void hy_bf16_wt_pack(const float *x, int64_t ldx, int64_t n_in, int64_t n_rows, int64_t width,
+                     uint16_t *dst);
 
 /* y[t][o] = beta * y[t][o] + sum_i x[t][i] w[o][i] for t < n_tok, o < n_rows, from the two
  * packs. beta 0 overwrites (y may hold NaN). Requires hy_bf16_gemm_usable(). */

@@ -1,0 +1,15 @@
+/* Private to the CPU attention files: the masked online-softmax step both prefill variants
+ * (fp32 through sgemm, bf16 on AMX tiles) share, so their masking and running-max rules are
+ * one piece of code. */
+#ifndef HY_KERNELS_ATTENTION_PREFILL_INTERNAL_H
+#define HY_KERNELS_ATTENTION_PREFILL_INTERNAL_H
+#include <stdint.h>
+
+#define HY_AP_KEYS 256 /* keys per chunk */
+
+/* s[rows][nc] holds scaled scores of keys c0..c0+nc-1; row r may see keys up to
+ * lim0 + r / g. Turns s into probabilities relative to the new running max (masked keys 0),
+ * rescales the row's accumulator o[rows][d] and updates the running max m and sum l. */
+void hy_attn_softmax_chunk(float *s, int nc, float *o, int d, float *m, float *l, int rows, int g,
+                           int64_t lim0, int64_t c0);
+#endif
