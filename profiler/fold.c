@@ -111,7 +111,8 @@ hy_status hy_profile_fold(hy_profile *p, const hy_capture *cap, const hy_fold_op
         if (p->k_grid[ki] <= temporal_k) f.tki = ki; /* largest grid k <= temporal_k */
     const size_t U = (size_t)f.U, Q = (size_t)f.Q, G = (size_t)f.G, D = (size_t)f.D,
                  K = (size_t)f.K;
-    f.level = hy_malloc(U * Q * (size_t)cap->key_stride, "fold levels");
+    /* 4 bytes of slack: the Jaccard counts read a token's level with a 32-bit gather */
+    f.level = hy_malloc(U * Q * (size_t)cap->key_stride + 4, "fold levels");
     f.order = hy_malloc(U * Q * (size_t)cap->key_stride * sizeof *f.order, "fold rankings");
     f.o = hy_malloc(U * Q * G * D * sizeof *f.o, "fold outputs");
     f.onorm = hy_malloc(U * Q * G * sizeof *f.onorm, "fold output norms");

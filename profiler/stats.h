@@ -5,6 +5,8 @@
 
 #include "hy_profiler.h"
 
+#define HY_FOLD_MAX_GROUP 64 /* query heads per KV head the fold handles */
+
 typedef struct {
     const hy_profile *p;
     const hy_capture *cap;
