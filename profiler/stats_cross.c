@@ -69,26 +69,39 @@ static void run_vsum_generic(const int32_t *ord, int64_t r0, int64_t r1, const f
 #include <immintrin.h>
 #define HY_AVX512 __attribute__((target("avx512f")))
 
-/* The accumulator of NV x 16 floats stays in registers for the whole run; the generic loop
- * reads and writes it through L1 once per token, which bound it by stores. */
-#define RUN_VSUM_AVX512(NV)                                                                        \
-    HY_AVX512 static void run_vsum_##NV(const int32_t *ord, int64_t r0, int64_t r1,                \
-                                        const float *p, const float *v, float *out) {              \
-        __m512 acc[NV];                                                                            \
-        _Pragma("GCC unroll 16") for (int c = 0; c < NV; c++) acc[c] = _mm512_setzero_ps();        \
+/* The accumulators (NH heads x NV x 16 floats) stay in registers for the whole run, and each
+ * token's value row is loaded once for the NH heads; the generic loop reads and writes its
+ * accumulator through L1 once per token and head, which bound it by stores. */
+#define RUN_VSUM_AVX512(NV, NH)                                                                    \
+    HY_AVX512 static void run_vsum_##NV##_##NH(const int32_t *ord, int64_t r0, int64_t r1,         \
+                                               const float *p, int64_t S, const float *v,          \
+                                               float *out, int64_t ostride) {                      \
+        __m512 acc[NH][NV];                                                                        \
+        _Pragma("GCC unroll 4") for (int h = 0; h < NH; h++)                                       \
+            _Pragma("GCC unroll 16") for (int c = 0; c < NV; c++) acc[h][c] = _mm512_setzero_ps(); \
         for (int64_t r = r0; r < r1; r++) {                                                        \
             const int32_t j = ord[r];                                                              \
-            const __m512 pj = _mm512_set1_ps(p[j]);                                                \
             const float *vj = v + (int64_t)j * (NV * 16);                                          \
-            _Pragma("GCC unroll 16") for (int c = 0; c < NV; c++) acc[c] =                         \
-                _mm512_fmadd_ps(pj, _mm512_loadu_ps(vj + 16 * c), acc[c]);                         \
+            __m512 vr[NV];                                                                         \
+            _Pragma("GCC unroll 16") for (int c = 0; c < NV; c++) vr[c] =                          \
+                _mm512_loadu_ps(vj + 16 * c);                                                      \
+            _Pragma("GCC unroll 4") for (int h = 0; h < NH; h++) {                                 \
+                const __m512 pj = _mm512_set1_ps(p[h * S + j]);                                    \
+                _Pragma("GCC unroll 16") for (int c = 0; c < NV; c++) acc[h][c] =                  \
+                    _mm512_fmadd_ps(pj, vr[c], acc[h][c]);                                         \
+            }                                                                                      \
         }                                                                                          \
-        _Pragma("GCC unroll 16") for (int c = 0; c < NV; c++)                                      \
-            _mm512_storeu_ps(out + 16 * c, acc[c]);                                                \
+        _Pragma("GCC unroll 4") for (int h = 0; h < NH; h++)                                       \
+            _Pragma("GCC unroll 16") for (int c = 0; c < NV; c++)                                  \
+                _mm512_storeu_ps(out + h * ostride + 16 * c, acc[h][c]);                           \
     }
-RUN_VSUM_AVX512(4)
-RUN_VSUM_AVX512(8)
-RUN_VSUM_AVX512(16)
+RUN_VSUM_AVX512(4, 1)
+RUN_VSUM_AVX512(4, 2)
+RUN_VSUM_AVX512(4, 3)
+RUN_VSUM_AVX512(4, 4)
+RUN_VSUM_AVX512(8, 1)
+RUN_VSUM_AVX512(8, 2)
+RUN_VSUM_AVX512(16, 1)
 
 /* The masses of G heads over one run: 16 tokens a step through gathers, one index load for
  * all heads (the scalar loop was two loads a token and head). */
@@ -132,16 +145,19 @@ static int have_avx512(void) {
     return cached;
 }
 
-static void run_vsum(const int32_t *ord, int64_t r0, int64_t r1, const float *p, const float *v,
-                     int32_t D, float *out) {
-    if (have_avx512() && D == 64)
-        run_vsum_4(ord, r0, r1, p, v, out);
-    else if (have_avx512() && D == 128)
-        run_vsum_8(ord, r0, r1, p, v, out);
-    else if (have_avx512() && D == 256)
-        run_vsum_16(ord, r0, r1, p, v, out);
-    else
-        run_vsum_generic(ord, r0, r1, p, v, D, out);
+/* Value sums of up to nh heads (from p, head stride S) over one run into out + h * ostride;
+ * returns the heads it took (0: none, the caller takes the generic loop). */
+static int run_vsum_heads(const int32_t *ord, int64_t r0, int64_t r1, const float *p, int64_t S,
+                          const float *v, int32_t D, int32_t nh, float *out, int64_t ostride) {
+    if (!have_avx512()) return 0;
+    if (D == 64 && nh >= 4) return run_vsum_4_4(ord, r0, r1, p, S, v, out, ostride), 4;
+    if (D == 64 && nh == 3) return run_vsum_4_3(ord, r0, r1, p, S, v, out, ostride), 3;
+    if (D == 64 && nh == 2) return run_vsum_4_2(ord, r0, r1, p, S, v, out, ostride), 2;
+    if (D == 64) return run_vsum_4_1(ord, r0, r1, p, S, v, out, ostride), 1;
+    if (D == 128 && nh >= 2) return run_vsum_8_2(ord, r0, r1, p, S, v, out, ostride), 2;
+    if (D == 128) return run_vsum_8_1(ord, r0, r1, p, S, v, out, ostride), 1;
+    if (D == 256) return run_vsum_16_1(ord, r0, r1, p, S, v, out, ostride), 1;
+    return 0;
 }
 static void run_mass_heads(const int32_t *ord, int64_t r0, int64_t r1, const float *pr, int64_t S,
                            int32_t G, double *out) {
@@ -162,7 +178,12 @@ static void run_jac(const int32_t *ord, int64_t r0, int64_t r1, const uint8_t *l
 static int have_avx512(void) {
     return 0;
 }
-#define run_vsum run_vsum_generic
+static int run_vsum_heads(const int32_t *ord, int64_t r0, int64_t r1, const float *p, int64_t S,
+                          const float *v, int32_t D, int32_t nh, float *out, int64_t ostride) {
+    (void)ord, (void)r0, (void)r1, (void)p, (void)S, (void)v, (void)D, (void)nh, (void)out;
+    (void)ostride;
+    return 0;
+}
 #define run_mass_heads run_mass_generic
 #define run_jac run_jac_generic
 #endif
@@ -200,10 +221,14 @@ static void pair_query(const hy_fold *f, cross_scratch *s, int32_t src, int32_t 
         if (l == skip) continue;
         const int64_t r0 = l ? b[l - 1] : 0;
         run_mass_heads(ord, r0, b[l], pr, S, G, mass);
-        for (int32_t h = 0; h < G; h++) {
+        for (int32_t h = 0; h < G; h++)
             s->pb[h * (K + 1) + l] = mass[h];
-            if (err)
-                run_vsum(ord, r0, b[l], pr + h * S, v, D, s->mb + ((size_t)h * (K + 1) + l) * D);
+        for (int32_t h = 0; err && h < G;) {
+            float *out = s->mb + ((size_t)h * (K + 1) + l) * D;
+            const int took = run_vsum_heads(ord, r0, b[l], pr + h * S, S, v, D, G - h, out,
+                                            (int64_t)(K + 1) * D);
+            if (!took) run_vsum_generic(ord, r0, b[l], pr + h * S, v, D, out);
+            h += took ? took : 1;
         }
     }
     for (int32_t h = 0; h < G; h++) {
