@@ -134,6 +134,7 @@ hy_status hy_profile_fold(hy_profile *p, const hy_capture *cap, const hy_fold_op
         return HY_ENOMEM;
     }
     hy_fold_cross_prepare();
+    hy_fold_prep_ready();
     hy_prof_parallel_for(n_threads, (int64_t)(U * Q), hy_fold_prep_item, &f);
     for (size_t i = 0; i < U * Q && !st; i++)
         st = f.st[i];

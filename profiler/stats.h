@@ -43,6 +43,8 @@ static inline const int32_t *hy_fold_order(const hy_fold *f, int32_t u, int32_t 
 
 /* stats_prep.c: item = u * Q + i: levels, o, ||o||, sum of probs. */
 void hy_fold_prep_item(void *f, int64_t item);
+/* Settles the CPU-feature choice of the prep items on the calling thread, before workers. */
+void hy_fold_prep_ready(void);
 /* stats_cross.c: item = dst unit: own set and every allowed src (earlier layer, or same
  * layer) into c_rec/c_err/c_jac[src][dst]. */
 void hy_fold_cross_item(void *f, int64_t dst);
