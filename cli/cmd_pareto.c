@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void usage(FILE *f) {
     fprintf(
@@ -22,27 +23,18 @@ static void usage(FILE *f) {
         "  --ilp-points N      budgets the ILP is solved at (default 12)\n"
         "  --time-limit S      ILP time limit per point (default 10)\n"
         "  --candidates N      ILP sources kept per unit (default 24)\n"
+        "  --threads N         ILP points solved at once (default: the CPUs online)\n"
         "  --launch-us X       cost model launch overhead in us (default: the table's, else 0)\n");
 }
 
 int hy_cmd_pareto(int argc, char **argv) {
-    static const struct option lo[] = {{"svg", 1, 0, 'v'},
-                                       {"costs", 1, 0, 'c'},
-                                       {"k", 1, 0, 'k'},
-                                       {"ctx", 1, 0, 'n'},
-                                       {"granularity", 1, 0, 'g'},
-                                       {"loss", 1, 0, 'l'},
-                                       {"sensitive", 1, 0, 's'},
-                                       {"temporal", 0, 0, 't'},
-                                       {"selectors", 1, 0, 'E'},
-                                       {"steps", 1, 0, 'S'},
-                                       {"ilp-points", 1, 0, 'P'},
-                                       {"time-limit", 1, 0, 'T'},
-                                       {"candidates", 1, 0, 'C'},
-                                       {"launch-us", 1, 0, 'U'},
-                                       {"output", 1, 0, 'o'},
-                                       {"help", 0, 0, 'h'},
-                                       {0, 0, 0, 0}};
+    static const struct option lo[] = {
+        {"svg", 1, 0, 'v'},        {"costs", 1, 0, 'c'},       {"k", 1, 0, 'k'},
+        {"ctx", 1, 0, 'n'},        {"granularity", 1, 0, 'g'}, {"loss", 1, 0, 'l'},
+        {"sensitive", 1, 0, 's'},  {"temporal", 0, 0, 't'},    {"selectors", 1, 0, 'E'},
+        {"steps", 1, 0, 'S'},      {"ilp-points", 1, 0, 'P'},  {"time-limit", 1, 0, 'T'},
+        {"candidates", 1, 0, 'C'}, {"launch-us", 1, 0, 'U'},   {"threads", 1, 0, 'j'},
+        {"output", 1, 0, 'o'},     {"help", 0, 0, 'h'},        {0, 0, 0, 0}};
     hy_cli_solver_opts so = {.steps = 1000, .launch_s = -1};
     hy_problem_opts_default(&so.po);
     so.po.granularity = HY_SOLVE_HEAD; /* the ILP's gain shows at unit level */
@@ -50,6 +42,8 @@ int hy_cmd_pareto(int argc, char **argv) {
     so.io.time_limit_s = 10;
     const char *out = NULL, *svg = NULL;
     int n_ilp = 12, c;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int n_threads = ncpu > 0 ? (ncpu > 64 ? 64 : (int)ncpu) : 1;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:h", lo, NULL)) != -1) {
         int shared = hy_cli_solver_opt("pareto", c, optarg, &so);
@@ -61,6 +55,9 @@ int hy_cmd_pareto(int argc, char **argv) {
             break;
         case 'P':
             if (hy_cli_i32("pareto", "--ilp-points", optarg, 1, 100000, &n_ilp)) return 2;
+            break;
+        case 'j':
+            if (hy_cli_i32("pareto", "--threads", optarg, 1, 64, &n_threads)) return 2;
             break;
         case 'o':
             out = optarg;
@@ -94,7 +91,7 @@ int hy_cmd_pareto(int argc, char **argv) {
     hy_pareto p;
     double t0 = hy_now();
     int rc = 0;
-    if (hy_pareto_sweep(s->problem, s->layer_problem, so.steps, n_ilp, &so.io, &p))
+    if (hy_pareto_sweep(s->problem, s->layer_problem, so.steps, n_ilp, &so.io, n_threads, 1, &p))
         rc = hy_cli_die("pareto");
     char title[256];
     snprintf(title, sizeof title, "%s: k %d, context %lld, %s units", s->profile->model_name,

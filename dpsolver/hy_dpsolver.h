@@ -215,9 +215,12 @@ typedef struct {
 } hy_pareto;
 
 /* DP frontier over [cheapest, dense] in dp_steps, Lagrangian hull points, and the ILP at
- * n_ilp budgets spread over the same range (each with io's time limit). */
+ * n_ilp budgets spread over the same range (each with io's time limit), solved on up to
+ * n_threads threads (the points are independent; the result does not depend on the count
+ * except through the time limit). progress: a progress line on stderr for the ILP points. */
 hy_status hy_pareto_sweep(const hy_problem *pr, const hy_problem *layer_pr, int32_t dp_steps,
-                          int32_t n_ilp, const hy_ilp_opts *io, hy_pareto *out);
+                          int32_t n_ilp, const hy_ilp_opts *io, int n_threads, int progress,
+                          hy_pareto *out);
 void hy_pareto_free(hy_pareto *p);
 hy_status hy_pareto_write_json(const hy_pareto *p, const hy_session *s, const char *path);
 /* A self-contained SVG: predicted loss against cost (fraction of dense), DP and ILP. */

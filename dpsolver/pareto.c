@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -64,32 +65,108 @@ static hy_status lagrange_points(const hy_problem *pr, hy_pareto *out) {
     return HY_OK;
 }
 
+/* The ILP points are independent solves (GLPK keeps its state per thread): workers take the
+ * next budget from a shared counter, each with its own DP warm start and scratch. Results
+ * land by index, so the output does not depend on which thread solved what; an error is the
+ * lowest failing point's, with its message carried over from the worker's thread. */
+typedef struct {
+    const hy_problem *pr, *layer_pr;
+    const hy_ilp_opts *io;
+    int32_t dp_steps, n;
+    double lo, hi;
+    hy_pareto_point *pts;
+    hy_status *st;
+    char (*msg)[256];
+    pthread_mutex_t mu;
+    int32_t next, done;
+    hy_progress prog;
+    int progress;
+} ilp_job;
+
+static void solve_point(ilp_job *j, int32_t i, hy_assign *dp, hy_assign *il) {
+    const int32_t n = j->n;
+    const double B = n == 1 ? j->hi : j->lo + (j->hi - j->lo) * (0.002 + 0.998 * i / (n - 1));
+    hy_solve_info di, ii;
+    hy_ilp_opts o = *j->io;
+    o.warm = hy_dp_solve_best(j->pr, j->layer_pr, B, j->dp_steps, dp, &di) ? NULL : dp;
+    hy_clear_error();
+    j->st[i] = hy_ilp_solve(j->pr, B, &o, il, &ii);
+    if (j->st[i] == HY_OK)
+        j->pts[i] = (hy_pareto_point){B, ii.cost, ii.loss, ii.gap, ii.seconds};
+    else
+        snprintf(j->msg[i], sizeof j->msg[i], "%s", hy_last_error());
+}
+
+static void *ilp_worker(void *arg) {
+    ilp_job *j = arg;
+    hy_assign dp, il;
+    const int ok = !hy_assign_alloc(j->pr->n_units, &dp);
+    const int ok2 = ok && !hy_assign_alloc(j->pr->n_units, &il);
+    for (;;) {
+        pthread_mutex_lock(&j->mu);
+        const int32_t i = j->next < j->n ? j->next++ : -1;
+        pthread_mutex_unlock(&j->mu);
+        if (i < 0) break;
+        if (ok2)
+            solve_point(j, i, &dp, &il);
+        else
+            j->st[i] = HY_ENOMEM, snprintf(j->msg[i], sizeof j->msg[i], "pareto: ILP scratch");
+        pthread_mutex_lock(&j->mu);
+        j->done++;
+        if (j->progress) hy_progress_update(&j->prog, j->done);
+        pthread_mutex_unlock(&j->mu);
+    }
+    if (ok) hy_assign_free(&dp);
+    if (ok2) hy_assign_free(&il);
+    return NULL;
+}
+
 hy_status hy_pareto_sweep(const hy_problem *pr, const hy_problem *layer_pr, int32_t dp_steps,
-                          int32_t n_ilp, const hy_ilp_opts *io, hy_pareto *out) {
+                          int32_t n_ilp, const hy_ilp_opts *io, int n_threads, int progress,
+                          hy_pareto *out) {
     *out = (hy_pareto){0};
     out->dense_cost_s = pr->dense_total;
     hy_status st = dp_points(pr, layer_pr, dp_steps, out);
     if (!st) st = lagrange_points(pr, out);
     if (!st) st = hy_ilp_cheapest(pr, io, &out->cheapest_s);
     if (st || n_ilp <= 0) return st;
-    out->ilp = malloc((size_t)n_ilp * sizeof(hy_pareto_point));
-    hy_assign dp, il;
-    if (!out->ilp || hy_assign_alloc(pr->n_units, &dp) || hy_assign_alloc(pr->n_units, &il))
+    ilp_job j = {.pr = pr,
+                 .layer_pr = layer_pr,
+                 .io = io,
+                 .dp_steps = dp_steps,
+                 .n = n_ilp,
+                 .lo = out->cheapest_s,
+                 .hi = pr->dense_total,
+                 .progress = progress};
+    out->ilp = malloc((size_t)n_ilp * sizeof *out->ilp);
+    j.pts = out->ilp;
+    j.st = calloc((size_t)n_ilp, sizeof *j.st);
+    j.msg = calloc((size_t)n_ilp, sizeof *j.msg);
+    if (!out->ilp || !j.st || !j.msg) {
+        free(j.st), free(j.msg);
         return hy_fail(HY_ENOMEM, "pareto: out of memory");
-    double lo = out->cheapest_s, hi = pr->dense_total;
-    for (int32_t i = 0; i < n_ilp && !st; i++) {
-        double B = n_ilp == 1 ? hi : lo + (hi - lo) * (0.002 + 0.998 * i / (n_ilp - 1));
-        hy_solve_info di, ii;
-        hy_ilp_opts o = *io;
-        o.warm = hy_dp_solve_best(pr, layer_pr, B, dp_steps, &dp, &di) ? NULL : &dp;
-        hy_status s2 = hy_ilp_solve(pr, B, &o, &il, &ii);
-        if (s2 == HY_ESOLVER) continue; /* below the cheapest after rounding: skip the point */
-        st = s2;
-        if (!st)
-            out->ilp[out->n_ilp++] = (hy_pareto_point){B, ii.cost, ii.loss, ii.gap, ii.seconds};
     }
-    hy_assign_free(&dp);
-    hy_assign_free(&il);
+    if (n_threads < 1) n_threads = 1;
+    if (n_threads > n_ilp) n_threads = n_ilp;
+    pthread_mutex_init(&j.mu, NULL);
+    if (progress) hy_progress_begin(&j.prog, "pareto: ILP", n_ilp, "points");
+    pthread_t th[64];
+    int started = 0;
+    for (int t = 1; t < n_threads && t < 64; t++)
+        if (pthread_create(&th[started], NULL, ilp_worker, &j) == 0) started++;
+    ilp_worker(&j); /* this thread works too; with no extra thread the sweep is serial */
+    for (int t = 0; t < started; t++)
+        pthread_join(th[t], NULL);
+    if (progress) hy_progress_end(&j.prog, j.done);
+    pthread_mutex_destroy(&j.mu);
+    for (int32_t i = 0; i < n_ilp && !st; i++) {
+        if (j.st[i] == HY_ESOLVER) continue; /* below the cheapest after rounding: skip it */
+        if (j.st[i])
+            st = hy_fail(j.st[i], "%s", j.msg[i]);
+        else
+            out->ilp[out->n_ilp++] = j.pts[i];
+    }
+    free(j.st), free(j.msg);
     return st;
 }
 
