@@ -224,14 +224,28 @@ HY_AMX static void load_config(void) {
     _tile_loadconfig(&cfg);
 }
 
-/* y block of 32 tokens x 32 (two panels) or 16 (one panel) rows. */
+/* One y block of 32 tokens x 32 rows (two panels) or 16 (one panel). c with stride ldc (in
+ * floats) is where the block is read from (acc: y's old values, scaled by 1) and written to:
+ * y itself for whole blocks, which saves a pass over a bounce buffer that cost as much as the
+ * products at n_in 576. */
 HY_AMX static void block(const uint16_t *a, int64_t kp, const uint16_t *b0, const uint16_t *b1,
-                         int64_t steps, float *c) {
-    const size_t sa = (size_t)kp * 2;
-    _tile_zero(0);
-    _tile_zero(1);
-    _tile_zero(2);
-    _tile_zero(3);
+                         int64_t steps, float *c, int64_t ldc, int acc) {
+    const size_t sa = (size_t)kp * 2, sc = (size_t)ldc * 4;
+    if (acc) {
+        _tile_loadd(0, c, sc);
+        _tile_loadd(2, c + 16 * ldc, sc);
+        if (b1) {
+            _tile_loadd(1, c + 16, sc);
+            _tile_loadd(3, c + 16 * ldc + 16, sc);
+        }
+    } else {
+        _tile_zero(0);
+        _tile_zero(2);
+        if (b1) {
+            _tile_zero(1);
+            _tile_zero(3);
+        }
+    }
     for (int64_t s = 0; s < steps; s++) {
         _tile_loadd(4, a + s * 32, sa);
         _tile_loadd(5, a + 16 * kp + s * 32, sa);
@@ -244,11 +258,11 @@ HY_AMX static void block(const uint16_t *a, int64_t kp, const uint16_t *b0, cons
             _tile_dpbf16ps(3, 5, 7);
         }
     }
-    _tile_stored(0, c, 128);
-    _tile_stored(2, c + 16 * 32, 128);
+    _tile_stored(0, c, sc);
+    _tile_stored(2, c + 16 * ldc, sc);
     if (b1) {
-        _tile_stored(1, c + 16, 128);
-        _tile_stored(3, c + 16 * 32 + 16, 128);
+        _tile_stored(1, c + 16, sc);
+        _tile_stored(3, c + 16 * ldc + 16, sc);
     }
 }
 
@@ -262,9 +276,14 @@ HY_AMX void hy_bf16_gemm(float *y, int64_t ldy, const uint16_t *xa, const uint16
         for (int64_t g = 0; g < panels; g += 2) {
             const uint16_t *b0 = wp + g * steps * 512;
             const uint16_t *b1 = g + 1 < panels ? b0 + steps * 512 : NULL;
-            block(xa + t * kp, kp, b0, b1, steps, c);
             const int64_t o = g * 16, cols = n_rows - o < 32 ? n_rows - o : 32;
-            store_block(y + t * ldy + o, ldy, c, 32, rows, cols, beta);
+            float *yb = y + t * ldy + o;
+            if (rows == 32 && cols == (b1 ? 32 : 16) && (beta == 0.0f || beta == 1.0f)) {
+                block(xa + t * kp, kp, b0, b1, steps, yb, ldy, beta == 1.0f);
+            } else {
+                block(xa + t * kp, kp, b0, b1, steps, c, 32, 0);
+                store_block(yb, ldy, c, 32, rows, cols, beta);
+            }
         }
     }
     _tile_release();
