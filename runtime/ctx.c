@@ -14,7 +14,7 @@
 
 /* Tokens per prefill micro-batch: large enough that the GEMMs run at full speed, small
  * enough that scratch stays a few tens of MB whatever the context length. */
-#define HY_CTX_UBATCH 512
+#define HY_CTX_UBATCH 1024
 
 static int default_threads(void) {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
