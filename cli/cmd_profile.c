@@ -296,6 +296,7 @@ static int run(const struct prof_opts *o, hy_model *m, const hy_token *toks, int
         rc = hy_cli_die("creating the context");
         goto out;
     }
+    (void)hy_ctx_set_bf16_attention(c, 1); /* statistics come from the observer, in double */
     if (hy_capture_create(mi->n_layers, mi->n_kv_heads, mi->n_heads / mi->n_kv_heads, mi->head_dim,
                           o->queries, o->ctx - o->queries, &cap)) {
         rc = hy_cli_die("allocating the capture");

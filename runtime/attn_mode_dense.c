@@ -9,9 +9,10 @@ hy_status hy_attn_dense(hy_ctx *c, const hy_attn_item *it) {
     const int64_t W = hy_model_layer_window(&c->m->info, it->layer);
     int64_t n_full = W ? W - it->pos0 : it->n_q; /* queries that see positions 0.. */
     if (n_full > it->n_q) n_full = it->n_q;
-    /* prefill blocks on native weights take the bf16 AMX kernel where the products take
-     * AMX too (c->xbf16, qweights.c); the fp32 weights path stays fp32 throughout */
-    if (n_full >= 32 && c->xbf16 && hy_attn_prefill_bf16_usable(it->head_dim, it->n_heads)) {
+    /* prefill blocks take the bf16 AMX kernel when the context asked for it and its products
+     * run on AMX (c->xbf16, qweights.c); the fp32 weights path stays fp32 throughout */
+    if (n_full >= 32 && c->bf16_attention && c->xbf16 &&
+        hy_attn_prefill_bf16_usable(it->head_dim, it->n_heads)) {
         HY_TRY(hy_attn_prefill_bf16(it->out, it->out_stride, it->q, it->q_stride, it->k, it->v,
                                     n_full, it->pos0, it->n_heads, 1, it->head_dim, it->kv_cap,
                                     it->scale));

@@ -1,6 +1,7 @@
 /* Weight matrices held in their file's block format (runtime_internal.h's hy_qmat): row
  * access as fp32 (prefill tiles, the embedding, the CUDA upload), release, the scratch a
- * context needs to multiply by them, and the --weights option's names. */
+ * context needs to multiply by them (with the bf16 AMX packs where the CPU has AMX, and the
+ * context's choice of bf16 prefill attention), and the --weights option's names. */
 #include "bf16_gemm.h"
 #include "hy_gguf.h"
 #include "qmatmul.h"
@@ -98,4 +99,10 @@ hy_status hy_ctx_qscratch_alloc(hy_ctx *c) {
     c->xbf16 =
         hy_malloc(hy_bf16_act_elems(c->n_batch, max_in) * sizeof(uint16_t), "bf16 activations");
     return c->wtile_bf16 && c->xbf16 ? HY_OK : HY_ENOMEM;
+}
+
+int hy_ctx_set_bf16_attention(hy_ctx *c, int on) {
+    const int prev = c->bf16_attention;
+    c->bf16_attention = on != 0;
+    return prev;
 }

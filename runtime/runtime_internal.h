@@ -93,6 +93,7 @@ struct hy_ctx {
     /* where AMX runs (kernels/bf16_gemm.h): the bf16 activation pack of n_batch tokens and per
      * pool thread a packed copy of the tile; NULL: the fp32 tiles go through sgemm */
     uint16_t *xbf16, *wtile_bf16;
+    int bf16_attention;       /* hy_ctx_set_bf16_attention: prefill attention on AMX tiles too */
     int64_t wtile_bf16_elems; /* per thread */
     /* attached attention observer (hy_observer.h); NULL, the common case, costs one check */
     struct hy_observer *observer;

@@ -4,6 +4,7 @@
  * the two logit rows: top-1 agreement and KL(fp32 || native) in nats, plus how often each
  * path's top-1 is the text's next token.
  *   hy-weights-accuracy MODEL TEXT [--ctx0 64] [--n 512] */
+#include "bf16_gemm.h"
 #include "hy_gguf.h"
 #include "hy_runtime.h"
 #include "hy_tokenizer.h"
@@ -101,7 +102,8 @@ int main(int argc, char **argv) {
     }
     printf("model %s, text %s: %ld prefilled tokens, %ld teacher-forced decode steps\n", argv[1],
            argv[2], ctx0, steps);
-    printf("prefill (fp32 tiles on both paths): KL at its last position %.3g\n", prefill_kl);
+    printf("prefill (native: %s): KL at its last position %.3g\n",
+           hy_bf16_gemm_usable() ? "bf16 on AMX tiles" : "fp32 tiles, as the f32 path", prefill_kl);
     printf("decode: top-1 agreement native vs f32 %.2f%% (%lld/%ld)\n", 100.0 * agree / steps,
            (long long)agree, steps);
     printf("decode: KL(f32 || native) mean %.4g nats, max %.4g\n", kl_sum / steps, kl_max);

@@ -111,6 +111,13 @@ double hy_model_step_weight_bytes(const hy_model *m);
 hy_status hy_ctx_create_on(const hy_model *m, hy_device dev, int64_t n_ctx, int n_seq,
                            hy_ctx **out);
 hy_device hy_ctx_device(const hy_ctx *c);
+/* Prefill attention in bf16 (CPU contexts on native weights where the CPU has AMX; a no-op
+ * elsewhere): both products of prefill attention on AMX tiles with bf16 Q, K, V and
+ * probabilities. 1.4x faster 4K prefill on SmolLM2, outputs within ~3e-3 of the fp32
+ * kernel's, which is enough to part greedy continuations from llama.cpp's at top-2 margins of
+ * ~0.2 logits, so it is off by default. `hylra profile` turns it on: its statistics are
+ * recomputed in double from the cached Q, K and V by the observer. Returns the old setting. */
+int hy_ctx_set_bf16_attention(hy_ctx *c, int on);
 /* For throughput measurements only: sequence seq holds n tokens of seeded random K/V (no
  * forward pass; a decode step costs the same whatever the values). CUDA contexts only. */
 hy_status hy_ctx_seq_fill_random(hy_ctx *c, int seq, int64_t n, uint64_t seed);

@@ -2,10 +2,18 @@
  * tiny_llama.c: whole-prompt prefill, token-by-token decode through the same cache path,
  * prefill in pieces and across micro-batches, logits for chosen positions only, tied and
  * untied output, GQA ratios 1, 2 and 4, head_dim 8 and 64, quantised weights. */
+#include "bf16_gemm.h"
 #include "hy_test.h"
 #include "runtime_test_util.h"
 
 #include <string.h>
+
+/* These checks hold the forward pass's bookkeeping (pieces, micro-batches, chosen rows) to
+ * fp32 identities, so prefill takes the fp32 tiles here even where AMX runs; the bf16 path is
+ * held to its rounding in test_weights.c and tests/kernels_cpu/test_bf16_gemm.c. */
+__attribute__((constructor)) static void fp32_prefill(void) {
+    (void)hy_bf16_gemm_force_off(1);
+}
 
 /* Prefills n tokens of a model built from cfg and checks every position's logits against
  * the reference. */
