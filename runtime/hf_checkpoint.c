@@ -1,9 +1,7 @@
 /* Hugging Face checkpoint directories (hf_checkpoint.h): config.json read with jansson and
- * written as the GGUF keys llama.cpp's converter would write for the same model (so the
- * loader's checks and messages are the GGUF ones), the safetensors shards opened, and GGUF
- * tensor names mapped to the checkpoint's. What the config asks for that the runtime does not
- * compute (RoPE scaling, soft-capping, other activations, biases on other families) is
- * refused here, naming the config key. */
+ * written as the GGUF keys llama.cpp's converter would write for the same model (hf_config.c;
+ * so the loader's checks and messages are the GGUF ones), the safetensors shards opened, and
+ * GGUF tensor names mapped to the checkpoint's. */
 #include "hf_checkpoint.h"
 
 #include <jansson.h>
@@ -84,92 +82,6 @@ static hy_status list_files(hy_hf *h) {
     return st;
 }
 
-typedef struct {
-    const hy_hf *h;
-    json_t *cfg;
-    hy_gguf_writer *w;
-    const char *path;
-} cfg_ctx;
-
-static hy_status put_u32(cfg_ctx *c, const char *field, const char *cfg_key, bool required) {
-    json_t *v = json_object_get(c->cfg, cfg_key);
-    if (!v || json_is_null(v)) {
-        if (!required) return HY_OK;
-        return hy_fail(HY_ENOTFOUND, "%s: %s is missing", c->path, cfg_key);
-    }
-    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > UINT32_MAX)
-        return hy_fail(HY_EFORMAT, "%s: %s is not a count", c->path, cfg_key);
-    char key[128];
-    snprintf(key, sizeof key, "%s.%s", c->h->arch, field);
-    return hy_gguf_writer_set_u32(c->w, key, (uint32_t)json_integer_value(v));
-}
-
-static hy_status put_f32(cfg_ctx *c, const char *field, const char *cfg_key, bool required) {
-    json_t *v = json_object_get(c->cfg, cfg_key);
-    if (!v || json_is_null(v)) {
-        if (!required) return HY_OK;
-        return hy_fail(HY_ENOTFOUND, "%s: %s is missing", c->path, cfg_key);
-    }
-    if (!json_is_number(v)) return hy_fail(HY_EFORMAT, "%s: %s is not a number", c->path, cfg_key);
-    char key[128];
-    snprintf(key, sizeof key, "%s.%s", c->h->arch, field);
-    return hy_gguf_writer_set_f32(c->w, key, (float)json_number_value(v));
-}
-
-/* Config keys whose non-default values change the computation in ways the runtime does not
- * follow: refused by name rather than ignored. */
-static hy_status refuse_unsupported(cfg_ctx *c, const char *act) {
-    static const char *const must_be_null[] = {"rope_scaling", "final_logit_softcapping",
-                                               "attn_logit_softcapping"};
-    for (size_t i = 0; i < sizeof must_be_null / sizeof must_be_null[0]; i++) {
-        json_t *v = json_object_get(c->cfg, must_be_null[i]);
-        if (v && !json_is_null(v))
-            return hy_fail(HY_EUNSUPPORTED, "%s: %s is set; the runtime does not support it",
-                           c->path, must_be_null[i]);
-    }
-    const char *a = json_string_value(json_object_get(c->cfg, "hidden_act"));
-    if (!a) a = json_string_value(json_object_get(c->cfg, "hidden_activation"));
-    if (a && strcmp(a, act))
-        return hy_fail(HY_EUNSUPPORTED, "%s: hidden_act = \"%s\", expected \"%s\" for this family",
-                       c->path, a, act);
-    if (json_is_true(json_object_get(c->cfg, "use_sliding_window")))
-        return hy_fail(HY_EUNSUPPORTED,
-                       "%s: use_sliding_window = true (Qwen's per-layer windows) is not supported",
-                       c->path);
-    if (!strcmp(c->h->arch, "llama") && json_is_true(json_object_get(c->cfg, "attention_bias")))
-        return hy_fail(HY_EUNSUPPORTED, "%s: attention_bias = true is not supported for %s",
-                       c->path, c->h->arch);
-    return HY_OK;
-}
-
-/* Gemma 3's window layers: layer_types (newer configs) or sliding_window_pattern. */
-static hy_status put_gemma(cfg_ctx *c) {
-    hy_status st = put_u32(c, "attention.sliding_window", "sliding_window", true);
-    if (!st) st = put_f32(c, "rope.freq_base_swa", "rope_local_base_freq", false);
-    if (!st) st = put_u32(c, "attention.sliding_window_pattern", "sliding_window_pattern", false);
-    json_t *lt = json_object_get(c->cfg, "layer_types");
-    if (st || !json_is_array(lt)) return st;
-    size_t period = 0;
-    while (period < json_array_size(lt)) {
-        const char *s = json_string_value(json_array_get(lt, period));
-        if (s && !strcmp(s, "full_attention")) break;
-        period++;
-    }
-    period++;
-    for (size_t l = 0; l < json_array_size(lt); l++) {
-        const char *s = json_string_value(json_array_get(lt, l));
-        const bool full = s && !strcmp(s, "full_attention");
-        if (full != ((l + 1) % period == 0))
-            return hy_fail(HY_EUNSUPPORTED,
-                           "%s: layer_types[%zu] = \"%s\" breaks the period of %zu layers the "
-                           "runtime supports (one global layer every period)",
-                           c->path, l, s ? s : "?", period);
-    }
-    char key[128];
-    snprintf(key, sizeof key, "%s.attention.sliding_window_pattern", c->h->arch);
-    return hy_gguf_writer_set_u32(c->w, key, (uint32_t)period);
-}
-
 static hy_status read_config(hy_hf *h) {
     char path[4096];
     snprintf(path, sizeof path, "%s/config.json", h->dir);
@@ -192,31 +104,15 @@ static hy_status read_config(hy_hf *h) {
     h->gemma = !strcmp(h->arch, "gemma3");
     json_t *tie = json_object_get(cfg, "tie_word_embeddings");
     h->tied = tie ? json_is_true(tie) : h->gemma; /* transformers' default: Gemma ties */
-    cfg_ctx c = {h, cfg, NULL, path};
-    hy_status st = hy_gguf_writer_create(&c.w);
-    if (!st) st = refuse_unsupported(&c, k_types[i].act);
-    if (!st) st = hy_gguf_writer_set_str(c.w, "general.architecture", h->arch);
+    hy_gguf_writer *w = NULL;
+    hy_status st = hy_gguf_writer_create(&w);
+    if (!st) st = hy_gguf_writer_set_str(w, "general.architecture", h->arch);
     const char *base = strrchr(h->dir, '/');
-    if (!st) st = hy_gguf_writer_set_str(c.w, "general.name", base ? base + 1 : h->dir);
-    if (!st) st = put_u32(&c, "block_count", "num_hidden_layers", true);
-    if (!st) st = put_u32(&c, "embedding_length", "hidden_size", true);
-    if (!st) st = put_u32(&c, "feed_forward_length", "intermediate_size", true);
-    if (!st) st = put_u32(&c, "attention.head_count", "num_attention_heads", true);
-    if (!st) st = put_u32(&c, "attention.head_count_kv", "num_key_value_heads", false);
-    if (!st) st = put_u32(&c, "context_length", "max_position_embeddings", true);
-    if (!st) st = put_u32(&c, "attention.key_length", "head_dim", false);
-    if (!st) st = put_u32(&c, "attention.value_length", "head_dim", false);
-    if (!st) st = put_u32(&c, "vocab_size", "vocab_size", false);
-    if (!st) st = put_f32(&c, "rope.freq_base", "rope_theta", false);
-    if (!st) st = put_f32(&c, "attention.layer_norm_rms_epsilon", "rms_norm_eps", true);
-    if (!st && h->gemma) st = put_gemma(&c);
-    /* Mistral 7B v0.1 attends within 4096 positions in every layer (transformers applies
-     * it; its GGUF files do not say so, and llama.cpp does not) */
-    if (!st && !strcmp(mt, "mistral"))
-        st = put_u32(&c, "attention.sliding_window", "sliding_window", false);
-    if (!st) st = hy_gguf_writer_write_memory(c.w, 32, &h->gguf_buf, &h->gguf_size);
+    if (!st) st = hy_gguf_writer_set_str(w, "general.name", base ? base + 1 : h->dir);
+    if (!st) st = hy_hf_config_keys(cfg, mt, h->arch, k_types[i].act, path, w);
+    if (!st) st = hy_gguf_writer_write_memory(w, 32, &h->gguf_buf, &h->gguf_size);
     if (!st) st = hy_gguf_open_memory(h->gguf_buf, h->gguf_size, path, &h->g);
-    hy_gguf_writer_free(c.w);
+    hy_gguf_writer_free(w);
     json_decref(cfg);
     return st;
 }

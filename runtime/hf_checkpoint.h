@@ -9,6 +9,8 @@
 #include "hy_gguf.h"
 #include "hy_safetensors.h"
 
+#include <jansson.h>
+
 #include <stdbool.h>
 
 typedef struct hy_hf hy_hf;
@@ -23,6 +25,11 @@ const hy_gguf *hy_hf_gguf(const hy_hf *h);
 hy_status hy_hf_tensor(const hy_hf *h, const char *gguf_name, const hy_st_tensor **out);
 /* Gemma stores RMSNorm weights as w and applies 1 + w (GGUF files store 1 + w). */
 bool hy_hf_norm_plus_one(const hy_hf *h);
+/* hf_config.c: the GGUF keys of architecture `arch` for the parsed config.json at path (of
+ * the given model_type, whose FFN activation is act) into w; HY_EUNSUPPORTED naming the
+ * config key the runtime does not follow. */
+hy_status hy_hf_config_keys(const json_t *cfg, const char *model_type, const char *arch,
+                            const char *act, const char *path, hy_gguf_writer *w);
 /* SHA-256 over config.json and every safetensors file, in name order. */
 hy_status hy_hf_sha256(const hy_hf *h, char hex[65]);
 

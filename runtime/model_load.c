@@ -181,6 +181,11 @@ static hy_status read_hparams(const loader *L, hy_model_info *mi) {
         /* Gemma 3 27B scales queries by (d_model / n_heads)^-1/2, not head_dim^-1/2 (its
          * query_pre_attn_scalar); llama.cpp tells it by its 62 layers, as here */
         if (mi->n_layers == 62) mi->attn_scale = 1.0f / sqrtf((float)mi->d_model / mi->n_heads);
+        /* checkpoints say it: query_pre_attn_scalar^-1/2 (hf_config.c) */
+        if ((st = get_f32(L, "attention.scale", &mi->attn_scale, 0, mi->attn_scale))) return st;
+        if (!(mi->attn_scale > 0.0f))
+            return hy_fail(HY_EFORMAT, "%s: %s.attention.scale = %g, expected a positive number",
+                           L->path, mi->arch, (double)mi->attn_scale);
         if ((st = get_u32(L, "attention.sliding_window", &mi->sliding_window, 1, 0)) ||
             (st = get_u32(L, "attention.sliding_window_pattern", &mi->swa_period, 0,
                           L->a->swa_period)) ||
