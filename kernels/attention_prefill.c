@@ -11,7 +11,7 @@
 #include <math.h>
 #include <string.h>
 
-#define AP_ROWS 192 /* stacked query rows per block (queries x group heads); a multiple of 16 */
+#define AP_ROWS 96 /* stacked query rows per block (queries x group heads); a multiple of 16 */
 #define AP_KEYS HY_AP_KEYS
 #define AP_MAX_D 256
 #define AP_DIRECT_ROWS 8 /* up to this many stacked rows (decode), plain loops beat sgemm */
