@@ -178,8 +178,8 @@ __attribute__((target("avx2,fma"))) static void pv_avx2(float *o, const float *s
                                                         const float *vc, int d) {
     pv_body(o, s, rows, nc, vc, d);
 }
-/* The softmax pieces once more for AVX-512: the exponentials take 16 lanes a step (same
- * polynomial per element, same eight-lane sums, so the same bits as the AVX2 build). */
+/* The softmax pieces once more for AVX-512: the exponentials take 16 lanes a step (the same
+ * polynomial per element and the same eight-lane sums as the AVX2 build). */
 __attribute__((target("avx512f,avx2,fma"))) static float lanes_max_avx512(const float *x, int n,
                                                                           float init) {
     return lanes_max_body(x, n, init);
@@ -249,6 +249,18 @@ void hy_attn_softmax_chunk(float *s, int nc, float *o, int d, float *m, float *l
     }
 }
 
+void hy_attn_store_rows(float *out, int64_t out_stride, const float *o, const float *l, int nb,
+                        int g, int kvh, int d) {
+    for (int ii = 0; ii < nb; ii++)
+        for (int hh = 0; hh < g; hh++) {
+            const int r = ii * g + hh;
+            const float inv = 1.0f / l[r];
+            float *dst = out + ii * out_stride + (int64_t)(kvh * g + hh) * d;
+            for (int c = 0; c < d; c++)
+                dst[c] = o[(int64_t)r * d + c] * inv;
+        }
+}
+
 void hy_attn_prefill_f32(float *out, int64_t out_stride, const float *q, int64_t q_stride,
                          const float *k, const float *v, int64_t n_q, int64_t pos0, int n_heads,
                          int n_kv_heads, int d, int64_t kv_cap, float scale) {
@@ -291,14 +303,7 @@ void hy_attn_prefill_f32(float *out, int64_t out_stride, const float *q, int64_t
                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, d, nc, 1.0f, s, nc,
                                 vh + c0 * d, d, 1.0f, o, d);
             }
-            for (int ii = 0; ii < nb; ii++)
-                for (int hh = 0; hh < g; hh++) {
-                    const int r = ii * g + hh;
-                    const float inv = 1.0f / l[r];
-                    float *dst = out + (i0 + ii) * out_stride + (int64_t)(kvh * g + hh) * d;
-                    for (int c = 0; c < d; c++)
-                        dst[c] = o[(int64_t)r * d + c] * inv;
-                }
+            hy_attn_store_rows(out + i0 * out_stride, out_stride, o, l, nb, g, kvh, d);
         }
     }
 }

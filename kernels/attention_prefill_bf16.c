@@ -74,14 +74,7 @@ hy_status hy_attn_prefill_bf16(float *out, int64_t out_stride, const float *q, i
                 hy_bf16_rows_pack(s, nc, rows, nc, HY_AP_KEYS, 0, rows, pa);
                 hy_bf16_gemm(o, d, pa, vp + (c0 / HY_AP_KEYS) * vchunk, rows, HY_AP_KEYS, d, 1.0f);
             }
-            for (int ii = 0; ii < nb; ii++)
-                for (int hh = 0; hh < g; hh++) {
-                    const int r = ii * g + hh;
-                    const float inv = 1.0f / l[r];
-                    float *dst = out + (i0 + ii) * out_stride + (int64_t)(kvh * g + hh) * d;
-                    for (int c = 0; c < d; c++)
-                        dst[c] = o[(int64_t)r * d + c] * inv;
-                }
+            hy_attn_store_rows(out + i0 * out_stride, out_stride, o, l, nb, g, kvh, d);
         }
     }
 done:

@@ -8,6 +8,7 @@
 #include "hy_runtime.h"
 #include "hy_safetensors.h"
 #include "hy_test.h"
+#include "logit_fixture.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -30,22 +31,11 @@ static float *ref;
 static size_t ref_n;
 
 static int load_fixture(void) {
+    static logit_fixture lf;
     if (fx) return 1;
-    json_error_t err;
-    fx = json_load_file("tests/fixtures/hf_arch/reference.json", 0, &err);
-    FILE *f = fopen("tests/fixtures/hf_arch/logits.bin", "rb");
-    if (!fx || !f) {
-        HY_FAILF("cannot read tests/fixtures/hf_arch/{reference.json,logits.bin}");
-        if (f) fclose(f);
-        return 0;
-    }
-    fseek(f, 0, SEEK_END);
-    ref_n = (size_t)ftell(f) / sizeof(float);
-    fseek(f, 0, SEEK_SET);
-    ref = malloc(ref_n * sizeof(float));
-    size_t got = ref ? fread(ref, sizeof(float), ref_n, f) : 0;
-    fclose(f);
-    return got == ref_n;
+    if (!logit_fixture_load("tests/fixtures/hf_arch", &lf)) return 0;
+    fx = lf.json, ref = lf.logits, ref_n = lf.n;
+    return 1;
 }
 
 static const json_t *model_desc(const char *name) {
