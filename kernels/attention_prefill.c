@@ -249,6 +249,13 @@ void hy_attn_softmax_chunk(float *s, int nc, float *o, int d, float *m, float *l
     }
 }
 
+void hy_attn_stack_queries(float *qs, const float *q, int64_t q_stride, int nb, int g, int kvh,
+                           int d) {
+    for (int ii = 0; ii < nb; ii++)
+        memcpy(qs + (int64_t)ii * g * d, q + ii * q_stride + (int64_t)kvh * g * d,
+               (size_t)g * d * sizeof(float));
+}
+
 void hy_attn_store_rows(float *out, int64_t out_stride, const float *o, const float *l, int nb,
                         int g, int kvh, int d) {
     for (int ii = 0; ii < nb; ii++)
@@ -280,9 +287,7 @@ void hy_attn_prefill_f32(float *out, int64_t out_stride, const float *q, int64_t
         for (int64_t i0 = 0; i0 < n_q; i0 += bq) {
             const int nb = (int)(n_q - i0 < bq ? n_q - i0 : bq);
             const int rows = nb * g;
-            for (int ii = 0; ii < nb; ii++)
-                memcpy(qs + (int64_t)ii * g * d, q + (i0 + ii) * q_stride + (int64_t)kvh * g * d,
-                       (size_t)g * d * sizeof(float));
+            hy_attn_stack_queries(qs, q + i0 * q_stride, q_stride, nb, g, kvh, d);
             for (int r = 0; r < rows; r++) {
                 m[r] = -INFINITY;
                 l[r] = 0.0f;

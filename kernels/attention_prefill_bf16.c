@@ -57,9 +57,7 @@ hy_status hy_attn_prefill_bf16(float *out, int64_t out_stride, const float *q, i
         for (int64_t i0 = 0; i0 < n_q; i0 += bq) {
             const int nb = (int)(n_q - i0 < bq ? n_q - i0 : bq);
             const int rows = nb * g;
-            for (int ii = 0; ii < nb; ii++)
-                memcpy(qs + (int64_t)ii * g * d, q + (i0 + ii) * q_stride + (int64_t)kvh * g * d,
-                       (size_t)g * d * sizeof(float));
+            hy_attn_stack_queries(qs, q + i0 * q_stride, q_stride, nb, g, kvh, d);
             hy_bf16_act_pack(qs, d, rows, d, 0, rows, qa);
             for (int r = 0; r < rows; r++)
                 m[r] = -INFINITY, l[r] = 0.0f;

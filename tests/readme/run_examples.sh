@@ -3,8 +3,9 @@
 # scratch directory (data/, .cache/ and scripts/ linked from the source root, hylra on PATH).
 # Commands that need a GPU (bench kernels / bench decode / --device cuda) run only where
 # nvidia-smi finds one and are reported as SKIP otherwise. Not part of `scripts/test`: on 2
-# cores the profile takes 6 min, the eval 2.5 min and `hylra sweep` about 40 (docs/eval.md); run
-# `meson test -C build --suite readme` (or this script: ROOT HYLRA_DIR).
+# cores (2026-12-04, AMX prefill) the profile takes 2 min, the pareto 1, the eval 2 and
+# `hylra sweep` 8, about 13 min in all; run `meson test -C build --suite readme` (or this
+# script: ROOT HYLRA_DIR).
 set -u
 root=$(cd "${1:-.}" && pwd)
 bindir=$(cd "${2:-$root/build/cli}" && pwd)
