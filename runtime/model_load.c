@@ -253,30 +253,42 @@ static hy_status alloc_load(const loader *L, const char *name, int64_t ne0, int6
 }
 
 /* Appends GGUF tensor `name` (checked shape [ne0, ne1]) to q as it is stored: to the last part
- * when the type matches, else as a new part. */
+ * when the type matches, else as a new part. A type the codec dequantises but no CPU kernel
+ * multiplies (Q5_0, Q5_1, Q5_K: Gemma 3 270M's attention) is held as fp32 rows instead, so
+ * such files run on the default path, those matrices at fp32's cost (docs/runtime.md). */
 static hy_status qmat_add(const loader *L, const char *name, int64_t ne0, int64_t ne1, hy_qmat *q) {
     tensor_ref r;
     hy_status st = find_checked(L, name, ne0, ne1, &r);
     if (st != HY_OK) return st;
     const hy_gguf_tensor *t = r.gt;
-    if (!hy_qtype_known((int)t->type))
-        return hy_fail(HY_EUNSUPPORTED, "%s: tensor %s has type %s, which has no CPU kernel",
-                       L->path, name, hy_ggml_type_name(t->type));
+    const int as_f32 = !hy_qtype_known((int)t->type);
+    const int type = as_f32 ? HY_QT_F32 : (int)t->type;
+    const size_t nbytes =
+        as_f32 ? (size_t)(ne0 * (ne1 ? ne1 : 1)) * sizeof(float) : (size_t)t->nbytes;
     hy_qpart *p = q->n_parts ? &q->part[q->n_parts - 1] : NULL;
-    if (!p || p->type != (int)t->type) {
+    if (!p || p->type != type) {
         if (q->n_parts == HY_QMAT_MAX_PARTS)
             return hy_fail(HY_EUNSUPPORTED, "%s: tensor %s: more than %d types in one fused matrix",
                            L->path, name, HY_QMAT_MAX_PARTS);
         p = &q->part[q->n_parts++];
-        *p = (hy_qpart){(int)t->type, 0, NULL};
+        *p = (hy_qpart){type, 0, NULL};
     }
-    const size_t row_bytes = (size_t)t->nbytes / (size_t)(ne1 ? ne1 : 1);
+    const size_t row_bytes = nbytes / (size_t)(ne1 ? ne1 : 1);
     const size_t old = (size_t)p->rows * row_bytes;
-    uint8_t *data = realloc(p->data, old + (size_t)t->nbytes);
+    uint8_t *data = realloc(p->data, old + nbytes);
     if (!data)
         return hy_fail(HY_ENOMEM, "%s: tensor %s: out of memory for %llu bytes", L->path, name,
-                       (unsigned long long)(old + t->nbytes));
-    memcpy(data + old, t->data, (size_t)t->nbytes);
+                       (unsigned long long)(old + nbytes));
+    if (as_f32) {
+        st = hy_gguf_tensor_to_f32(t, (float *)(void *)(data + old));
+        if (st) {
+            p->data = data;
+            return hy_fail_ctx(st, "%s: tensor %s (held as fp32: no CPU kernel for %s)", L->path,
+                               name, hy_ggml_type_name(t->type));
+        }
+    } else {
+        memcpy(data + old, t->data, nbytes);
+    }
     p->data = data;
     p->rows += ne1 ? ne1 : 1;
     return HY_OK;

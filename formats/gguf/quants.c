@@ -146,6 +146,28 @@ void hy_q_q4_0(const float *src, uint8_t *dst, int64_t n) {
     }
 }
 
+/* Q5_0 as hy_dq_q5_0 reads it: the extreme of the block maps to -16 (d = ext / -16), each
+ * element to round(x / d) + 16 in 0..31, its fifth bit into the 32-bit mask. */
+void hy_q_q5_0(const float *src, uint8_t *dst, int64_t n) {
+    for (int64_t b = 0; b < n / 32; b++, src += 32, dst += 22) {
+        float ext = 0;
+        for (int j = 0; j < 32; j++)
+            if (fabsf(src[j]) > fabsf(ext)) ext = src[j];
+        uint16_t dh = hy_f32_to_fp16(ext / -16.0f);
+        float d = hy_fp16_to_f32(dh);
+        hy_st16(dst, dh);
+        uint32_t qh = 0;
+        for (int j = 0; j < 16; j++) {
+            int lo = d != 0 ? clampi(lroundf(src[j] / d) + 16, 0, 31) : 16;
+            int hi = d != 0 ? clampi(lroundf(src[j + 16] / d) + 16, 0, 31) : 16;
+            dst[6 + j] = (uint8_t)((lo & 0xf) | ((hi & 0xf) << 4));
+            qh |= (uint32_t)(lo >> 4) << j | (uint32_t)(hi >> 4) << (j + 16);
+        }
+        for (int k = 0; k < 4; k++)
+            dst[2 + k] = (uint8_t)(qh >> (8 * k));
+    }
+}
+
 void hy_q_q4_1(const float *src, uint8_t *dst, int64_t n) {
     for (int64_t b = 0; b < n / 32; b++, src += 32, dst += 20) {
         float mn = src[0], mx = src[0];
@@ -255,11 +277,13 @@ hy_status hy_ggml_quantize(hy_ggml_type t, const float *src, void *dst, int64_t 
         hy_q_q6_k(src, d, n);
         break;
     case HY_GGML_Q5_0:
+        hy_q_q5_0(src, d, n);
+        break;
     case HY_GGML_Q5_1:
     case HY_GGML_Q5_K:
         return hy_fail(HY_EUNSUPPORTED,
                        "quantize: type %s is read-only here (hylra dequantises it but has no "
-                       "quantiser; expected F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K or Q6_K)",
+                       "quantiser; expected F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q4_K or Q6_K)",
                        hy_ggml_type_name(t));
     }
     return HY_OK;

@@ -28,6 +28,7 @@ void hy_q_bf16(const float *src, uint8_t *dst, int64_t n);
 void hy_q_q8_0(const float *src, uint8_t *dst, int64_t n);
 void hy_q_q4_0(const float *src, uint8_t *dst, int64_t n);
 void hy_q_q4_1(const float *src, uint8_t *dst, int64_t n);
+void hy_q_q5_0(const float *src, uint8_t *dst, int64_t n);
 void hy_q_q4_k(const float *src, uint8_t *dst, int64_t n);
 void hy_q_q6_k(const float *src, uint8_t *dst, int64_t n);
 

@@ -137,6 +137,10 @@ hy_status hy_chat_render(const hy_tokenizer *t, const hy_chat_msg *msgs, size_t 
 /* Same with an explicit template text. */
 hy_status hy_chat_render_template(const char *tmpl, size_t tmpl_len, const hy_chat_msg *msgs,
                                   size_t n, bool add_generation_prompt, char **out);
+/* Gemma's turn format (chat_gemma.c): what llama.cpp's built-in "gemma" template renders,
+ * for Gemma files that carry no template of their own (Gemma 3 270M's GGUF); *out malloc'd. */
+hy_status hy_chat_render_gemma(const hy_chat_msg *msgs, size_t n, bool add_generation_prompt,
+                               char **out);
 /* Name of the family a template is recognised as ("chatml", "chatml-default-system"). */
 hy_status hy_chat_template_family(const char *tmpl, size_t tmpl_len, const char **family);
 

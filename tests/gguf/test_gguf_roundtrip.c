@@ -292,13 +292,48 @@ HY_TEST(dequantize_argument_errors) {
     HY_CHECK(has("type#77"));
     HY_CHECK_EQ_INT(hy_ggml_quantize(HY_GGML_Q6_K, out, in, 64), HY_EINVAL);
     HY_CHECK(hy_ggml_type_known((hy_ggml_type)10) && !hy_ggml_type_supported((hy_ggml_type)10));
-    /* Q5_* dequantise but have no quantiser: refused by name, not silently mis-written */
-    HY_CHECK_EQ_INT(hy_ggml_quantize(HY_GGML_Q5_0, out, in, 32), HY_EUNSUPPORTED);
-    HY_CHECK(has("Q5_0") && has("read-only"));
+    /* Q5_1 and Q5_K dequantise but have no quantiser: refused by name, not mis-written */
+    HY_CHECK_EQ_INT(hy_ggml_quantize(HY_GGML_Q5_1, out, in, 32), HY_EUNSUPPORTED);
+    HY_CHECK(has("Q5_1") && has("read-only"));
     HY_CHECK(!hy_ggml_type_known((hy_ggml_type)4));
     HY_CHECK_EQ_INT(hy_ggml_block_bytes(HY_GGML_Q6_K), 210);
     HY_CHECK_EQ_INT(hy_ggml_block_bytes(HY_GGML_Q4_K), 144);
     HY_CHECK_EQ_INT(hy_ggml_block_elems(HY_GGML_Q4_K), 256);
+}
+
+/* Q5_0's quantiser (written for test models with Q5_0 matrices) against the dequantiser that
+ * is bit-exact with gguf-py: a 5-bit grid halves Q4_0's error, and the block's extreme lands
+ * on -16 d exactly. */
+HY_TEST(q5_0_quantiser_roundtrips) {
+    enum { N = 32 * 64 };
+    static float x[N], y[N], y4[N];
+    static uint8_t q[N];
+    uint64_t seed = 7;
+    for (int i = 0; i < N; i++)
+        x[i] = tu_normal(&seed);
+    HY_OK_OR_FAIL(hy_ggml_quantize(HY_GGML_Q5_0, x, q, N));
+    HY_OK_OR_FAIL(hy_ggml_dequantize(HY_GGML_Q5_0, q, y, N));
+    HY_OK_OR_FAIL(hy_ggml_quantize(HY_GGML_Q4_0, x, q, N));
+    HY_OK_OR_FAIL(hy_ggml_dequantize(HY_GGML_Q4_0, q, y4, N));
+    double e5 = 0, e4 = 0, ss = 0;
+    for (int i = 0; i < N; i++) {
+        e5 += (double)(x[i] - y[i]) * (x[i] - y[i]);
+        e4 += (double)(x[i] - y4[i]) * (x[i] - y4[i]);
+        ss += (double)x[i] * x[i];
+    }
+    if (!(sqrt(e5 / ss) < 0.6 * sqrt(e4 / ss)))
+        HY_FAILF("Q5_0 relative RMS error %.4g, Q4_0's %.4g: expected about half", sqrt(e5 / ss),
+                 sqrt(e4 / ss));
+    for (int b = 0; b < N / 32; b++) { /* each block's extreme is reproduced to fp16 rounding */
+        int at = 0;
+        for (int j = 1; j < 32; j++)
+            if (fabsf(x[b * 32 + j]) > fabsf(x[b * 32 + at])) at = j;
+        const float want = x[b * 32 + at], got = y[b * 32 + at];
+        if (!(fabsf(got - want) <= 2e-3f * fabsf(want))) {
+            HY_FAILF("block %d: extreme %g came back as %g", b, want, got);
+            break;
+        }
+    }
 }
 
 static void roundtrip_tensors(uint32_t alignment) {
