@@ -9,28 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-    char *p;
-    size_t n, cap;
-    bool oom;
-} gbuf;
-
-static void put(gbuf *b, const char *s, size_t n) {
-    if (b->oom) return;
-    if (b->n + n + 1 > b->cap) {
-        const size_t cap = (b->n + n + 1) * 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->oom = true;
-            return;
-        }
-        b->p = p, b->cap = cap;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = '\0';
-}
-
 static bool space(char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
 }
@@ -53,31 +31,31 @@ hy_status hy_chat_render_gemma(const hy_chat_msg *msgs, size_t n, bool add_gener
         if (!msgs[i].role || !msgs[i].content)
             return hy_fail(HY_EINVAL, "hy_chat_render_gemma: message %zu has no %s", i,
                            msgs[i].role ? "content" : "role");
-    gbuf b = {0}, sys = {0};
-    put(&b, "", 0);
-    put(&sys, "", 0);
+    hy_sbuf b = {0}, sys = {0};
+    hy_sbuf_put(&b, "", 0);
+    hy_sbuf_put(&sys, "", 0);
     for (size_t i = 0; i < n; i++) {
         const char *c;
         size_t cn;
         trimmed(msgs[i].content, &c, &cn);
         if (!strcmp(msgs[i].role, "system")) {
-            put(&sys, c, cn);
+            hy_sbuf_put(&sys, c, cn);
             continue;
         }
         const bool model = !strcmp(msgs[i].role, "assistant") || !strcmp(msgs[i].role, "model");
         const char *role = model ? "model" : msgs[i].role;
-        put(&b, "<start_of_turn>", 15);
-        put(&b, role, strlen(role));
-        put(&b, "\n", 1);
+        hy_sbuf_put(&b, "<start_of_turn>", 15);
+        hy_sbuf_put(&b, role, strlen(role));
+        hy_sbuf_put(&b, "\n", 1);
         if (!model && sys.n) {
-            put(&b, sys.p, sys.n);
-            put(&b, "\n\n", 2);
+            hy_sbuf_put(&b, sys.p, sys.n);
+            hy_sbuf_put(&b, "\n\n", 2);
             sys.n = 0;
         }
-        put(&b, c, cn);
-        put(&b, "<end_of_turn>\n", 14);
+        hy_sbuf_put(&b, c, cn);
+        hy_sbuf_put(&b, "<end_of_turn>\n", 14);
     }
-    if (add_generation_prompt) put(&b, "<start_of_turn>model\n", 21);
+    if (add_generation_prompt) hy_sbuf_put(&b, "<start_of_turn>model\n", 21);
     const bool oom = b.oom || sys.oom;
     free(sys.p);
     if (oom) {

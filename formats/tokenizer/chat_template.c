@@ -31,13 +31,7 @@ static const family families[] = {
      false},
 };
 
-typedef struct {
-    char *p;
-    size_t n, cap;
-    bool oom;
-} sbuf;
-
-static void sb_put(sbuf *b, const char *s, size_t n) {
+void hy_sbuf_put(hy_sbuf *b, const char *s, size_t n) {
     if (b->oom) return;
     if (b->n + n + 1 > b->cap) {
         size_t cap = (b->n + n + 1) * 2;
@@ -52,8 +46,9 @@ static void sb_put(sbuf *b, const char *s, size_t n) {
     b->n += n;
     b->p[b->n] = '\0';
 }
-static void sb_puts(sbuf *b, const char *s) {
-    sb_put(b, s, strlen(s));
+
+static void sb_puts(hy_sbuf *b, const char *s) {
+    hy_sbuf_put(b, s, strlen(s));
 }
 
 static bool is_ident(char c) {
@@ -64,12 +59,12 @@ static bool is_space(char c) {
 }
 
 /* Emits a text segment (outside tags) if anything is left of it. */
-static void put_text(sbuf *out, const char *s, size_t n) {
+static void put_text(hy_sbuf *out, const char *s, size_t n) {
     if (!n) return;
     sb_puts(out, "T'");
     for (size_t i = 0; i < n; i++) {
-        if (s[i] == '\'' || s[i] == '\\') sb_put(out, "\\", 1);
-        sb_put(out, s + i, 1);
+        if (s[i] == '\'' || s[i] == '\\') hy_sbuf_put(out, "\\", 1);
+        hy_sbuf_put(out, s + i, 1);
     }
     sb_puts(out, "'");
 }
@@ -77,10 +72,10 @@ static void put_text(sbuf *out, const char *s, size_t n) {
 /* Canonical form of a template; NULL when a tag or literal is not closed (not a template
  * we could recognise anyway) or on allocation failure. */
 static char *canonical(const char *t, size_t n) {
-    sbuf out = {0};
+    hy_sbuf out = {0};
     size_t i = 0;
     bool strip_next = false, trim_nl = false; /* from the previous tag's close */
-    sb_put(&out, "", 0);
+    hy_sbuf_put(&out, "", 0);
     while (i <= n) {
         size_t j = i;
         while (j + 1 < n &&
@@ -137,12 +132,12 @@ static char *canonical(const char *t, size_t n) {
                 size_t m = k;
                 while (m < n && is_space(t[m]))
                     m++;
-                if (m < n && is_ident(last) && is_ident(t[m])) sb_put(&out, " ", 1);
+                if (m < n && is_ident(last) && is_ident(t[m])) hy_sbuf_put(&out, " ", 1);
                 k = m;
                 continue;
             }
             if (c == '\'' || c == '"') {
-                sb_put(&out, "'", 1);
+                hy_sbuf_put(&out, "'", 1);
                 size_t m = k + 1;
                 for (; m < n && t[m] != c; m++) {
                     char ch = t[m];
@@ -150,19 +145,19 @@ static char *canonical(const char *t, size_t n) {
                         char e = t[++m];
                         ch = e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e;
                         if (e != 'n' && e != 't' && e != 'r' && e != '\\' && e != '\'' && e != '"')
-                            sb_put(&out, "\\\\",
-                                   2); /* unknown escape: Python keeps the backslash */
+                            hy_sbuf_put(&out, "\\\\",
+                                        2); /* unknown escape: Python keeps the backslash */
                     }
-                    if (ch == '\'' || ch == '\\') sb_put(&out, "\\", 1);
-                    sb_put(&out, &ch, 1);
+                    if (ch == '\'' || ch == '\\') hy_sbuf_put(&out, "\\", 1);
+                    hy_sbuf_put(&out, &ch, 1);
                 }
                 if (m >= n) break; /* unterminated literal */
-                sb_put(&out, "'", 1);
+                hy_sbuf_put(&out, "'", 1);
                 k = m + 1;
                 last = '\'';
                 continue;
             }
-            sb_put(&out, &c, 1);
+            hy_sbuf_put(&out, &c, 1);
             last = c;
             k++;
         }
@@ -258,7 +253,7 @@ hy_status hy_chat_template_family(const char *tmpl, size_t tmpl_len, const char 
     return HY_OK;
 }
 
-static void put_turn(sbuf *b, const char *role, const char *content) {
+static void put_turn(hy_sbuf *b, const char *role, const char *content) {
     sb_puts(b, "<|im_start|>");
     sb_puts(b, role);
     sb_puts(b, "\n");
@@ -278,8 +273,8 @@ hy_status hy_chat_render_template(const char *tmpl, size_t tmpl_len, const hy_ch
     char *sys;
     hy_status st = recognise(tmpl, tmpl_len, &f, &sys);
     if (st) return st;
-    sbuf b = {0};
-    sb_put(&b, "", 0);
+    hy_sbuf b = {0};
+    hy_sbuf_put(&b, "", 0);
     for (size_t i = 0; i < n; i++) {
         if (i == 0 && f->default_system && strcmp(msgs[0].role, "system"))
             put_turn(&b, "system", sys);

@@ -117,4 +117,13 @@ hy_status hy_tok_spm_fragment(const hy_tokenizer *t, const char *text, size_t le
                               bool space_prefix, hy_tok_ids *out, void **scratch,
                               size_t *scratch_cap);
 
+/* A growable NUL-terminated text buffer for the chat renderers; oom set (and the text kept as
+ * it was) when an append cannot grow it. */
+typedef struct {
+    char *p;
+    size_t n, cap;
+    bool oom;
+} hy_sbuf;
+void hy_sbuf_put(hy_sbuf *b, const char *s, size_t n);
+
 #endif
