@@ -9,6 +9,7 @@
 #include "hy_tokenizer.h"
 
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -179,8 +180,14 @@ static int info_checkpoint(const char *dir) {
            "rope", (double)mi->rope_theta, mi->rope_layout ? "neox" : "norm", "rms eps",
            (double)mi->rms_eps);
     if (mi->sliding_window > 0)
-        printf("%-16s %d positions; global layers every %d (0: none)\n", "sliding window",
-               mi->sliding_window, mi->swa_period);
+        printf("%-16s %d positions; global layers every %d (0: none); window layers RoPE theta "
+               "%g\n",
+               "sliding window", mi->sliding_window, mi->swa_period, (double)mi->rope_theta_local);
+    /* the softmax scale differs from head_dim^-1/2 when the config says so (Gemma's
+     * query_pre_attn_scalar) */
+    printf("%-16s %g%s\n", "query scale", (double)mi->attn_scale,
+           fabsf(mi->attn_scale * sqrtf((float)mi->head_dim) - 1.0f) < 1e-6f ? " (head_dim^-1/2)"
+                                                                             : "");
     printf("%-16s %d%s\n", "vocab size", mi->n_vocab, mi->tied_output ? " (output tied)" : "");
     hy_tokenizer *tok;
     if (hy_tokenizer_open(dir, &tok) == HY_OK) {
