@@ -285,8 +285,8 @@ static hy_status run(const hy_problem *pr, double budget_s, const hy_ilp_opts *o
     io.bt_tech = GLP_BT_BLB;
     io.mir_cuts = getenv("HY_ILP_MIR") ? GLP_ON : GLP_OFF;
     /* Gomory cuts close the gap of the middle budgets, where the LP relaxation splits units
-     * between modes: on the demo's SmolLM2 profile 4 of 6 pareto points hit a 5 s limit
-     * without them (gaps up to 0.08) and 1 with them (gap 0.025); measured in docs/solver.md */
+     * between modes: on the demo's SmolLM2 profile 3 of 6 pareto points hit a 5 s limit
+     * without them (gaps up to 0.08) and 2 with them (up to 0.025); docs/solver.md */
     io.gmi_cuts = GLP_ON;
     io.cb_func = callback;
     io.cb_info = &m;
