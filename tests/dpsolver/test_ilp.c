@@ -261,6 +261,30 @@ HY_TEST(ilp_equals_exhaustive_search_on_tiny_unit_problems) {
     }
 }
 
+/* The pareto sweep's ILP points on worker threads: the same points (budget, cost, loss) as
+ * with one thread when every point is solved to optimality, in budget order. */
+HY_TEST(pareto_points_do_not_depend_on_threads) {
+    hy_problem *pr = synth_problem(6, 2, 77, HY_SOLVE_HEAD, false);
+    hy_problem *lp = synth_problem(6, 2, 77, HY_SOLVE_LAYER, false);
+    HY_REQUIRE(pr && lp);
+    hy_ilp_opts o = opts();
+    hy_pareto one, four;
+    HY_OK_OR_FAIL(hy_pareto_sweep(pr, lp, 200, 7, &o, 1, 0, &one));
+    HY_OK_OR_FAIL(hy_pareto_sweep(pr, lp, 200, 7, &o, 4, 0, &four));
+    HY_CHECK_EQ_INT(one.n_ilp, four.n_ilp);
+    HY_CHECK(one.n_ilp >= 5);
+    for (int32_t i = 0; i < one.n_ilp && i < four.n_ilp; i++) {
+        HY_CHECK(one.ilp[i].budget_s == four.ilp[i].budget_s);
+        HY_CHECK(fabs(one.ilp[i].loss - four.ilp[i].loss) <= 1e-9);
+        HY_CHECK(one.ilp[i].gap == 0.0 && four.ilp[i].gap == 0.0);
+        if (i) HY_CHECK(four.ilp[i].budget_s > four.ilp[i - 1].budget_s);
+    }
+    hy_pareto_free(&one);
+    hy_pareto_free(&four);
+    hy_problem_free(pr);
+    hy_problem_free(lp);
+}
+
 HY_TEST(ilp_infeasible_budget_names_cheapest) {
     hy_problem *pr = synth_problem(6, 2, 3, HY_SOLVE_HEAD, false);
     HY_REQUIRE(pr);
