@@ -18,13 +18,13 @@
 #include <unistd.h>
 
 /* max |Δlogit| / max |logit| of a row, worst over positions. transformers' own fp32 run is
- * within 4.5e-7 (SwiGLU models) and 1.6e-6 (Gemma 3) of its fp64 run on these models
- * (reference.json, "fp32_vs_fp64"); hylra measured within 9e-7 and 2.7e-6
- * (docs/accuracy.md). The bounds leave 4-5x for other summation orders (BLAS build, SIMD
- * width, threads) and still reject an RMSNorm eps off by 10x on every model (1.1e-5 to
- * 1.8e-4: `hf_reference.py --sensitivity`). */
+ * within 4.3e-7 (SwiGLU models) and 1.9e-6 (Gemma 3) of its fp64 run on these models
+ * (reference.json, "fp32_vs_fp64"); hylra measured within 7.4e-7 and 4.6e-6
+ * (docs/accuracy.md). The bounds leave 4-7x for other summation orders (BLAS build, SIMD
+ * width, threads) and still reject an RMSNorm eps off by 10x on every model (1.2e-5 to
+ * 1.5e-4, Gemma 3's 9.5e-5: `hf_reference.py --sensitivity`). */
 #define HF_REL_BOUND 5e-6
-#define HF_REL_BOUND_GEMMA 1e-5
+#define HF_REL_BOUND_GEMMA 2e-5
 
 static json_t *fx;
 static float *ref;
