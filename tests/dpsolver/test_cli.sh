@@ -6,14 +6,7 @@
 # Args: BENCH_SOLVER HYLRA. Prints PASS/FAIL per case like the C harness.
 set -u
 bench=$1 hylra=$2
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-pass=0 fail=0
-check() { # name, command...
-  local name=$1; shift
-  if "$@" >"$dir/out" 2>&1; then echo "PASS $name"; pass=$((pass + 1))
-  else echo "FAIL $name"; cat "$dir/out"; fail=$((fail + 1)); fi
-}
+. "$(dirname "$0")/../check_harness.sh"
 "$bench" write "$dir/p.h5" 12 2 5 >/dev/null || { echo "FAIL write synthetic profile"; exit 1; }
 check solve_dp sh -c "'$hylra' solve '$dir/p.h5' --ctx 32768 --budget 0.7 -o '$dir/dp.json' | grep -q 'speedup'"
 check solve_ilp_head sh -c "'$hylra' solve '$dir/p.h5' --ctx 32768 --budget 0.7 --method ilp --granularity head --time-limit 20 -o '$dir/ilp.json' | grep -q 'solver ilp'"

@@ -6,14 +6,7 @@
 # Args: HYLRA BENCH_SOLVER. Prints PASS/FAIL per case like the C harness.
 set -u
 hylra=$1 bench=$2
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-pass=0 fail=0
-check() { # name, command...
-  local name=$1; shift
-  if "$@" >"$dir/out" 2>&1; then echo "PASS $name"; pass=$((pass + 1))
-  else echo "FAIL $name"; cat "$dir/out"; fail=$((fail + 1)); fi
-}
+. "$(dirname "$0")/../check_harness.sh"
 check eval_policy_table_json sh -c "'$hylra' eval --ctx 256 --docs 1 --tf 4 --policy window:16 --json '$dir/e.json' -q > '$dir/t.txt' && grep -q '^window:16 ' '$dir/t.txt' && python3 -c \"import json; d=json.load(open('$dir/e.json')); assert d['format']=='hylra-eval' and len(d['methods'])==2\""
 check eval_fit_names_fitted_value sh -c "'$hylra' eval --ctx 512 --docs 1 --tf 4 --policy quest:16,16 --fit 0.5 -q | grep -Eq '^quest:16,[0-9]+ +0\\.[45]'"
 check eval_warns_few_docs sh -c "'$hylra' eval --ctx 256 --docs 1 --tf 4 -q --json '$dir/w.json' 2>&1 >/dev/null | grep -q 'CIs rest on fewer than 5 documents'"

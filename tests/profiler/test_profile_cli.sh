@@ -8,14 +8,7 @@ set -u
 hylra=$1
 model=${HY_MODEL:-data/models/SmolLM2-135M-Instruct.Q4_1.gguf}
 text=.cache/evaltext/devil.txt
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-pass=0 fail=0
-check() {
-  local name=$1; shift
-  if "$@" >"$dir/out" 2>&1; then echo "PASS $name"; pass=$((pass + 1))
-  else echo "FAIL $name"; cat "$dir/out"; fail=$((fail + 1)); fi
-}
+. "$(dirname "$0")/../check_harness.sh"
 cp "$text" "$dir/cal.txt"
 opts=(-m "$model" --ctx 256 --queries 4 --k-grid 16,32 --threads 2)
 check profile_one_sample "$hylra" profile "${opts[@]}" --data "$dir/cal.txt" --samples 1 -o "$dir/p.h5"

@@ -7,14 +7,7 @@
 # Args: HYLRA SOURCE_ROOT. Prints PASS/FAIL per case like the C harness.
 set -u
 hylra=$1 root=$2
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-pass=0 fail=0
-check() { # name, command...
-  local name=$1; shift
-  if "$@" >"$dir/out" 2>&1; then echo "PASS $name"; pass=$((pass + 1))
-  else echo "FAIL $name"; cat "$dir/out"; fail=$((fail + 1)); fi
-}
+. "$(dirname "$0")/../check_harness.sh"
 # calibration and eval text: the fixture prose the tokenizer was trained for, repeated
 text="$dir/text.txt"
 for i in $(seq 1 60); do
