@@ -7,6 +7,10 @@
 
 #include "hy_dpsolver.h"
 
+/* The largest token set a policy is fitted to: the runtimes' top-k limit (HY_TOPK_MAX_K in
+ * kernels/topk.h; tests/policy checks the two agree). */
+#define HY_POLICY_MAX_K 8192
+
 typedef enum {
     HY_POLICY_DENSE = 0, /* "dense": every unit dense */
     HY_POLICY_WINDOW,    /* "window:W": every unit attends to sink + the last W tokens */

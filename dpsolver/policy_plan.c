@@ -159,9 +159,12 @@ hy_status hy_policy_fit(hy_policy *p, const hy_policy_shape *s, const hy_cost_mo
     hy_policy q = *p;
     int32_t *v = free_param(&q);
     /* the smallest value: no window, or one page / one token per set; the largest: the
-     * context (costs are flat beyond it) */
+     * context (costs are flat beyond it), and for a set of tokens the runtime's top-k limit
+     * (a quest set counts pages, so it stays below it at any context this runs at) */
     int32_t lo = p->kind == HY_POLICY_WINDOW ? 0 : p->kind == HY_POLICY_QUEST ? p->page_size : 1;
     int32_t hi = s->context;
+    if (p->kind != HY_POLICY_WINDOW && p->kind != HY_POLICY_QUEST && hi > HY_POLICY_MAX_K)
+        hi = HY_POLICY_MAX_K;
     if (lo > hi) lo = hi;
     double f;
     *v = lo;

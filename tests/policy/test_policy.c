@@ -4,6 +4,7 @@
  * (the largest value within the budget, value + 1 above it, unreachable budgets named). */
 #include "hy_policy.h"
 #include "hy_test.h"
+#include "topk.h"
 
 #include <unistd.h>
 
@@ -354,6 +355,25 @@ HY_TEST(fit_returns_largest_fitting_value) {
     p = parsed("window:0");
     HY_OK_OR_FAIL(hy_policy_fit(&p, &s, &m, 1.0)); /* the whole context fits */
     HY_CHECK_EQ_INT(p.window, 4096);
+}
+
+/* Token sets are fitted within the runtimes' top-k limit: at 16K a 0.8 budget would buy
+ * recycled sets of about 12K tokens, which hy_ctx_set_plan refuses; the fit stops at the
+ * limit (found by `hylra sweep` on Gemma 3 at 16K). Quest counts pages, so it may exceed it. */
+HY_TEST(fit_stays_within_the_top_k_limit) {
+    HY_CHECK_EQ_INT(HY_POLICY_MAX_K, HY_TOPK_MAX_K);
+    hy_policy_shape s = shape();
+    s.context = 16384;
+    hy_cost_model m = model(0);
+    hy_policy p = parsed("recycled:8,16");
+    HY_OK_OR_FAIL(hy_policy_fit(&p, &s, &m, 0.8));
+    HY_CHECK_EQ_INT(p.k, HY_TOPK_MAX_K);
+    p = parsed("tidal:2,13,16");
+    HY_OK_OR_FAIL(hy_policy_fit(&p, &s, &m, 0.95));
+    HY_CHECK(p.k <= HY_TOPK_MAX_K);
+    p = parsed("quest:16,16");
+    HY_OK_OR_FAIL(hy_policy_fit(&p, &s, &m, 0.8));
+    HY_CHECK(p.k > HY_TOPK_MAX_K && p.k / 16 <= HY_TOPK_MAX_K);
 }
 
 HY_TEST(fit_unreachable_names_cheapest) {
