@@ -152,11 +152,9 @@ static int parse(int argc, char **argv, struct gen_opts *o) {
     return 0;
 }
 
-/* Prompt text -> ids, through the chat template when asked. A Gemma file without a template
- * (Gemma 3 270M's GGUF carries none) gets Gemma's turn format, said on stderr; the tokenizer
- * then adds BOS, which Gemma's own template writes first. */
-static hy_status prompt_ids(const hy_tokenizer *tok, const struct gen_opts *o, const char *arch,
-                            const char *text, hy_token **ids, int64_t *n) {
+/* Prompt text -> ids, through the chat template when asked. */
+static hy_status prompt_ids(const hy_tokenizer *tok, const struct gen_opts *o, const char *text,
+                            hy_token **ids, int64_t *n) {
     if (!o->chat)
         return hy_tokenizer_encode(tok, text, strlen(text),
                                    HY_TOK_ADD_SPECIAL | HY_TOK_PARSE_SPECIAL, ids, n);
@@ -165,17 +163,10 @@ static hy_status prompt_ids(const hy_tokenizer *tok, const struct gen_opts *o, c
     if (o->system) msgs[nm++] = (hy_chat_msg){"system", o->system};
     msgs[nm++] = (hy_chat_msg){"user", text};
     char *rendered = NULL;
-    int flags = HY_TOK_PARSE_SPECIAL;
     hy_status st = hy_chat_render(tok, msgs, nm, true, &rendered);
-    if (st == HY_ENOTFOUND && !strncmp(arch, "gemma", 5)) {
-        fprintf(stderr, "generate: the model file has no chat template; using Gemma's turn "
-                        "format (<start_of_turn>user ... <start_of_turn>model)\n");
-        st = hy_chat_render_gemma(msgs, nm, true, &rendered);
-        flags |= HY_TOK_ADD_SPECIAL;
-    }
     if (st) return st;
-    /* A rendered template carries its own special tokens; add none beyond them (Gemma's: BOS). */
-    st = hy_tokenizer_encode(tok, rendered, strlen(rendered), flags, ids, n);
+    /* The rendered template carries its own special tokens; add none beyond them. */
+    st = hy_tokenizer_encode(tok, rendered, strlen(rendered), HY_TOK_PARSE_SPECIAL, ids, n);
     free(rendered);
     return st;
 }
@@ -190,7 +181,7 @@ static int run(const struct gen_opts *o, hy_tokenizer *tok, hy_model *m, const c
     hy_tok_stream *stream = NULL;
     float *logits = malloc(sizeof(float) * (size_t)mi->n_vocab);
     if (!logits) return hy_cli_die("allocating logits");
-    if (prompt_ids(tok, o, mi->arch, text, &ids, &n_prompt)) {
+    if (prompt_ids(tok, o, text, &ids, &n_prompt)) {
         rc = hy_cli_die("tokenizing the prompt");
         goto out;
     }

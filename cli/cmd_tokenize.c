@@ -150,6 +150,7 @@ int hy_cmd_tokenize(int argc, char **argv) {
         }
         free(text);
         text = rendered, len = strlen(rendered);
+        flags &= ~(unsigned)HY_TOK_ADD_SPECIAL; /* the rendering carries its own, as generate's */
     }
     hy_token *ids;
     int64_t n;

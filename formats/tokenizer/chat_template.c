@@ -293,8 +293,30 @@ hy_status hy_chat_render_template(const char *tmpl, size_t tmpl_len, const hy_ch
 hy_status hy_chat_render(const hy_tokenizer *t, const hy_chat_msg *msgs, size_t n,
                          bool add_generation_prompt, char **out) {
     if (!t) return hy_fail(HY_EINVAL, "hy_chat_render: NULL tokenizer");
-    if (!t->chat_template)
-        return hy_fail(HY_ENOTFOUND, "hy_chat_render: the model has no tokenizer.chat_template");
+    if (!t->chat_template) {
+        /* a vocabulary with Gemma's turn markers and no template (Gemma 3 270M's GGUF): Gemma's
+         * format, opened with BOS as Gemma's own template writes {{ bos_token }} first */
+        const hy_token sot = hy_tokenizer_find(t, "<start_of_turn>", 15),
+                       eot = hy_tokenizer_find(t, "<end_of_turn>", 13), bos = hy_tokenizer_bos(t);
+        if (sot == HY_TOKEN_NONE || eot == HY_TOKEN_NONE)
+            return hy_fail(HY_ENOTFOUND,
+                           "hy_chat_render: the model has no tokenizer.chat_template (and no "
+                           "Gemma turn markers to fall back on)");
+        char *body;
+        hy_status st = hy_chat_render_gemma(msgs, n, add_generation_prompt, &body);
+        if (st) return st;
+        const char *b = bos != HY_TOKEN_NONE ? hy_tokenizer_token_text(t, bos) : "";
+        hy_sbuf o = {0};
+        hy_sbuf_put(&o, b, strlen(b));
+        hy_sbuf_put(&o, body, strlen(body));
+        free(body);
+        if (o.oom) {
+            free(o.p);
+            return hy_fail(HY_ENOMEM, "hy_chat_render: out of memory");
+        }
+        *out = o.p;
+        return HY_OK;
+    }
     return hy_chat_render_template(t->chat_template, t->chat_template_len, msgs, n,
                                    add_generation_prompt, out);
 }

@@ -131,14 +131,16 @@ typedef struct {
     const char *role;
     const char *content;
 } hy_chat_msg;
-/* Renders with the tokenizer's tokenizer.chat_template; *out is malloc'd, NUL-terminated. */
+/* Renders with the tokenizer's tokenizer.chat_template; *out is malloc'd, NUL-terminated. A
+ * vocabulary without a template but with Gemma's <start_of_turn>/<end_of_turn> gets Gemma's
+ * format (hy_chat_render_gemma) after the BOS token's text; otherwise HY_ENOTFOUND. */
 hy_status hy_chat_render(const hy_tokenizer *t, const hy_chat_msg *msgs, size_t n,
                          bool add_generation_prompt, char **out);
 /* Same with an explicit template text. */
 hy_status hy_chat_render_template(const char *tmpl, size_t tmpl_len, const hy_chat_msg *msgs,
                                   size_t n, bool add_generation_prompt, char **out);
-/* Gemma's turn format (chat_gemma.c): what llama.cpp's built-in "gemma" template renders,
- * for Gemma files that carry no template of their own (Gemma 3 270M's GGUF); *out malloc'd. */
+/* Gemma's turn format (chat_gemma.c): what llama.cpp's built-in "gemma" template renders
+ * (no BOS), for Gemma files that carry no template of their own; *out malloc'd. */
 hy_status hy_chat_render_gemma(const hy_chat_msg *msgs, size_t n, bool add_generation_prompt,
                                char **out);
 /* Name of the family a template is recognised as ("chatml", "chatml-default-system"). */
