@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bf16_ops.h"
+#include "rmsnorm.h"
 
 static hy_status qkv_shape_check(const hy_qkv_shape *s, int64_t row_stride, int64_t n_tok) {
     if (!s) return hy_fail(HY_EINVAL, "qkv_rope_store: shape is NULL");
@@ -69,6 +70,48 @@ hy_status hy_qkv_rope_store(float *q_out, uint16_t *k_cache, uint16_t *v_cache, 
         }
     }
     free(k);
+    return HY_OK;
+}
+
+hy_status hy_qkv_extras_check(const hy_qkv_extras *e, int64_t row_stride, int64_t n_tok,
+                              const char *who) {
+    if (!e) return hy_fail(HY_EINVAL, "%s: extras are NULL", who);
+    if (e->n_heads < 1 || e->n_kv_heads < 1 || e->head_dim < 1 || e->head_dim > 1024)
+        return hy_fail(HY_EINVAL,
+                       "%s: n_heads %d, n_kv_heads %d, head_dim %d: expected >= 1, head_dim "
+                       "<= 1024",
+                       who, e->n_heads, e->n_kv_heads, e->head_dim);
+    if (!e->q_norm != !e->k_norm)
+        return hy_fail(HY_EINVAL, "%s: q_norm %s, k_norm %s: expected both or neither", who,
+                       e->q_norm ? "set" : "NULL", e->k_norm ? "set" : "NULL");
+    const int64_t w = ((int64_t)e->n_heads + 2 * (int64_t)e->n_kv_heads) * e->head_dim;
+    if (row_stride < w || n_tok < 0)
+        return hy_fail(HY_EINVAL,
+                       "%s: row_stride %lld, n_tok %lld: expected row_stride >= "
+                       "(n_heads + 2*n_kv_heads)*head_dim = %lld and n_tok >= 0",
+                       who, (long long)row_stride, (long long)n_tok, (long long)w);
+    if (e->q_norm && !(e->eps >= 0.0f))
+        return hy_fail(HY_EINVAL, "%s: eps %g, expected >= 0", who, (double)e->eps);
+    return HY_OK;
+}
+
+hy_status hy_qkv_extras_f32(float *qkv, int64_t row_stride, int64_t n_tok, const hy_qkv_extras *e) {
+    const hy_status st = hy_qkv_extras_check(e, row_stride, n_tok, "qkv_extras");
+    if (st) return st;
+    if (n_tok > 0 && !qkv && (e->bias || e->q_norm))
+        return hy_fail(HY_EINVAL, "qkv_extras: qkv is NULL");
+    const int64_t hd = e->head_dim, w = ((int64_t)e->n_heads + 2 * e->n_kv_heads) * hd;
+    for (int64_t t = 0; t < n_tok; t++) {
+        float *row = qkv + t * row_stride;
+        if (e->bias)
+            for (int64_t i = 0; i < w; i++)
+                row[i] += e->bias[i];
+        if (e->q_norm) {
+            hy_rmsnorm_f32(row, row, e->q_norm, e->n_heads, hd, e->eps);
+            hy_rmsnorm_f32(row + e->n_heads * hd, row + e->n_heads * hd, e->k_norm, e->n_kv_heads,
+                           hd, e->eps);
+        }
+    }
     return HY_OK;
 }
 

@@ -92,6 +92,51 @@ extern "C" hy_status hy_cuda_qkv_rope_store(float *q_out, uint16_t *k_cache, uin
     return HY_OK;
 }
 
+/* Extras (bias, per-head RMSNorm): one block per token. The bias pass touches the whole row;
+ * after the barrier each warp normalises whole heads (Q heads, then K heads), the sum of
+ * squares reduced by shuffles. In place, so the RoPE kernel above runs unchanged after it. */
+__global__ void __launch_bounds__(HY_QKV_THREADS)
+    qkv_extras_kernel(float *qkv, int64_t row_stride, const float *bias, const float *qn,
+                      const float *kn, int H, int KV, int D, float eps) {
+    float *row = qkv + (int64_t)blockIdx.x * row_stride;
+    if (bias) {
+        for (int i = threadIdx.x; i < (H + 2 * KV) * D; i += blockDim.x)
+            row[i] += bias[i];
+        __syncthreads();
+    }
+    if (!qn) return;
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nw = blockDim.x >> 5;
+    for (int h = warp; h < H + KV; h += nw) {
+        float *x = row + (int64_t)h * D;
+        const float *w = h < H ? qn : kn;
+        float ss = 0.f;
+        for (int i = lane; i < D; i += 32)
+            ss = fmaf(x[i], x[i], ss);
+        for (int o = 16; o > 0; o >>= 1)
+            ss += __shfl_xor_sync(0xffffffffu, ss, o);
+        const float inv = rsqrtf(ss / (float)D + eps);
+        for (int i = lane; i < D; i += 32)
+            x[i] = x[i] * inv * w[i];
+    }
+}
+
+extern "C" hy_status hy_cuda_qkv_extras_f32(float *qkv, int64_t row_stride, int64_t n_tok,
+                                            const hy_qkv_extras *e, void *stream) {
+    const hy_status st = hy_qkv_extras_check(e, row_stride, n_tok, "qkv_extras CUDA");
+    if (st) return st;
+    if (!n_tok || (!e->bias && !e->q_norm)) return HY_OK;
+    if (!qkv || n_tok > 0x7fffffff)
+        return hy_fail(HY_EINVAL,
+                       "qkv_extras CUDA: qkv %p, n_tok %lld: expected a buffer and "
+                       "n_tok < 2^31",
+                       (void *)qkv, (long long)n_tok);
+    qkv_extras_kernel<<<(unsigned)n_tok, HY_QKV_THREADS, 0, (cudaStream_t)stream>>>(
+        qkv, row_stride, e->bias, e->q_norm, e->k_norm, e->n_heads, e->n_kv_heads, e->head_dim,
+        e->eps);
+    HY_CUDA_LAUNCH("qkv_extras_kernel");
+    return HY_OK;
+}
+
 __global__ void seq_advance_kernel(int32_t *pos, int32_t *lens, int n) {
     const int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= n) return;

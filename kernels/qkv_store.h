@@ -40,6 +40,25 @@ hy_status hy_cuda_qkv_rope_store(float *q_out, uint16_t *k_cache, uint16_t *v_ca
                                  const int32_t *seq, const int32_t *pos, const hy_qkv_shape *s,
                                  void *stream);
 
+/* What some architectures do to the projected row before RoPE (arch.h): add a bias to the
+ * whole row (Qwen2), then RMSNorm each Q head with q_norm and each K head with k_norm
+ * (Qwen3, Gemma 3), in place on qkv's n_tok rows (layout as above; V is biased, never
+ * normed). RMSNorm as rmsnorm.h over head_dim values (the CPU sums squares in double, the
+ * CUDA version in float). bias or the norm pair may be NULL (the pair both or neither); with
+ * neither the call does nothing. */
+typedef struct {
+    int n_heads, n_kv_heads, head_dim;
+    const float *bias;            /* [(n_heads + 2 n_kv_heads) * head_dim] or NULL */
+    const float *q_norm, *k_norm; /* [head_dim] each, or both NULL */
+    float eps;
+} hy_qkv_extras;
+hy_status hy_qkv_extras_f32(float *qkv, int64_t row_stride, int64_t n_tok, const hy_qkv_extras *e);
+hy_status hy_cuda_qkv_extras_f32(float *qkv, int64_t row_stride, int64_t n_tok,
+                                 const hy_qkv_extras *e, void *stream);
+/* The argument check both versions run first (who names the caller in the message). */
+hy_status hy_qkv_extras_check(const hy_qkv_extras *e, int64_t row_stride, int64_t n_tok,
+                              const char *who);
+
 /* The bookkeeping of one decode step: pos[i] = lens[i]; lens[i] += 1 (i < n). The CUDA
  * version works on device arrays, so a captured decode step advances itself. */
 hy_status hy_seq_advance(int32_t *pos, int32_t *lens, int n);

@@ -36,8 +36,6 @@ const char *hy_arch_names(void) {
 }
 
 const char *hy_arch_cuda_missing(const hy_arch *a) {
-    if (a->qkv_bias) return "QKV bias";
-    if (a->qk_norm) return "per-head QK RMSNorm";
     if (a->post_norms) return "post-attention/post-FFN norms";
     if (a->gelu) return "GELU-gated FFN";
     if (a->embd_scale) return "scaled embeddings";

@@ -47,9 +47,16 @@ hy_status hy_ctx_create_on(const hy_model *m, hy_device dev, int64_t n_ctx, int 
     const char *missing = m->arch ? hy_arch_cuda_missing(m->arch) : NULL;
     if (missing)
         return hy_fail(HY_EUNSUPPORTED,
-                       "%s (%s): the CUDA backend runs the Llama path only and lacks %s; "
-                       "use --device cpu",
+                       "%s (%s): the CUDA backend runs Llama, Mistral, Qwen2 and Qwen3 and "
+                       "lacks %s; use --device cpu",
                        mi->name, mi->arch, missing);
+    /* a window changes nothing while every position fits in it (Mistral v0.1's 4096) */
+    if (mi->sliding_window > 0 && n_ctx > mi->sliding_window)
+        return hy_fail(HY_EUNSUPPORTED,
+                       "%s: its layers attend within %d positions and the CUDA backend lacks "
+                       "sliding-window layers; a context of up to %d positions runs exactly on "
+                       "it (this one: %lld), else use --device cpu",
+                       mi->name, mi->sliding_window, mi->sliding_window, (long long)n_ctx);
     if (mi->n_kv_heads > 64 || mi->n_heads / mi->n_kv_heads > 8 ||
         (mi->head_dim != 64 && mi->head_dim != 128))
         return hy_fail(HY_EUNSUPPORTED,

@@ -11,6 +11,7 @@
 #include "embedding.h"
 #include "matmul.h"
 #include "plan_exec.h"
+#include "qkv_store.h"
 #include "rmsnorm.h"
 #include "rope.h"
 #include "runtime_internal.h"
@@ -47,18 +48,17 @@ static void store_kv(hy_ctx *c, int layer, const hy_run *runs, int n_runs) {
 /* QKV bias and per-head Q/K RMSNorm where the architecture has them (before RoPE). */
 static void qkv_extras(hy_ctx *c, const hy_layer_weights *w, int64_t n) {
     const hy_model_info *mi = &c->m->info;
-    const int64_t hd = mi->head_dim, qkv_w = (int64_t)(mi->n_heads + 2 * mi->n_kv_heads) * hd;
-    for (int64_t t = 0; t < n && (w->bqkv || w->q_norm); t++) {
-        float *row = c->qkv + t * qkv_w;
-        if (w->bqkv)
-            for (int64_t i = 0; i < qkv_w; i++)
-                row[i] += w->bqkv[i];
-        if (w->q_norm) {
-            hy_rmsnorm_f32(row, row, w->q_norm, mi->n_heads, hd, mi->rms_eps);
-            hy_rmsnorm_f32(row + mi->n_heads * hd, row + mi->n_heads * hd, w->k_norm,
-                           mi->n_kv_heads, hd, mi->rms_eps);
-        }
-    }
+    if (!w->bqkv && !w->q_norm) return;
+    const hy_qkv_extras e = {.n_heads = mi->n_heads,
+                             .n_kv_heads = mi->n_kv_heads,
+                             .head_dim = mi->head_dim,
+                             .bias = w->bqkv,
+                             .q_norm = w->q_norm,
+                             .k_norm = w->k_norm,
+                             .eps = mi->rms_eps};
+    /* the shapes are the loader's, checked at load: this cannot fail */
+    (void)hy_qkv_extras_f32(c->qkv, (int64_t)(mi->n_heads + 2 * mi->n_kv_heads) * mi->head_dim, n,
+                            &e);
 }
 
 /* x += in w^T (in: n rows of n_in values, ld apart; w fp32, or wq in the file's format), or

@@ -107,8 +107,7 @@ static hy_status segment(hy_ctx *c, int l, const hy_gpu_step_attn *sa, const hy_
     const hy_model_info *mi = &c->m->info;
     const int nkv = mi->n_kv_heads, hd = mi->head_dim;
     const int64_t hq = (int64_t)mi->n_heads * hd;
-    const hy_attn_shape s = {
-        sg->n, mi->n_heads, nkv, hd, c->n_ctx, g->seq_stride, 1.0f / sqrtf((float)hd)};
+    const hy_attn_shape s = {sg->n, mi->n_heads, nkv, hd, c->n_ctx, g->seq_stride, mi->attn_scale};
     float *out = g->att + sg->row0 * hq;
     const float *q = g->q + sg->row0 * hq;
     const uint16_t *k = g->k + sg->seq0 * g->seq_stride + l * g->layer_stride;

@@ -18,6 +18,7 @@
 typedef struct {
     uint16_t *wqkv, *wo, *wgu, *wdown;
     float *attn_norm, *ffn_norm;
+    float *bqkv, *q_norm, *k_norm; /* fp32 as on the CPU; NULL where the architecture has none */
 } hy_gpu_layer;
 
 typedef struct hy_gpu_model {

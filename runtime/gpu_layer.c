@@ -67,13 +67,23 @@ static hy_status layer(hy_ctx *c, int l, int64_t n, hy_gpu_attn_fn attn, void *a
         HY_TRY(hy_cuda_rmsnorm_bf16(g->h16, g->x, w->attn_norm, n, d, mi->rms_eps, st));
         HY_TRY(gemm(g, g->qkv, g->h16, w->wqkv, n, d, qkv_w, 0.0f));
     }
-    const hy_qkv_shape qs = {mi->n_heads,
-                             mi->n_kv_heads,
-                             mi->head_dim,
-                             c->n_ctx,
-                             g->seq_stride,
-                             mi->rope_theta,
-                             (hy_rope_layout)mi->rope_layout};
+    if (w->bqkv || w->q_norm) {
+        const hy_qkv_extras e = {.n_heads = mi->n_heads,
+                                 .n_kv_heads = mi->n_kv_heads,
+                                 .head_dim = mi->head_dim,
+                                 .bias = w->bqkv,
+                                 .q_norm = w->q_norm,
+                                 .k_norm = w->k_norm,
+                                 .eps = mi->rms_eps};
+        HY_TRY(hy_cuda_qkv_extras_f32(g->qkv, qkv_w, n, &e, st));
+    }
+    const hy_qkv_shape qs = {.n_heads = mi->n_heads,
+                             .n_kv_heads = mi->n_kv_heads,
+                             .head_dim = mi->head_dim,
+                             .kv_cap = c->n_ctx,
+                             .seq_stride = g->seq_stride,
+                             .theta = hy_model_layer_rope_theta(mi, l),
+                             .layout = (hy_rope_layout)mi->rope_layout};
     HY_TRY(hy_cuda_qkv_rope_store(g->q, g->k + l * g->layer_stride, g->v + l * g->layer_stride,
                                   g->qkv, qkv_w, n, g->seqs, g->pos, &qs, st));
     HY_TRY(attn(c, l, arg));

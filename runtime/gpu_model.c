@@ -16,6 +16,7 @@ void hy_gpu_model_free(hy_gpu_model *g) {
             hy_gpu_layer *w = &g->layers[l];
             cudaFree(w->wqkv), cudaFree(w->wo), cudaFree(w->wgu), cudaFree(w->wdown);
             cudaFree(w->attn_norm), cudaFree(w->ffn_norm);
+            cudaFree(w->bqkv), cudaFree(w->q_norm), cudaFree(w->k_norm);
         }
         free(g->layers);
     }
@@ -83,6 +84,9 @@ static hy_status upload_all(const hy_model *m, hy_gpu_model *g) {
             st = upload_bf16(&o->wdown, w->wdown, d * ff, stage, stage_n, &g->bytes, "ffn_down");
         if (!st) st = upload_f32(&o->attn_norm, w->attn_norm, d, &g->bytes, "attn_norm");
         if (!st) st = upload_f32(&o->ffn_norm, w->ffn_norm, d, &g->bytes, "ffn_norm");
+        if (!st && w->bqkv) st = upload_f32(&o->bqkv, w->bqkv, qkv, &g->bytes, "attn_qkv.bias");
+        if (!st && w->q_norm) st = upload_f32(&o->q_norm, w->q_norm, hd, &g->bytes, "attn_q_norm");
+        if (!st && w->k_norm) st = upload_f32(&o->k_norm, w->k_norm, hd, &g->bytes, "attn_k_norm");
     }
     free(stage);
     return st;

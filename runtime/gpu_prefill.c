@@ -23,7 +23,7 @@ static hy_status prefill_attn(hy_ctx *c, int l, void *arg) {
     const int64_t off = a->seq * g->seq_stride + l * g->layer_stride;
     return hy_cuda_attn_prefill(g->att, hq, g->q, hq, g->k + off, g->v + off, HY_KV_BF16, a->n,
                                 a->pos0, mi->n_heads, mi->n_kv_heads, mi->head_dim, c->n_ctx,
-                                1.0f / sqrtf((float)mi->head_dim), g->stream);
+                                mi->attn_scale, g->stream);
 }
 
 /* Logits of the chunk's rows listed in rows[0..k) (chunk-relative, ascending) -> out. */

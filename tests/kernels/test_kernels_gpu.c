@@ -1229,6 +1229,54 @@ static void check_qkv(hy_rope_layout layout, int D) {
     cudaFree(qkvd), cudaFree(qd), cudaFree(kd), cudaFree(vd), cudaFree(seqd), cudaFree(posd);
 }
 
+/* Bias and per-head QK RMSNorm (Qwen2, Qwen3) in place, against the CPU version: the
+ * GPU sums squares in float, so within 1e-5; with neither extra the rows stay as they were. */
+static void check_qkv_extras(int D, int with_bias, int with_norm) {
+    const int H = 7, KV = 2, T = 9;
+    const int64_t W = (int64_t)(H + 2 * KV) * D, rs = W + 5;
+    const size_t n = (size_t)T * rs;
+    float *x = malloc(n * 4), *r = malloc(n * 4), *gout = malloc(n * 4);
+    float *bias = malloc((size_t)W * 4), *qn = malloc((size_t)D * 4), *kn = malloc((size_t)D * 4);
+    for (size_t i = 0; i < n; i++)
+        x[i] = 3 * frand();
+    for (int64_t i = 0; i < W; i++)
+        bias[i] = frand();
+    for (int i = 0; i < D; i++)
+        qn[i] = 1 + frand(), kn[i] = 1 + frand();
+    memcpy(r, x, n * 4);
+    float *xd = dev_copy(x, n * 4), *bd = dev_copy(bias, (size_t)W * 4);
+    float *qd = dev_copy(qn, (size_t)D * 4), *kd = dev_copy(kn, (size_t)D * 4);
+    HY_REQUIRE(xd && bd && qd && kd);
+    const hy_qkv_extras e = {
+        H, KV, D, with_bias ? bias : NULL, with_norm ? qn : NULL, with_norm ? kn : NULL, 1e-6f};
+    const hy_qkv_extras ed = {
+        H, KV, D, with_bias ? bd : NULL, with_norm ? qd : NULL, with_norm ? kd : NULL, 1e-6f};
+    HY_OK_OR_FAIL(hy_qkv_extras_f32(r, rs, T, &e));
+    HY_OK_OR_FAIL(hy_cuda_qkv_extras_f32(xd, rs, T, &ed, NULL));
+    CU(cudaDeviceSynchronize());
+    CU(cudaMemcpy(gout, xd, n * 4, cudaMemcpyDeviceToHost));
+    int nan;
+    const double err = rel_err(gout, r, n, &nan);
+    if (nan || !(err < 1e-5))
+        HY_FAILF("qkv extras D %d bias %d norm %d: rel err %.3g, %d NaN", D, with_bias, with_norm,
+                 err, nan);
+    for (int t = 0; t < T; t++) /* the row padding past W is never touched */
+        for (int64_t i = W; i < rs; i++)
+            if (gout[t * rs + i] != x[t * rs + i])
+                HY_FAILF("qkv extras: token %d element %lld past the row written", t, (long long)i);
+    free(x), free(r), free(gout), free(bias), free(qn), free(kn);
+    cudaFree(xd), cudaFree(bd), cudaFree(qd), cudaFree(kd);
+}
+
+HY_TEST(gpu_qkv_extras_matches_cpu) {
+    for (int b = 0; b < 2; b++)
+        for (int q = 0; q < 2; q++) {
+            check_qkv_extras(64, b, q);
+            check_qkv_extras(128, b, q);
+        }
+    check_qkv_extras(80, 1, 1); /* a head wider than a warp's multiple */
+}
+
 HY_TEST(gpu_qkv_rope_store_matches_cpu) {
     check_qkv(HY_ROPE_NORM, 64);
     check_qkv(HY_ROPE_NEOX, 64);

@@ -202,6 +202,49 @@ HY_TEST(qkv_rope_store_rejects_bad_rows_before_writing) {
     HY_CHECK_EQ_INT(hy_qkv_rope_store(q, kc, vc, qkv, 16, 3, seq, pos, &s), HY_EINVAL);
 }
 
+/* Bias, then each Q and K head normalised, V biased only; against the math in double. */
+HY_TEST(qkv_extras_bias_then_head_norm) {
+    enum { H = 3, KV = 1, D = 8, T = 2, W = (H + 2 * KV) * D, RS = W + 3 };
+    float qkv[T * RS], bias[W], qn[D], kn[D], want[T * RS];
+    for (int i = 0; i < T * RS; i++)
+        qkv[i] = (float)((i * 37) % 23) / 7.0f - 1.5f;
+    for (int i = 0; i < W; i++)
+        bias[i] = (float)(i % 5) * 0.25f - 0.5f;
+    for (int i = 0; i < D; i++)
+        qn[i] = 1.0f + 0.125f * (float)i, kn[i] = 2.0f - 0.0625f * (float)i;
+    memcpy(want, qkv, sizeof qkv);
+    for (int t = 0; t < T; t++) {
+        float *r = want + t * RS;
+        for (int i = 0; i < W; i++)
+            r[i] += bias[i];
+        for (int h = 0; h < H + KV; h++) {
+            double ss = 0;
+            for (int i = 0; i < D; i++)
+                ss += (double)r[h * D + i] * r[h * D + i];
+            const double inv = 1.0 / sqrt(ss / D + 1e-6);
+            for (int i = 0; i < D; i++)
+                r[h * D + i] = (float)(r[h * D + i] * inv * (h < H ? qn[i] : kn[i]));
+        }
+    }
+    hy_qkv_extras e = {H, KV, D, bias, qn, kn, 1e-6f};
+    HY_OK_OR_FAIL(hy_qkv_extras_f32(qkv, RS, T, &e));
+    for (int i = 0; i < T * RS; i++)
+        if (fabsf(qkv[i] - want[i]) > 1e-6f * (1.0f + fabsf(want[i])))
+            HY_FAILF("qkv_extras: element %d = %g, expected %g", i, (double)qkv[i],
+                     (double)want[i]);
+    /* no extras: nothing changes; a lone norm and a short row are refused */
+    hy_qkv_extras none = {H, KV, D, NULL, NULL, NULL, 1e-6f};
+    memcpy(want, qkv, sizeof qkv);
+    HY_OK_OR_FAIL(hy_qkv_extras_f32(qkv, RS, T, &none));
+    HY_CHECK(memcmp(qkv, want, sizeof qkv) == 0);
+    e.k_norm = NULL;
+    HY_CHECK_EQ_INT(hy_qkv_extras_f32(qkv, RS, T, &e), HY_EINVAL);
+    HY_CHECK(strstr(hy_last_error(), "k_norm") != NULL);
+    e.k_norm = kn;
+    HY_CHECK_EQ_INT(hy_qkv_extras_f32(qkv, W - 1, T, &e), HY_EINVAL);
+    HY_CHECK(memcmp(qkv, want, sizeof qkv) == 0);
+}
+
 HY_TEST(seq_advance_moves_positions) {
     int32_t lens[3] = {5, 0, 100}, pos[3] = {-1, -1, -1};
     HY_OK_OR_FAIL(hy_seq_advance(pos, lens, 3));

@@ -92,6 +92,18 @@ HY_TEST(prefill_matches_reference_head_dim_64_gqa3) {
     cfg.rope_theta = 100000.0f;
     check_prefill(&cfg, 70, 1e-5);
 }
+/* The Qwen rows of arch.h (QKV bias; per-head QK norm; both NEOX RoPE) against the same
+ * double reference, which writes their math out separately (tiny_llama.c). */
+HY_TEST(prefill_matches_reference_qwen2_and_qwen3) {
+    tiny_cfg cfg;
+    tiny_default(&cfg);
+    cfg.arch = "qwen2";
+    cfg.rope_theta = 1000000.0f;
+    check_prefill(&cfg, 29, 1e-5);
+    cfg.arch = "qwen3";
+    cfg.rms_eps = 1e-6f;
+    check_prefill(&cfg, 29, 1e-5);
+}
 HY_TEST(prefill_matches_reference_q8_0_weights) {
     tiny_cfg cfg;
     tiny_default(&cfg);

@@ -3,9 +3,9 @@
  * prefill and teacher-forced decode logits, every plan mode the CUDA runtime runs (select,
  * reuse across layers and heads, window, bounds, score, sketch8/4, refresh strides), batched
  * decode of sequences of different lengths against one at a time, greedy decode through
- * graph replays against the host's argmax, sequence copies, synthetic shapes, and the plans it must
- * refuse. Needs a GPU: suite `gpu` of `meson test` skips it where there is none (CI);
- * scripts/gpu-check runs it. */
+ * graph replays against the host's argmax, sequence copies, synthetic shapes, the Qwen2 and
+ * Qwen3 rows (bias, QK norm), and the plans it must refuse. Needs a GPU: suite `gpu` of `meson
+ * test` skips it where there is none (CI); scripts/gpu-check runs it. */
 #include "hy_test.h"
 #include "hy_test_gpu.h"
 #include "runtime_test_util.h"
@@ -15,10 +15,13 @@
 
 enum { PROMPT = 150, STEPS = 12, CTX = 256 };
 
-static hy_model *tiny_bf16(int n_layers) {
+/* arch NULL: Llama; "qwen2" / "qwen3" add their biases / head norms (tiny_llama.h) */
+static hy_model *tiny_arch_bf16(int n_layers, const char *arch) {
     tiny_cfg cfg;
     tiny_default(&cfg);
     cfg.n_layers = n_layers;
+    cfg.arch = arch;
+    if (arch) cfg.rope_theta = 1000000.0f;
     cfg.d_model = 256, cfg.n_heads = 4, cfg.n_kv_heads = 2, cfg.d_ff = 320, cfg.n_vocab = 97;
     cfg.wtype = HY_GGML_BF16;
     hy_model *m = NULL;
@@ -27,6 +30,10 @@ static hy_model *tiny_bf16(int n_layers) {
         return NULL;
     }
     return m;
+}
+
+static hy_model *tiny_bf16(int n_layers) {
+    return tiny_arch_bf16(n_layers, NULL);
 }
 
 /* ||a - b|| / ||b|| over n values */
@@ -59,17 +66,22 @@ static float *run(hy_model *m, hy_device dev, const hy_plan *plan) {
     return ok ? lg : NULL;
 }
 
-HY_TEST(test_dense_parity) {
-    hy_model *m = tiny_bf16(2);
-    HY_REQUIRE(m);
+static void check_dense(hy_model *m, const char *what) {
     const int V = hy_model_info_borrow(m)->n_vocab;
     float *cpu = run(m, HY_DEVICE_CPU, NULL), *gpu = run(m, HY_DEVICE_CUDA, NULL);
     HY_REQUIRE(cpu && gpu);
     for (int t = 0; t <= STEPS; t++) {
         const double e = rel_l2(gpu + (int64_t)t * V, cpu + (int64_t)t * V, V);
-        if (e > 4e-2) HY_FAILF("dense: row %d: GPU vs CPU logits rel. L2 error %.3g > 4e-2", t, e);
+        if (e > 4e-2)
+            HY_FAILF("%s dense: row %d: GPU vs CPU logits rel. L2 error %.3g > 4e-2", what, t, e);
     }
     free(cpu), free(gpu);
+}
+
+HY_TEST(test_dense_parity) {
+    hy_model *m = tiny_bf16(2);
+    HY_REQUIRE(m);
+    check_dense(m, "llama");
     hy_model_free(m);
 }
 
@@ -109,6 +121,25 @@ static void check_plan(hy_model *m, hy_plan *p, const char *what) {
                  "path may not be running",
                  what, moved, median);
     free(cpu), free(gpu), free(dense);
+}
+
+/* The Qwen rows on the GPU (QKV bias; per-head QK norm; NEOX RoPE at base 1e6): dense, and a
+ * plan whose reuse runs through the extras' keys. */
+HY_TEST(test_qwen_archs) {
+    const char *arches[2] = {"qwen2", "qwen3"};
+    for (int a = 0; a < 2; a++) {
+        hy_model *m = tiny_arch_bf16(3, arches[a]);
+        HY_REQUIRE(m);
+        check_dense(m, arches[a]);
+        hy_plan *p = rt_new_plan(m, 12, 4, 8);
+        for (int h = 0; h < 2; h++) {
+            rt_set_unit(p, 1, h, HY_MODE_SELECT, 0, 0, 1);
+            rt_set_unit(p, 2, h, HY_MODE_REUSE, 1, h, 1);
+        }
+        check_plan(m, p, arches[a]);
+        hy_plan_free(p);
+        hy_model_free(m);
+    }
 }
 
 HY_TEST(test_plans) {

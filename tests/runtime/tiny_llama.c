@@ -70,17 +70,56 @@ static hy_status add(hy_gguf_writer *w, const tiny_cfg *c, const char *name, int
     return hy_gguf_writer_add_tensor_f32(w, name, t, rows ? 2 : 1, ne, v);
 }
 
+static const char *arch_of(const tiny_cfg *c) {
+    return c->arch ? c->arch : "llama";
+}
+static int has_bias(const tiny_cfg *c) {
+    return !strcmp(arch_of(c), "qwen2");
+}
+static int has_qk_norm(const tiny_cfg *c) {
+    return !strcmp(arch_of(c), "qwen3");
+}
+
 static hy_status set_u32(hy_gguf_writer *w, const tiny_cfg *c, const char *field, uint32_t v) {
     if (c->skip_key && !strcmp(c->skip_key, field)) return HY_OK;
     char key[96];
-    snprintf(key, sizeof key, "llama.%s", field);
+    snprintf(key, sizeof key, "%s.%s", arch_of(c), field);
     return hy_gguf_writer_set_u32(w, key, v);
+}
+
+static hy_status set_f32(hy_gguf_writer *w, const tiny_cfg *c, const char *field, float v) {
+    char key[96];
+    snprintf(key, sizeof key, "%s.%s", arch_of(c), field);
+    return hy_gguf_writer_set_f32(w, key, v);
+}
+
+/* The architecture's extra tensors of layer l (Qwen2 biases, Qwen3 head norms). */
+static hy_status add_extras(hy_gguf_writer *w, const tiny_cfg *c, int l, tiny_layer *L) {
+    const int hd = c->d_model / c->n_heads;
+    const int64_t nq = (int64_t)c->n_heads * hd, nkv = (int64_t)c->n_kv_heads * hd;
+    char n[64];
+    hy_status st = HY_OK;
+    if (has_bias(c)) {
+        snprintf(n, sizeof n, "blk.%d.attn_q.bias", l);
+        if (!st) st = add(w, c, n, 0, nq, 0, 0.5f * sqrtf((float)nq), HY_GGML_F32, &L->bq);
+        snprintf(n, sizeof n, "blk.%d.attn_k.bias", l);
+        if (!st) st = add(w, c, n, 0, nkv, 0, 0.5f * sqrtf((float)nkv), HY_GGML_F32, &L->bk);
+        snprintf(n, sizeof n, "blk.%d.attn_v.bias", l);
+        if (!st) st = add(w, c, n, 0, nkv, 0, 0.5f * sqrtf((float)nkv), HY_GGML_F32, &L->bv);
+    }
+    if (has_qk_norm(c)) {
+        snprintf(n, sizeof n, "blk.%d.attn_q_norm.weight", l);
+        if (!st) st = add(w, c, n, 0, hd, 1, 0.5f * sqrtf((float)hd), HY_GGML_F32, &L->qn);
+        snprintf(n, sizeof n, "blk.%d.attn_k_norm.weight", l);
+        if (!st) st = add(w, c, n, 0, hd, 1, 0.5f * sqrtf((float)hd), HY_GGML_F32, &L->kn);
+    }
+    return st;
 }
 
 static hy_status build(hy_gguf_writer *w, const tiny_cfg *c, tiny_model *m) {
     const int hd = c->d_model / c->n_heads;
     hy_status st;
-    if ((st = hy_gguf_writer_set_str(w, "general.architecture", c->arch ? c->arch : "llama")) ||
+    if ((st = hy_gguf_writer_set_str(w, "general.architecture", arch_of(c))) ||
         (st = hy_gguf_writer_set_str(w, "general.name", "tiny-llama-test")) ||
         (st = set_u32(w, c, "block_count", (uint32_t)c->n_layers)) ||
         (st = set_u32(w, c, "embedding_length", (uint32_t)c->d_model)) ||
@@ -89,10 +128,10 @@ static hy_status build(hy_gguf_writer *w, const tiny_cfg *c, tiny_model *m) {
         (st = set_u32(w, c, "attention.head_count_kv", (uint32_t)c->n_kv_heads)) ||
         (st = set_u32(w, c, "context_length", (uint32_t)c->n_ctx_train)) ||
         (st = set_u32(w, c, "rope.dimension_count", (uint32_t)hd)) ||
-        (st = hy_gguf_writer_set_f32(w, "llama.rope.freq_base", c->rope_theta)))
+        (st = set_f32(w, c, "rope.freq_base", c->rope_theta)))
         return st;
     if (!(c->skip_key && !strcmp(c->skip_key, "attention.layer_norm_rms_epsilon")) &&
-        (st = hy_gguf_writer_set_f32(w, "llama.attention.layer_norm_rms_epsilon", c->rms_eps)))
+        (st = set_f32(w, c, "attention.layer_norm_rms_epsilon", c->rms_eps)))
         return st;
     if (c->rope_scaling &&
         (st = hy_gguf_writer_set_str(w, "llama.rope.scaling.type", c->rope_scaling)))
@@ -122,7 +161,7 @@ static hy_status build(hy_gguf_writer *w, const tiny_cfg *c, tiny_model *m) {
             (st = add(w, c, n[5], 0, d, 1, 1.0f, t, &L->ffn_norm)) ||
             (st = add(w, c, n[6], c->d_ff, d, 0, 1.7f, t, &L->wg)) ||
             (st = add(w, c, n[7], c->d_ff, d, 0, 1.7f, t, &L->wu)) ||
-            (st = add(w, c, n[8], d, c->d_ff, 0, 1.7f, t, &L->wd)))
+            (st = add(w, c, n[8], d, c->d_ff, 0, 1.7f, t, &L->wd)) || (st = add_extras(w, c, l, L)))
             return st;
     }
     return HY_OK;
@@ -156,6 +195,7 @@ void tiny_free(tiny_model *m) {
             tiny_layer *L = &m->layers[l];
             free(L->attn_norm), free(L->wq), free(L->wk), free(L->wv), free(L->wo);
             free(L->ffn_norm), free(L->wg), free(L->wu), free(L->wd);
+            free(L->bq), free(L->bk), free(L->bv), free(L->qn), free(L->kn);
         }
     free(m->layers);
     if (m->output != m->tok_embd) free(m->output);
@@ -185,14 +225,30 @@ static void matvec(double *y, const float *W, const double *x, int n_out, int n_
     }
 }
 
-/* llama.cpp's "normal" RoPE for LLAMA GGUFs: rotate adjacent pairs (2p, 2p + 1). */
-static void rope_adjacent(double *v, int hd, int pos, double theta) {
+/* llama.cpp's "normal" RoPE for LLAMA GGUFs rotates adjacent pairs (2p, 2p + 1); NEOX
+ * (Qwen) rotates the halves' pairs (p, p + hd/2). */
+static void rope(double *v, int hd, int pos, double theta, int neox) {
     for (int p = 0; p < hd / 2; p++) {
         const double ang = pos * pow(theta, -2.0 * p / hd);
-        const double a = v[2 * p], b = v[2 * p + 1];
-        v[2 * p] = a * cos(ang) - b * sin(ang);
-        v[2 * p + 1] = a * sin(ang) + b * cos(ang);
+        const int i0 = neox ? p : 2 * p, i1 = neox ? p + hd / 2 : 2 * p + 1;
+        const double a = v[i0], b = v[i1];
+        v[i0] = a * cos(ang) - b * sin(ang);
+        v[i1] = a * sin(ang) + b * cos(ang);
     }
+}
+
+/* Bias and head norms of the Qwen rows, on one token's q, k and v. */
+static void extras(const tiny_cfg *c, const tiny_layer *L, int hd, double *q, double *k,
+                   double *v) {
+    const int nq = c->n_heads * hd, nkv = c->n_kv_heads * hd;
+    for (int i = 0; L->bq && i < nq; i++)
+        q[i] += L->bq[i];
+    for (int i = 0; L->bk && i < nkv; i++)
+        k[i] += L->bk[i], v[i] += L->bv[i];
+    for (int h = 0; L->qn && h < c->n_heads; h++)
+        rmsnorm(q + h * hd, q + h * hd, L->qn, hd, c->rms_eps);
+    for (int h = 0; L->kn && h < c->n_kv_heads; h++)
+        rmsnorm(k + h * hd, k + h * hd, L->kn, hd, c->rms_eps);
 }
 
 void tiny_reference(const tiny_model *m, const int32_t *tok, int n, double *logits) {
@@ -217,10 +273,13 @@ void tiny_reference(const tiny_model *m, const int32_t *tok, int n, double *logi
             matvec(q + (int64_t)t * nh * hd, L->wq, h, nh * hd, d);
             matvec(k + (int64_t)t * nkv * hd, L->wk, h, nkv * hd, d);
             matvec(v + (int64_t)t * nkv * hd, L->wv, h, nkv * hd, d);
+            extras(c, L, hd, q + (int64_t)t * nh * hd, k + (int64_t)t * nkv * hd,
+                   v + (int64_t)t * nkv * hd);
+            const int neox = has_bias(c) || has_qk_norm(c);
             for (int hh = 0; hh < nh; hh++)
-                rope_adjacent(q + ((int64_t)t * nh + hh) * hd, hd, t, c->rope_theta);
+                rope(q + ((int64_t)t * nh + hh) * hd, hd, t, c->rope_theta, neox);
             for (int hh = 0; hh < nkv; hh++)
-                rope_adjacent(k + ((int64_t)t * nkv + hh) * hd, hd, t, c->rope_theta);
+                rope(k + ((int64_t)t * nkv + hh) * hd, hd, t, c->rope_theta, neox);
         }
         for (int t = 0; t < n; t++) {
             for (int hh = 0; hh < nh; hh++) {

@@ -15,8 +15,10 @@ typedef struct {
     int tied;           /* no output.weight: logits use token_embd */
     hy_ggml_type wtype; /* type of the 2-D weights (F32, F16, Q8_0, ...) */
     uint64_t seed;
+    /* general.architecture, default "llama"; "qwen2" adds q/k/v biases and "qwen3" Q/K head
+     * norms (both with NEOX RoPE), as the runtime's arch rows do; others only rename */
+    const char *arch;
     /* one way to break the file (NULL = none) */
-    const char *arch;         /* general.architecture, default "llama" */
     const char *bad_tensor;   /* this tensor is written with one extra row */
     const char *skip_tensor;  /* this tensor is left out */
     const char *skip_key;     /* this llama.* key is left out, e.g. "block_count" */
@@ -25,6 +27,8 @@ typedef struct {
 
 typedef struct {
     float *attn_norm, *wq, *wk, *wv, *wo, *ffn_norm, *wg, *wu, *wd;
+    float *bq, *bk, *bv; /* qwen2 */
+    float *qn, *kn;      /* qwen3 */
 } tiny_layer;
 
 typedef struct {
