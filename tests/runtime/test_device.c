@@ -99,4 +99,22 @@ HY_TEST(cuda_context_without_gpu) {
     hy_model_free(m);
 }
 
+/* The Qwen rows on CUDA stay opt-in (HY_GPU_QWEN=1) until their device path has run on a
+ * GPU: refused by name before any GPU call, so CI checks it. */
+HY_TEST(cuda_qwen_rows_are_opt_in) {
+    tiny_cfg cfg;
+    tiny_default(&cfg);
+    cfg.d_model = 256;
+    cfg.arch = "qwen2";
+    hy_model *m = NULL;
+    HY_OK_OR_FAIL(rt_load(&cfg, NULL, &m));
+    unsetenv("HY_GPU_QWEN");
+    hy_ctx *c = NULL;
+    HY_CHECK_EQ_INT(hy_ctx_create_on(m, HY_DEVICE_CUDA, 64, 1, &c), HY_EUNSUPPORTED);
+    HY_CHECK(c == NULL);
+    HY_CHECK(strstr(hy_last_error(), "HY_GPU_QWEN") != NULL ||
+             strstr(hy_last_error(), "without CUDA") != NULL);
+    hy_model_free(m);
+}
+
 HY_TEST_MAIN()
