@@ -33,8 +33,9 @@ static void usage(FILE *f) {
             "  --task LIST          as in hylra eval (default agree,ppl)\n"
             "  --docs N --tf N --samples N --seed S --depth D --text FILE   as in hylra eval\n"
             "  --ilp-time S         ILP time limit per plan (default 20)\n"
-            "  --k K                hylra's top-k (default: per budget, the profile k the DP\n"
-            "                       predicts best)\n"
+            "  --k K                hylra's top-k (default: per budget, the k the DP predicts\n"
+            "                       best among the profile's grid and 3 points between each\n"
+            "                       two, up to ctx/4)\n"
             "  --sensitive T        own-set loss that forbids reuse (default 0.45 here)\n"
             "  --temporal --loss L --candidates N --selectors LIST   solver options as in\n"
             "                                       hylra solve\n"
@@ -227,7 +228,27 @@ static int parse(int argc, char **argv, sweep_opts *o) {
     return 0;
 }
 
-/* hylra's DP and ILP plans at one budget. k: the fixed one, or the profile k (<= ctx / 4)
+/* The k a sweep tries: each profile k up to max_k, and between two neighbours three more
+ * at quarter steps in log k (rounded to 16), whose losses the problem interpolates. Without
+ * them a budget that fits a set of 1500 tokens got 1024, the grid point below, while the peers
+ * it was compared with were fitted to the budget exactly (Gemma 3 at 8K, docs/eval.md).
+ * Ascending; returns the count. */
+static int32_t k_candidates(const hy_profile *p, int64_t max_k, int32_t *ks, int32_t cap) {
+    int32_t n = 0;
+    for (int32_t i = 0; i < p->n_k && n < cap; i++) {
+        for (int j = 1; i > 0 && j < 4 && n < cap; j++) {
+            const double k =
+                p->k_grid[i - 1] * pow((double)p->k_grid[i] / p->k_grid[i - 1], j / 4.0);
+            const int32_t r = (int32_t)(k / 16.0 + 0.5) * 16;
+            if (r > ks[n - 1] && r < p->k_grid[i] && r <= max_k) ks[n++] = r;
+        }
+        if (p->k_grid[i] > max_k || n == cap) break;
+        ks[n++] = p->k_grid[i];
+    }
+    return n;
+}
+
+/* hylra's DP and ILP plans at one budget. k: the fixed one, or the candidate k (above)
  * whose DP plan has the lowest predicted loss; the ILP runs at that k, warm-started by the DP. */
 static hy_status solve_pair(const sweep_opts *o, int64_t ctx, double budget, hy_plan **dp,
                             hy_plan **ilp) {
@@ -238,10 +259,11 @@ static hy_status solve_pair(const sweep_opts *o, int64_t ctx, double budget, hy_
     hy_session *s = NULL;
     hy_status st = hy_cli_session_open(o->profile, &so, &s);
     if (st) return st;
-    int32_t ks[32], nk = 0;
-    for (int32_t i = 0; i < s->profile->n_k && nk < 32; i++)
-        if (o->k_fixed ? s->profile->k_grid[i] == o->k_fixed : s->profile->k_grid[i] <= ctx / 4)
-            ks[nk++] = s->profile->k_grid[i];
+    int32_t ks[128], nk = 0;
+    if (o->k_fixed)
+        ks[nk++] = o->k_fixed;
+    else
+        nk = k_candidates(s->profile, ctx / 4, ks, 128);
     hy_session_close(s);
     if (!nk)
         return hy_fail(HY_ENOTFOUND, "sweep: no profile k fits (asked %d, ctx %lld)", o->k_fixed,

@@ -83,6 +83,47 @@ static double cell_loss(const hy_profile_stat *err, const hy_profile_stat *rec, 
     return kind == HY_LOSS_OUT_ERR ? err->mean[i] : 1.0 - rec->mean[i];
 }
 
+/* Where k sits in the profile's grid: on point i0 (t == 0), or between i0 and i0 + 1 at
+ * fraction t of the way in log k. A k between two grid points gets the loss of each cell
+ * interpolated linearly in log k. Averaged over units, loss falls convexly in log k in the
+ * profiles we have (docs/profiler.md: SmolLM2's own-set out_err by k), so there the line
+ * between two points lies above the curve and errs on the side of caution; a single cell
+ * need not be convex. */
+typedef struct {
+    int32_t i0, i1;
+    double t;
+} k_bracket;
+
+static hy_status find_k(const hy_profile *p, int32_t k, k_bracket *b) {
+    for (int32_t i = 0; i < p->n_k; i++) {
+        if (p->k_grid[i] == k) {
+            *b = (k_bracket){i, i, 0.0};
+            return HY_OK;
+        }
+        if (i + 1 < p->n_k && p->k_grid[i] < k && k < p->k_grid[i + 1]) {
+            const double lo = p->k_grid[i], hi = p->k_grid[i + 1];
+            *b = (k_bracket){i, i + 1, log(k / lo) / log(hi / lo)};
+            return HY_OK;
+        }
+    }
+    char grid[256] = "";
+    for (int32_t i = 0; i < p->n_k && strlen(grid) < 200; i++)
+        snprintf(grid + strlen(grid), sizeof grid - strlen(grid), "%s%d", i ? "," : "",
+                 p->k_grid[i]);
+    return hy_fail(HY_ENOTFOUND,
+                   "problem: k %d is outside the profile's k grid [%s] (a k between two grid "
+                   "points is interpolated; none beyond its ends)",
+                   k, grid);
+}
+
+/* cell_loss at k: idx(i) is the cell's index at grid point i. */
+static double k_loss(const hy_profile_stat *err, const hy_profile_stat *rec, size_t i0, size_t i1,
+                     const k_bracket *b, hy_loss_kind kind) {
+    const double a = cell_loss(err, rec, i0, kind);
+    if (b->t == 0.0) return a;
+    return (1.0 - b->t) * a + b->t * cell_loss(err, rec, i1, kind);
+}
+
 static hy_status fill_costs(hy_problem *pr, const hy_profile *p, const hy_cost_model *cm, int64_t n,
                             int32_t k) {
     double d, s, r;
@@ -130,15 +171,10 @@ static hy_status fix_window_units(hy_problem *pr, const hy_profile *p, const hy_
 hy_status hy_problem_from_profile(const hy_profile *p, const hy_cost_model *cm,
                                   const hy_problem_opts *o, hy_problem **out) {
     *out = NULL;
-    int32_t ki = hy_profile_k_index(p, o->k);
-    if (ki < 0) {
-        char grid[256] = "";
-        for (int32_t i = 0; i < p->n_k && strlen(grid) < 200; i++)
-            snprintf(grid + strlen(grid), sizeof grid - strlen(grid), "%s%d", i ? "," : "",
-                     p->k_grid[i]);
-        return hy_fail(HY_ENOTFOUND, "problem: k %d is not in the profile's k grid [%s]", o->k,
-                       grid);
-    }
+    k_bracket kb = {0, 0, 0.0};
+    hy_status st = find_k(p, o->k, &kb);
+    if (st) return st;
+    const int32_t ki = kb.i0, kj = kb.i1;
     int64_t n = o->context > 0 ? o->context : p->ctx;
     if (n <= 0)
         return hy_fail(HY_EINVAL, "problem: no context length (profile ctx %d, option %lld)",
@@ -162,7 +198,7 @@ hy_status hy_problem_from_profile(const hy_profile *p, const hy_cost_model *cm,
         return hy_fail(HY_EFORMAT, "problem: profile strides start at %d, expected 1",
                        p->strides[0]);
     hy_problem *pr = NULL;
-    hy_status st = hy_problem_alloc(U, L, C, &pr);
+    st = hy_problem_alloc(U, L, C, &pr);
     if (st) return st;
     pr->profile = p;
     pr->opts = *o;
@@ -187,8 +223,8 @@ hy_status hy_problem_from_profile(const hy_profile *p, const hy_cost_model *cm,
     }
     for (int32_t l = 0; l < L; l++) {
         for (int32_t h = 0; h < H; h++) {
-            size_t i = hy_profile_idx_unit(p, l, h, ki);
-            double own = cell_loss(&p->layer_out_err, &p->layer_recall, i, o->loss);
+            const size_t i = hy_profile_idx_unit(p, l, h, ki), j = hy_profile_idx_unit(p, l, h, kj);
+            double own = k_loss(&p->layer_out_err, &p->layer_recall, i, j, &kb, o->loss);
             int32_t u = head ? l * H + h : l;
             /* a layer unit is sensitive when any of its heads is (they all reuse together) */
             if (!(own <= o->sensitive_threshold)) pr->sensitive[u] = 1;
@@ -211,7 +247,7 @@ hy_status hy_problem_from_profile(const hy_profile *p, const hy_cost_model *cm,
                 double fl =
                     flavors[f] == HY_MODE_SCORE
                         ? own
-                        : cell_loss(&p->sketch_out_err[sk], &p->sketch_recall[sk], i, o->loss);
+                        : k_loss(&p->sketch_out_err[sk], &p->sketch_recall[sk], i, j, &kb, o->loss);
                 const double deficit = flavors[f] == HY_MODE_SCORE || !(fl > own) ? 0.0 : fl - own;
                 if (isnan(fl)) fl = INFINITY; /* not measured (a version 1 profile): not offered */
                 for (int32_t s = 0; s < S; s++) {
@@ -225,15 +261,16 @@ hy_status hy_problem_from_profile(const hy_profile *p, const hy_cost_model *cm,
         for (int32_t a = 0; a < U; a++)
             for (int32_t b = 0; b < U; b++) {
                 if (a == b || a / H > b / H) continue;
-                double x = cell_loss(&p->cross_out_err, &p->cross_recall,
-                                     hy_profile_idx_cross(p, a, b, ki), o->loss);
+                double x =
+                    k_loss(&p->cross_out_err, &p->cross_recall, hy_profile_idx_cross(p, a, b, ki),
+                           hy_profile_idx_cross(p, a, b, kj), &kb, o->loss);
                 pr->loss[(size_t)a * U + b] = isnan(x) ? NAN : (float)(x / H);
             }
     } else {
         for (int32_t a = 0; a < L; a++)
             for (int32_t b = a + 1; b < L; b++) {
-                double x = cell_loss(&p->cl_out_err, &p->cl_recall, hy_profile_idx_cl(p, a, b, ki),
-                                     o->loss);
+                double x = k_loss(&p->cl_out_err, &p->cl_recall, hy_profile_idx_cl(p, a, b, ki),
+                                  hy_profile_idx_cl(p, a, b, kj), &kb, o->loss);
                 pr->loss[(size_t)a * U + b] = (float)x;
             }
     }

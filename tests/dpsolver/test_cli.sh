@@ -25,6 +25,8 @@ check infeasible_names_knobs sh -c "'$hylra' solve '$dir/p.h5' --ctx 32768 --bud
 check bad_granularity_exit_2 sh -c "'$hylra' solve '$dir/p.h5' --budget 0.5 --granularity cube -o '$dir/x.json'; test \$? -eq 2"
 check pareto_bad_loss_exit_2 sh -c "'$hylra' pareto '$dir/p.h5' --loss recal -o '$dir/x.json'; test \$? -eq 2 && test ! -e '$dir/x.json'"
 check pareto_bad_granularity_exit_2 sh -c "'$hylra' pareto '$dir/p.h5' --granularity heads -o '$dir/x.json'; test \$? -eq 2"
+check solve_k_between_grid_points sh -c "'$hylra' solve '$dir/p.h5' --ctx 32768 --budget 0.7 --k 362 -o '$dir/k362.json' >/dev/null && grep -q '\"k\": 362' '$dir/k362.json'"
+check solve_k_beyond_grid_named sh -c "'$hylra' solve '$dir/p.h5' --ctx 32768 --budget 0.7 --k 5000 -o '$dir/x.json' 2>&1 | grep -q 'k 5000 is outside the profile.s k grid'; test ! -e '$dir/x.json'"
 check solve_bad_k_exit_2 sh -c "'$hylra' solve '$dir/p.h5' --budget 0.5 --k 12x -o '$dir/x.json'; test \$? -eq 2"
 check pareto_json_svg sh -c "'$hylra' pareto '$dir/p.h5' --ctx 32768 --ilp-points 3 --time-limit 5 -o '$dir/pa.json' && grep -q '<svg' '$dir/pa.svg' && python3 -c \"import json; d=json.load(open('$dir/pa.json')); assert d['dp'] and d['ilp']\""
 check launch_us_zero_reaches_lower_budget sh -c "'$hylra' solve '$dir/p.h5' --ctx 4096 --budget 0.5 --launch-us 3 -o '$dir/x.json' >/dev/null 2>&1; test \$? -eq 1 && '$hylra' solve '$dir/p.h5' --ctx 4096 --budget 0.5 --launch-us 0 -o '$dir/b.json' | grep -q speedup"

@@ -6,6 +6,7 @@
 #include "hy_test.h"
 
 #include <hdf5.h>
+#include <math.h>
 #include <unistd.h>
 
 static const char *synth_file(const char *tag, int32_t L, int32_t H) {
@@ -49,12 +50,54 @@ HY_TEST(k_outside_grid_or_context_refused) {
     HY_REQUIRE(path[0]);
     hy_problem_opts o = popts(HY_SOLVE_LAYER);
     hy_session *s = NULL;
-    o.k = 300;
+    o.k = 2000;
     HY_CHECK_EQ_INT(hy_session_open(path, NULL, -1, &o, &s), HY_ENOTFOUND);
-    HY_CHECK(strstr(hy_last_error(), "k 300 is not in the profile's k grid [64,128,256,512,1024]"));
+    HY_CHECK(
+        strstr(hy_last_error(), "k 2000 is outside the profile's k grid [64,128,256,512,1024]"));
+    o.k = 32;
+    HY_CHECK_EQ_INT(hy_session_open(path, NULL, -1, &o, &s), HY_ENOTFOUND);
     o.k = 1024, o.context = 512;
     HY_CHECK_EQ_INT(hy_session_open(path, NULL, -1, &o, &s), HY_ERANGE);
     HY_CHECK(strstr(hy_last_error(), "k 1024 is larger than the context 512"));
+    remove(path);
+}
+
+/* A k between two grid points: every reuse loss and own-output loss is the neighbours'
+ * mixed linearly in log k (k 362 sits half way between 256 and 512 in log k); a grid k is
+ * the grid point itself. */
+HY_TEST(k_between_grid_points_interpolates_losses) {
+    const char *path = synth_file("kmix", 6, 2);
+    HY_REQUIRE(path[0]);
+    hy_problem_opts o = popts(HY_SOLVE_HEAD);
+    hy_session *lo = NULL, *hi = NULL, *mid = NULL;
+    o.k = 256;
+    HY_OK_OR_FAIL(hy_session_open(path, NULL, -1, &o, &lo));
+    o.k = 512;
+    HY_OK_OR_FAIL(hy_session_open(path, NULL, -1, &o, &hi));
+    o.k = 362;
+    HY_OK_OR_FAIL(hy_session_open(path, NULL, -1, &o, &mid));
+    const double t = log(362.0 / 256.0) / log(2.0);
+    const hy_problem *a = lo->problem, *b = hi->problem, *m = mid->problem;
+    const int32_t U = m->n_units;
+    int checked = 0, moved = 0;
+    for (int32_t i = 0; i < U * U; i++) {
+        if (isnan(a->loss[i])) {
+            HY_CHECK(isnan(m->loss[i]));
+            continue;
+        }
+        const double want = (1 - t) * a->loss[i] + t * b->loss[i];
+        if (!(fabs(m->loss[i] - want) <= 1e-6 * (1 + fabs(want))))
+            HY_FAILF("loss[%d] at k 362: %g, expected %g (k 256: %g, k 512: %g)", i,
+                     (double)m->loss[i], want, (double)a->loss[i], (double)b->loss[i]);
+        checked++, moved += a->loss[i] != b->loss[i];
+    }
+    for (int32_t i = 0; i < U * m->n_strides; i++) {
+        const double want = (1 - t) * a->own_pen[i] + t * b->own_pen[i];
+        if (!(fabs(m->own_pen[i] - want) <= 1e-6 * (1 + fabs(want))))
+            HY_FAILF("own_pen[%d] at k 362: %g, expected %g", i, (double)m->own_pen[i], want);
+    }
+    HY_CHECK(checked > 0 && moved > 0); /* the synthetic profile's losses depend on k */
+    hy_session_close(lo), hy_session_close(hi), hy_session_close(mid);
     remove(path);
 }
 
