@@ -3,7 +3,8 @@
  * outside tags trimmed as Jinja does with trim_blocks + lstrip_blocks, which is how
  * llama-cpp-python and transformers render) and compared with the canonical form of each
  * template family we can render natively. A family may leave one slot open: the default
- * system message, taken from the file. */
+ * system message, taken from the file. ChatML families render here; Gemma 3's template renders
+ * through chat_gemma.c, the renderer a Gemma vocabulary without a template also gets. */
 #include "tok_internal.h"
 
 #include <stdlib.h>
@@ -11,10 +12,13 @@
 
 #define SYS_SLOT "@@HY_SYSTEM@@"
 
+typedef enum { FAM_CHATML, FAM_GEMMA } family_kind;
+
 typedef struct {
     const char *name;
     const char *skeleton; /* Jinja text; SYS_SLOT marks the default system message */
     bool default_system;
+    family_kind kind;
 } family;
 
 static const family families[] = {
@@ -23,12 +27,37 @@ static const family families[] = {
      "{{ '<|im_start|>system\n" SYS_SLOT "<|im_end|>\n' }}{% endif %}"
      "{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}"
      "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}",
-     true},
+     true, FAM_CHATML},
     {"chatml",
      "{% for message in messages %}"
      "{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}"
      "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}",
-     false},
+     false, FAM_CHATML},
+    /* Gemma 3's template (google/gemma-3-*-it tokenizer_config.json; the text itself is in
+     * scripts/fixtures/chat_gemma.py), laid out compactly: its whitespace between tags is all
+     * eaten by {%- -%}. List contents (images) never reach us: hy_chat_msg is text. */
+    {"gemma3",
+     "{{ bos_token }}{% if messages[0]['role'] == 'system' %}"
+     "{% if messages[0]['content'] is string %}"
+     "{% set first_user_prefix = messages[0]['content'] + '\n\n' %}"
+     "{% else %}{% set first_user_prefix = messages[0]['content'][0]['text'] + '\n\n' %}"
+     "{% endif %}{% set loop_messages = messages[1:] %}"
+     "{% else %}{% set first_user_prefix = '' %}{% set loop_messages = messages %}{% endif %}"
+     "{% for message in loop_messages %}"
+     "{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}"
+     "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}"
+     "{% endif %}"
+     "{% if (message['role'] == 'assistant') %}{% set role = 'model' %}"
+     "{% else %}{% set role = message['role'] %}{% endif %}"
+     "{{ '<start_of_turn>' + role + '\n' + (first_user_prefix if loop.first else '') }}"
+     "{% if message['content'] is string %}{{ message['content'] | trim }}"
+     "{% elif message['content'] is iterable %}{% for item in message['content'] %}"
+     "{% if item['type'] == 'image' %}{{ '<start_of_image>' }}"
+     "{% elif item['type'] == 'text' %}{{ item['text'] | trim }}{% endif %}{% endfor %}"
+     "{% else %}{{ raise_exception('Invalid content type') }}{% endif %}"
+     "{{ '<end_of_turn>\n' }}{% endfor %}"
+     "{% if add_generation_prompt %}{{ '<start_of_turn>model\n' }}{% endif %}",
+     false, FAM_GEMMA},
 };
 
 void hy_sbuf_put(hy_sbuf *b, const char *s, size_t n) {
@@ -237,7 +266,7 @@ static hy_status recognise(const char *tmpl, size_t len, const family **fam, cha
         return hy_fail(
             HY_EUNSUPPORTED,
             "chat template not recognised (%zu bytes, starting '%s'); recognised families: "
-            "chatml, chatml-default-system",
+            "chatml, chatml-default-system, gemma3",
             len, head);
     }
     return HY_OK;
@@ -261,8 +290,9 @@ static void put_turn(hy_sbuf *b, const char *role, const char *content) {
     sb_puts(b, "<|im_end|>\n");
 }
 
-hy_status hy_chat_render_template(const char *tmpl, size_t tmpl_len, const hy_chat_msg *msgs,
-                                  size_t n, bool add_generation_prompt, char **out) {
+hy_status hy_chat_render_template(const char *tmpl, size_t tmpl_len, const char *bos_token,
+                                  const hy_chat_msg *msgs, size_t n, bool add_generation_prompt,
+                                  char **out) {
     if (!out || (n && !msgs)) return hy_fail(HY_EINVAL, "hy_chat_render: NULL argument");
     *out = NULL;
     for (size_t i = 0; i < n; i++)
@@ -273,6 +303,9 @@ hy_status hy_chat_render_template(const char *tmpl, size_t tmpl_len, const hy_ch
     char *sys;
     hy_status st = recognise(tmpl, tmpl_len, &f, &sys);
     if (st) return st;
+    if (f->kind == FAM_GEMMA)
+        return hy_chat_gemma_render(msgs, n, add_generation_prompt, bos_token, HY_GEMMA_TEMPLATE,
+                                    out);
     hy_sbuf b = {0};
     hy_sbuf_put(&b, "", 0);
     for (size_t i = 0; i < n; i++) {
@@ -293,30 +326,18 @@ hy_status hy_chat_render_template(const char *tmpl, size_t tmpl_len, const hy_ch
 hy_status hy_chat_render(const hy_tokenizer *t, const hy_chat_msg *msgs, size_t n,
                          bool add_generation_prompt, char **out) {
     if (!t) return hy_fail(HY_EINVAL, "hy_chat_render: NULL tokenizer");
-    if (!t->chat_template) {
-        /* a vocabulary with Gemma's turn markers and no template (Gemma 3 270M's GGUF): Gemma's
-         * format, opened with BOS as Gemma's own template writes {{ bos_token }} first */
-        const hy_token sot = hy_tokenizer_find(t, "<start_of_turn>", 15),
-                       eot = hy_tokenizer_find(t, "<end_of_turn>", 13), bos = hy_tokenizer_bos(t);
-        if (sot == HY_TOKEN_NONE || eot == HY_TOKEN_NONE)
-            return hy_fail(HY_ENOTFOUND,
-                           "hy_chat_render: the model has no tokenizer.chat_template (and no "
-                           "Gemma turn markers to fall back on)");
-        char *body;
-        hy_status st = hy_chat_render_gemma(msgs, n, add_generation_prompt, &body);
-        if (st) return st;
-        const char *b = bos != HY_TOKEN_NONE ? hy_tokenizer_token_text(t, bos) : "";
-        hy_sbuf o = {0};
-        hy_sbuf_put(&o, b, strlen(b));
-        hy_sbuf_put(&o, body, strlen(body));
-        free(body);
-        if (o.oom) {
-            free(o.p);
-            return hy_fail(HY_ENOMEM, "hy_chat_render: out of memory");
-        }
-        *out = o.p;
-        return HY_OK;
-    }
-    return hy_chat_render_template(t->chat_template, t->chat_template_len, msgs, n,
-                                   add_generation_prompt, out);
+    /* {{ bos_token }} is the BOS token's text; Jinja prints nothing for an undefined one */
+    const hy_token bos = hy_tokenizer_bos(t);
+    const char *bos_text = bos != HY_TOKEN_NONE ? hy_tokenizer_token_text(t, bos) : "";
+    if (t->chat_template)
+        return hy_chat_render_template(t->chat_template, t->chat_template_len, bos_text, msgs, n,
+                                       add_generation_prompt, out);
+    /* a vocabulary with Gemma's turn markers and no template (Gemma 3 270M's GGUF): Gemma's
+     * format as llama.cpp's built-in template renders it, through the renderer Gemma 3's own
+     * template gets, BOS first as that template writes {{ bos_token }} first */
+    if (hy_tokenizer_find(t, "<start_of_turn>", 15) == HY_TOKEN_NONE ||
+        hy_tokenizer_find(t, "<end_of_turn>", 13) == HY_TOKEN_NONE)
+        return hy_fail(HY_ENOTFOUND, "hy_chat_render: the model has no tokenizer.chat_template "
+                                     "(and no Gemma turn markers to fall back on)");
+    return hy_chat_gemma_render(msgs, n, add_generation_prompt, bos_text, HY_GEMMA_LLAMA_CPP, out);
 }

@@ -131,19 +131,24 @@ typedef struct {
     const char *role;
     const char *content;
 } hy_chat_msg;
-/* Renders with the tokenizer's tokenizer.chat_template; *out is malloc'd, NUL-terminated. A
- * vocabulary without a template but with Gemma's <start_of_turn>/<end_of_turn> gets Gemma's
- * format (hy_chat_render_gemma) after the BOS token's text; otherwise HY_ENOTFOUND. */
+/* Renders with the tokenizer's tokenizer.chat_template ({{ bos_token }} is the BOS token's
+ * text); *out is malloc'd, NUL-terminated. A vocabulary without a template but with Gemma's
+ * <start_of_turn>/<end_of_turn> gets Gemma's format as llama.cpp's built-in "gemma" template
+ * renders it (hy_chat_render_gemma) after the BOS token's text; otherwise HY_ENOTFOUND. */
 hy_status hy_chat_render(const hy_tokenizer *t, const hy_chat_msg *msgs, size_t n,
                          bool add_generation_prompt, char **out);
-/* Same with an explicit template text. */
-hy_status hy_chat_render_template(const char *tmpl, size_t tmpl_len, const hy_chat_msg *msgs,
-                                  size_t n, bool add_generation_prompt, char **out);
-/* Gemma's turn format (chat_gemma.c): what llama.cpp's built-in "gemma" template renders
- * (no BOS), for Gemma files that carry no template of their own; *out malloc'd. */
+/* Same with an explicit template text and BOS text (NULL renders as nothing, as Jinja renders
+ * an undefined bos_token). A conversation the template itself refuses (Gemma 3's, whose
+ * roles must alternate) is HY_EINVAL with the template's reason. */
+hy_status hy_chat_render_template(const char *tmpl, size_t tmpl_len, const char *bos_token,
+                                  const hy_chat_msg *msgs, size_t n, bool add_generation_prompt,
+                                  char **out);
+/* Gemma's turn format (chat_gemma.c) as llama.cpp's built-in "gemma" template renders it (no
+ * BOS); the renderer Gemma 3's recognised template shares, in its lenient form. */
 hy_status hy_chat_render_gemma(const hy_chat_msg *msgs, size_t n, bool add_generation_prompt,
                                char **out);
-/* Name of the family a template is recognised as ("chatml", "chatml-default-system"). */
+/* Name of the family a template is recognised as ("chatml", "chatml-default-system",
+ * "gemma3"). */
 hy_status hy_chat_template_family(const char *tmpl, size_t tmpl_len, const char **family);
 
 #endif

@@ -126,4 +126,15 @@ typedef struct {
 } hy_sbuf;
 void hy_sbuf_put(hy_sbuf *b, const char *s, size_t n);
 
+/* Gemma's turn format (chat_gemma.c), one renderer for two sources of truth:
+ * HY_GEMMA_TEMPLATE renders as Gemma 3's Jinja template does (only messages[0] may be the
+ * system message, kept untrimmed; roles must alternate user/assistant from there, else
+ * HY_EINVAL; no messages is HY_EINVAL; contents trimmed of Python's whitespace);
+ * HY_GEMMA_LLAMA_CPP as llama.cpp's built-in "gemma" template (system messages anywhere,
+ * trimmed and merged into the next user turn; any order of roles; C whitespace). bos (may be
+ * NULL) is written first; *out malloc'd. */
+typedef enum { HY_GEMMA_TEMPLATE, HY_GEMMA_LLAMA_CPP } hy_gemma_dialect;
+hy_status hy_chat_gemma_render(const hy_chat_msg *msgs, size_t n, bool add_generation_prompt,
+                               const char *bos, hy_gemma_dialect d, char **out);
+
 #endif

@@ -45,7 +45,7 @@ static const char *sys_default = "<|im_start|>system\nYou are a helpful AI assis
 static void render_is(const char *tmpl, const hy_chat_msg *m, size_t n, bool gen,
                       const char *want) {
     char *out;
-    HY_OK_OR_FAIL(hy_chat_render_template(tmpl, strlen(tmpl), m, n, gen, &out));
+    HY_OK_OR_FAIL(hy_chat_render_template(tmpl, strlen(tmpl), NULL, m, n, gen, &out));
     if (strcmp(out, want)) HY_FAILF("rendered\n%s\n-- expected --\n%s", out, want);
     free(out);
 }
@@ -139,7 +139,8 @@ HY_TEST(other_families_are_named_errors) {
 HY_TEST(bad_messages) {
     char *out;
     hy_chat_msg m[] = {{"user", NULL}};
-    HY_CHECK_EQ_INT(hy_chat_render_template(smollm, strlen(smollm), m, 1, true, &out), HY_EINVAL);
+    HY_CHECK_EQ_INT(hy_chat_render_template(smollm, strlen(smollm), NULL, m, 1, true, &out),
+                    HY_EINVAL);
     HY_CHECK(strstr(hy_last_error(), "message 0 has no content") != NULL);
     HY_CHECK_EQ_INT(hy_chat_render(NULL, m, 1, true, &out), HY_EINVAL);
 }

@@ -178,7 +178,7 @@ HY_TEST(mutated_chat_templates_never_crash) {
         }
         hy_chat_msg msg = {"user", "hi"};
         char *out = NULL;
-        if (hy_chat_render_template(t, len, &msg, 1, true, &out) == HY_OK) ok++;
+        if (hy_chat_render_template(t, len, "<s>", &msg, 1, true, &out) == HY_OK) ok++;
         free(out);
     }
     free(t);

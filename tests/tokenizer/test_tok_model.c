@@ -164,11 +164,97 @@ HY_TEST(decode_matches_llama_cpp_and_round_trips) {
     }
 }
 
+/* One tokenizer.* key of g into w, whatever its type; the key NUL-terminated in name. */
+static hy_status copy_kv(const hy_gguf *g, int64_t i, const char *name, hy_gguf_writer *w) {
+    const hy_gguf_vtype ty = hy_gguf_kv_type(g, i);
+    hy_gguf_str str;
+    uint32_t u;
+    int64_t v;
+    bool b;
+    float f;
+    switch (ty) {
+    case HY_GGUF_STRING: {
+        hy_status st = hy_gguf_get_str(g, name, &str);
+        char *z = st ? NULL : strndup(str.ptr, (size_t)str.len);
+        if (!st) st = z ? hy_gguf_writer_set_str(w, name, z) : HY_ENOMEM;
+        free(z);
+        return st;
+    }
+    case HY_GGUF_U32:
+        return hy_gguf_get_u32(g, name, &u) ?: hy_gguf_writer_set_u32(w, name, u);
+    case HY_GGUF_I32:
+        return hy_gguf_get_i64(g, name, &v) ?: hy_gguf_writer_set_i32(w, name, (int32_t)v);
+    case HY_GGUF_BOOL:
+        return hy_gguf_get_bool(g, name, &b) ?: hy_gguf_writer_set_bool(w, name, b);
+    case HY_GGUF_F32:
+        return hy_gguf_get_f32(g, name, &f) ?: hy_gguf_writer_set_f32(w, name, f);
+    case HY_GGUF_ARRAY:
+        break;
+    default:
+        return hy_fail(HY_EUNSUPPORTED, "copying %s: type %d", name, (int)ty);
+    }
+    hy_gguf_vtype et;
+    uint64_t n;
+    const void *data;
+    hy_status st = hy_gguf_get_arr(g, name, &et, &n, &data);
+    if (st || et != HY_GGUF_STRING) return st ? st : hy_gguf_writer_set_arr(w, name, et, data, n);
+    char **strs = calloc(n ? n : 1, sizeof *strs);
+    st = strs ? HY_OK : HY_ENOMEM;
+    for (uint64_t k = 0; !st && k < n; k++) {
+        st = hy_gguf_get_arr_str(g, name, k, &str);
+        if (!st && !(strs[k] = strndup(str.ptr, (size_t)str.len))) st = HY_ENOMEM;
+    }
+    if (!st) st = hy_gguf_writer_set_arr_str(w, name, (const char *const *)strs, n);
+    for (uint64_t k = 0; strs && k < n; k++)
+        free(strs[k]);
+    free(strs);
+    return st;
+}
+
+/* The model's tokenizer read back from a GGUF written with the project's writer: every
+ * tokenizer.* key of the model plus tmpl as tokenizer.chat_template (the file a converter
+ * makes from a checkpoint whose tokenizer_config.json carries the template). */
+static hy_tokenizer *with_template(const char *tmpl) {
+    hy_gguf_writer *w = NULL;
+    hy_gguf *copy = NULL;
+    hy_tokenizer *t = NULL;
+    void *buf = NULL;
+    size_t size = 0;
+    char name[256];
+    hy_status st = hy_gguf_writer_create(&w);
+    for (int64_t i = 0; !st && i < hy_gguf_n_kv(g); i++) {
+        const hy_gguf_str key = hy_gguf_kv_key(g, i);
+        if (key.len >= sizeof name || key.len < 10 || memcmp(key.ptr, "tokenizer.", 10)) continue;
+        memcpy(name, key.ptr, (size_t)key.len);
+        name[key.len] = '\0';
+        if (strcmp(name, "tokenizer.chat_template")) st = copy_kv(g, i, name, w);
+    }
+    if (!st) st = hy_gguf_writer_set_str(w, "tokenizer.chat_template", tmpl);
+    if (!st) st = hy_gguf_writer_write_memory(w, 32, &buf, &size);
+    if (!st) st = hy_gguf_open_memory(buf, size, "tokenizer-with-template.gguf", &copy);
+    if (!st) st = hy_tokenizer_from_gguf(copy, &t);
+    if (st) HY_FAILF("copying %s's tokenizer with a template: %s", model_path, hy_last_error());
+    hy_gguf_close(copy);
+    free(buf);
+    hy_gguf_writer_free(w);
+    return st ? NULL : t;
+}
+
+/* The conversations rendered as Jinja renders the template (the file's own, or the fixture's
+ * "chat_template" for a file without one: Gemma 3 270M's GGUF), and their ids as llama.cpp's
+ * under the fixture's flags for them. */
 HY_TEST(chat_render_matches_jinja) {
     if (!setup()) return;
     json_t *chats = json_object_get(fx, "chats");
-    if (!chats) return; /* a model without a chat template (Gemma 3 270M's GGUF has none) */
+    if (!chats) return;
     HY_REQUIRE(json_array_size(chats) >= 3);
+    const char *tmpl = json_string_value(json_object_get(fx, "chat_template"));
+    hy_tokenizer *t = tmpl ? with_template(tmpl) : tok;
+    HY_REQUIRE(t);
+    const char *how = json_string_value(json_object_get(json_object_get(fx, "flags"), "chats.ids"));
+    HY_REQUIRE(how);
+    const unsigned flags =
+        HY_TOK_PARSE_SPECIAL | (strstr(how, "add_special=True") ? HY_TOK_ADD_SPECIAL : 0u);
     size_t i;
     json_t *c;
     json_array_foreach(chats, i, c) {
@@ -182,18 +268,18 @@ HY_TEST(chat_render_matches_jinja) {
         }
         char *out;
         HY_OK_OR_FAIL(hy_chat_render(
-            tok, m, n, json_is_true(json_object_get(c, "add_generation_prompt")), &out));
+            t, m, n, json_is_true(json_object_get(c, "add_generation_prompt")), &out));
         const char *want = json_string_value(json_object_get(c, "prompt"));
         if (strcmp(out, want)) HY_FAILF("chat %zu renders\n%s\nexpected\n%s", i, out, want);
         hy_token *ids;
         int64_t nid;
-        HY_OK_OR_FAIL(hy_tokenizer_encode(tok, out, strlen(out),
-                                          HY_TOK_ADD_SPECIAL | HY_TOK_PARSE_SPECIAL, &ids, &nid));
+        HY_OK_OR_FAIL(hy_tokenizer_encode(t, out, strlen(out), flags, &ids, &nid));
         if (!ids_equal(json_object_get(c, "ids"), ids, nid))
             HY_FAILF("chat %zu: ids differ from llama.cpp", i);
         free(ids);
         free(out);
     }
+    if (t != tok) hy_tokenizer_free(t);
 }
 
 /* The other pre-tokenizers, each on SmolLM2's vocabulary, against llama.cpp loading a copy
