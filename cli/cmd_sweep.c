@@ -35,7 +35,7 @@ static void usage(FILE *f) {
             "  --ilp-time S         ILP time limit per plan (default 20)\n"
             "  --k K                hylra's top-k (default: per budget, the k the DP predicts\n"
             "                       best among the profile's grid and 3 points between each\n"
-            "                       two, up to ctx/4)\n"
+            "                       two, up to ctx/4, refined in steps of 16)\n"
             "  --sensitive T        own-set loss that forbids reuse (default 0.45 here)\n"
             "  --temporal --loss L --candidates N --selectors LIST   solver options as in\n"
             "                                       hylra solve\n"
@@ -248,6 +248,26 @@ static int32_t k_candidates(const hy_profile *p, int64_t max_k, int32_t *ks, int
     return n;
 }
 
+/* The DP plan at k: when one fits the budget and loses less than *best, it replaces *best
+ * and the call returns 1. A failed session (not an infeasible budget) is left in *st. */
+static int try_k(const sweep_opts *o, hy_cli_solver_opts *so, double budget, int32_t k,
+                 hy_plan **best, hy_status *st) {
+    so->po.k = k;
+    hy_session *s = NULL;
+    hy_solve_info info;
+    if ((*st = hy_cli_session_open(o->profile, so, &s))) return 0;
+    hy_plan *p = NULL;
+    int better = 0;
+    if (hy_session_solve(s, "dp", budget, false, so->steps, &so->io, &p, &info) == HY_OK &&
+        (!*best || p->loss < (*best)->loss)) {
+        hy_plan_free(*best);
+        *best = p, p = NULL, better = 1;
+    }
+    hy_plan_free(p);
+    hy_session_close(s);
+    return better;
+}
+
 /* hylra's DP and ILP plans at one budget. k: the fixed one, or the candidate k (above)
  * whose DP plan has the lowest predicted loss; the ILP runs at that k, warm-started by the DP. */
 static hy_status solve_pair(const sweep_opts *o, int64_t ctx, double budget, hy_plan **dp,
@@ -268,19 +288,23 @@ static hy_status solve_pair(const sweep_opts *o, int64_t ctx, double budget, hy_
     if (!nk)
         return hy_fail(HY_ENOTFOUND, "sweep: no profile k fits (asked %d, ctx %lld)", o->k_fixed,
                        (long long)ctx);
-    hy_solve_info info;
-    int32_t best_k = -1;
+    int32_t best_k = -1, best_i = -1;
     for (int32_t i = 0; i < nk && !st; i++) {
-        so.po.k = ks[i];
-        hy_plan *p = NULL;
-        if ((st = hy_cli_session_open(o->profile, &so, &s))) break;
-        if (hy_session_solve(s, "dp", budget, false, so.steps, &so.io, &p, &info) == HY_OK &&
-            (!*dp || p->loss < (*dp)->loss)) {
-            hy_plan_free(*dp);
-            *dp = p, best_k = ks[i], p = NULL;
+        const int better = try_k(o, &so, budget, ks[i], dp, &st);
+        if (better) best_k = ks[i], best_i = i;
+    }
+    /* then the best k refined toward the next candidate in steps of 16 (bisection: a larger
+     * set is feasible for a plan's structure up to some k, and loses less up to it) */
+    if (!st && best_i >= 0 && best_i + 1 < nk && !o->k_fixed) {
+        int32_t lo = ks[best_i], hi = ks[best_i + 1];
+        while (!st && hi - lo > 16) {
+            const int32_t mid = (lo + hi) / 32 * 16;
+            if (mid <= lo) break;
+            if (try_k(o, &so, budget, mid, dp, &st))
+                best_k = lo = mid;
+            else
+                hi = mid;
         }
-        hy_plan_free(p);
-        hy_session_close(s);
     }
     if (st) return st;
     if (!*dp)
@@ -291,6 +315,7 @@ static hy_status solve_pair(const sweep_opts *o, int64_t ctx, double budget, hy_
     so.po.k = best_k;
     so.io.warm = NULL;
     if (!(st = hy_cli_session_open(o->profile, &so, &s))) {
+        hy_solve_info info;
         st = hy_session_solve(s, "ilp", budget, false, so.steps, &so.io, ilp, &info);
         hy_session_close(s);
     }

@@ -43,7 +43,12 @@ typedef struct {
 
 /* A decode step of a sequence without a plan or observer is cut into key ranges when its KV
  * heads are too few to keep every thread busy (SmolLM2: 3 heads on 2 threads) and the cache
- * is long enough for the pieces to pay for their merge. */
+ * is long enough for the pieces to pay for their merge. Only a step of one sequence: in a
+ * batch every sequence attends unsplit, so an unplanned sequence and a planned one's dense
+ * and select units compute with the same arithmetic. `hylra eval` decodes its dense
+ * reference beside the methods in one batch; when the reference alone was split, the
+ * different summation order (1e-6) flipped roundings of the int8 activations on native
+ * weights and grew to KL 0.003 between dense and an all-dense plan (SmolLM2, 2K). */
 #define SPLIT_MIN_KEYS 512
 
 /* The keys a decode query of layer `layer` at position pos0 attends to: [first, pos0] (a
@@ -53,11 +58,11 @@ static int64_t first_key(const hy_model_info *mi, int layer, int64_t pos0) {
     return W && W < pos0 + 1 ? pos0 + 1 - W : 0;
 }
 
-static int split_parts(const hy_ctx *c, const hy_run *r, int layer, int n_threads) {
+static int split_parts(const hy_ctx *c, const hy_run *r, int n_runs, int layer, int n_threads) {
     const hy_model_info *mi = hy_model_info_borrow(c->m);
     const int g = mi->n_heads / mi->n_kv_heads;
     const int64_t n_keys = r->pos0 + 1 - first_key(mi, layer, r->pos0);
-    if (r->n_q != 1 || n_threads < 2 || c->observer || c->plans[r->seq] || g > 8 ||
+    if (r->n_q != 1 || n_runs != 1 || n_threads < 2 || c->observer || c->plans[r->seq] || g > 8 ||
         mi->head_dim > 256 || n_keys < SPLIT_MIN_KEYS || mi->n_kv_heads >= 2 * n_threads)
         return 1;
     int parts = (2 * n_threads + mi->n_kv_heads - 1) / mi->n_kv_heads;
@@ -150,7 +155,7 @@ hy_status hy_attn_run(hy_ctx *c, int layer, const hy_run *runs, int n_runs) {
     int64_t n_items = 0, n_pieces = 0;
     for (int r = 0; r < n_runs; r++) {
         int parts = runs[r].n_q >= 64 && n_threads > 1 ? 2 * n_threads : 1;
-        const int kv_parts = split_parts(c, &runs[r], layer, n_threads);
+        const int kv_parts = split_parts(c, &runs[r], n_runs, layer, n_threads);
         n_items += (int64_t)(parts > kv_parts ? parts : kv_parts) * mi->n_kv_heads;
         n_pieces += kv_parts > 1 ? (int64_t)kv_parts * mi->n_kv_heads : 0;
     }
@@ -165,7 +170,7 @@ hy_status hy_attn_run(hy_ctx *c, int layer, const hy_run *runs, int n_runs) {
     int64_t k = 0, base = 0;
     int64_t bounds[65];
     for (int r = 0; r < n_runs; r++) {
-        const int kv_parts = split_parts(c, &runs[r], layer, n_threads);
+        const int kv_parts = split_parts(c, &runs[r], n_runs, layer, n_threads);
         if (kv_parts > 1) { /* one decode query, its keys cut into kv_parts ranges */
             const int64_t block = (int64_t)kv_parts * g * (hd + 2);
             for (int p = 0; p < kv_parts; p++)

@@ -1,8 +1,11 @@
 /* The publishing modes that rank tokens (SELECT, SCORE, SKETCH8, SKETCH4): when the unit must
  * reselect, score every token, take the top-k of the scores (or of their page maxima) as the
  * unit's published set, and compute the unit's output:
- *   SELECT   full attention that also yields the GQA-summed post-softmax probabilities
- *            (attention_decode.h's contract, computed by attn_rows.c); output dense;
+ *   SELECT   the GQA-summed post-softmax probabilities (attention_decode.h's contract,
+ *            computed by attn_rows.c); output dense, from the very kernel dense units use
+ *            (hy_attn_dense), so a select unit's output is bit-identical to dense's: on native
+ *            weights the int8 activations of the next projections turn a 1e-6 difference into
+ *            logit changes that `hylra eval` would charge to the plan;
  *   SCORE    the same probabilities from the keys alone (the GPU kernel reads no V); output
  *            sparse over the new set;
  *   SKETCH*  the probabilities of an int8 / int4 sketch of the keys (kernels/sketch.h);
@@ -63,10 +66,12 @@ hy_status hy_attn_select(hy_ctx *c, const hy_attn_item *it) {
         st = sketch_scores(it, bits, scores, n);
         rows = (double)n * ((double)it->head_dim * bits / 8.0 + 4.0) / (4.0 * it->head_dim);
     } else {
-        /* exact probabilities; SELECT keeps the dense output, SCORE's is replaced below */
+        /* exact probabilities (their output is overwritten: SELECT's by the dense kernel's
+         * below, SCORE's by the sparse pass) */
         st = hy_attn_rows_f32(it->out, scores, it->q, it->k, it->v, n, it->n_heads, it->head_dim,
                               it->scale);
         if (mode == HY_MODE_SCORE) rows = 0.5 * (double)n; /* K only */
+        if (!st && mode == HY_MODE_SELECT) st = hy_attn_dense(c, it);
     }
     if (!st) st = publish(sp, u, it, scores, n);
     free(scores);

@@ -3,6 +3,8 @@
 #include "hy_test.h"
 #include "runtime_test_util.h"
 
+#include <stdlib.h>
+
 HY_TEST(batched_decode_equals_single_decode) {
     tiny_cfg cfg;
     tiny_default(&cfg);
@@ -97,6 +99,53 @@ HY_TEST(batch_rejects_duplicates_and_full_sequences) {
     hy_ctx_free(c);
     hy_model_free(m);
     free(l);
+}
+
+/* Sequences with plans whose units all attend densely (all dense; one select unit per
+ * layer, which publishes a set nobody reads) decode, in one batch with an unplanned sequence,
+ * to the very same logits: `hylra eval` measures every method against sequence 0 this way,
+ * and on native weights the int8 activations turn any arithmetic difference (a split-KV sum
+ * order, another attention kernel) into logit changes that would be charged to the plans
+ * (they were: KL 0.003 between dense and an all-dense plan). Long enough (1200 tokens, 3 KV
+ * heads on 2 threads) for a single sequence's split-KV decode; Q4_1 weights, tied output
+ * (the shape that showed it). */
+HY_TEST(dense_and_select_units_decode_as_no_plan) {
+    tiny_cfg cfg;
+    tiny_default(&cfg);
+    cfg.d_model = 576, cfg.n_heads = 9, cfg.n_kv_heads = 3, cfg.d_ff = 256, cfg.n_layers = 4;
+    cfg.n_ctx_train = 2048, cfg.n_vocab = 4096, cfg.tied = 1, cfg.wtype = HY_GGML_Q4_1;
+    hy_model *m;
+    HY_OK_OR_FAIL(rt_load(&cfg, NULL, &m));
+    const int V = cfg.n_vocab, n0 = 1200, steps = 6;
+    setenv("HY_THREADS", "2", 1);
+    hy_ctx *c;
+    HY_OK_OR_FAIL(hy_ctx_create(m, 2048, 3, &c));
+    unsetenv("HY_THREADS");
+    int32_t *tok = rt_tokens(n0 + steps, V, 77u);
+    HY_OK_OR_FAIL(hy_forward(c, 0, tok, n0, NULL, 0));
+    HY_OK_OR_FAIL(hy_ctx_seq_copy(c, 1, 0));
+    HY_OK_OR_FAIL(hy_ctx_seq_copy(c, 2, 0));
+    hy_plan *dense = rt_new_plan(m, 64, 4, 16), *sel = rt_new_plan(m, 64, 4, 16);
+    for (int l = 0; l < cfg.n_layers; l++)
+        rt_set_unit(sel, l, l % 3, HY_MODE_SELECT, 0, 0, 1);
+    HY_OK_OR_FAIL(hy_ctx_set_plan(c, 1, dense));
+    HY_OK_OR_FAIL(hy_ctx_set_plan(c, 2, sel));
+    float *lg = malloc((size_t)3 * V * sizeof *lg);
+    const int seqs[3] = {0, 1, 2};
+    for (int t = 0; t < steps; t++) {
+        const int32_t b[3] = {tok[n0 + t], tok[n0 + t], tok[n0 + t]};
+        HY_OK_OR_FAIL(hy_forward_batch(c, seqs, b, 3, lg));
+        for (int i = 1; i < 3; i++) {
+            const double e = rt_err_ff(lg + (int64_t)i * V, lg, V);
+            if (e != 0.0)
+                HY_FAILF("step %d: %s plan vs no plan: max |dlogit| %.3g, expected 0", t,
+                         i == 1 ? "all-dense" : "select", e);
+        }
+    }
+    free(lg), free(tok);
+    hy_plan_free(dense), hy_plan_free(sel);
+    hy_ctx_free(c);
+    hy_model_free(m);
 }
 
 HY_TEST_MAIN()

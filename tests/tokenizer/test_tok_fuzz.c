@@ -1,9 +1,11 @@
 /* Seeded fuzzing (reproducible: fixed seeds, no clock): random bytes, invalid UTF-8 and
  * special-token fragments included, must encode without error and decode back to the same
- * bytes, whole and streamed; random vocabularies and mutated chat templates must give a
- * status, never a crash (run under ASan/UBSan to catch the silent kind). */
+ * bytes, whole and streamed; random vocabularies and mutated chat templates (ChatML and
+ * Gemma 3's) must give a status, never a crash (run under ASan/UBSan to catch the silent kind). */
 #include "hy_test.h"
 #include "tok_test_util.h"
+
+#include <jansson.h>
 
 static uint64_t rng = 0x2545F4914F6CDD1Dull;
 static uint32_t next_u32(void) {
@@ -156,16 +158,13 @@ HY_TEST(random_vocabularies_never_crash) {
     HY_CHECK(built > 0 && refused > 0); /* both paths were exercised */
 }
 
-HY_TEST(mutated_chat_templates_never_crash) {
-    const char *base =
-        "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}{{ "
-        "'<|im_start|>system\\nYou are kind<|im_end|>\\n' }}{% endif %}{{'<|im_start|>' + "
-        "message['role'] + '\\n' + "
-        "message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ "
-        "'<|im_start|>assistant\\n' }}{% endif %}";
+/* 2000 mutations (truncations, stray Jinja characters) of one template, rendered with a
+ * short conversation: a status every time, and some still render (spaces are harmless). */
+static void mutate_template(const char *base, const char *what) {
     size_t n = strlen(base);
     char *t = malloc(n + 1);
     int ok = 0;
+    const hy_chat_msg msgs[3] = {{"system", " Be brief. "}, {"user", "hi"}, {"assistant", "yo"}};
     for (int iter = 0; iter < 2000; iter++) {
         memcpy(t, base, n + 1);
         size_t len = n;
@@ -176,13 +175,31 @@ HY_TEST(mutated_chat_templates_never_crash) {
             else if (len)
                 t[next_u32() % len] = "{}%#'\"\\- \nab"[r % 13];
         }
-        hy_chat_msg msg = {"user", "hi"};
         char *out = NULL;
-        if (hy_chat_render_template(t, len, "<s>", &msg, 1, true, &out) == HY_OK) ok++;
+        const int first = (int)(next_u32() % 2), count = 1 + (int)(next_u32() % (3 - first));
+        if (hy_chat_render_template(t, len, "<s>", msgs + first, count, true, &out) == HY_OK) ok++;
         free(out);
     }
     free(t);
-    HY_CHECK(ok > 0); /* harmless mutations (spaces) keep it recognised */
+    if (!(ok > 0)) HY_FAILF("%s: no mutation rendered (harmless ones should)", what);
+}
+
+HY_TEST(mutated_chat_templates_never_crash) {
+    mutate_template(
+        "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}{{ "
+        "'<|im_start|>system\\nYou are kind<|im_end|>\\n' }}{% endif %}{{'<|im_start|>' + "
+        "message['role'] + '\\n' + "
+        "message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ "
+        "'<|im_start|>assistant\\n' }}{% endif %}",
+        "chatml");
+    /* Gemma 3's template as the fixture carries it (scripts/fixtures/chat_gemma.py) */
+    json_error_t err;
+    json_t *doc = json_load_file("tests/fixtures/chat_gemma.json", 0, &err);
+    HY_REQUIRE(doc);
+    const char *g = json_string_value(json_object_get(doc, "gemma3_template"));
+    HY_REQUIRE(g);
+    mutate_template(g, "gemma3");
+    json_decref(doc);
 }
 
 HY_TEST_MAIN()
