@@ -43,6 +43,17 @@ const char *hy_arch_cuda_missing(const hy_arch *a) {
     return NULL;
 }
 
+hy_qkv_extras hy_layer_qkv_extras(const hy_model_info *mi, const float *bias, const float *q_norm,
+                                  const float *k_norm) {
+    return (hy_qkv_extras){.n_heads = mi->n_heads,
+                           .n_kv_heads = mi->n_kv_heads,
+                           .head_dim = mi->head_dim,
+                           .bias = bias,
+                           .q_norm = q_norm,
+                           .k_norm = k_norm,
+                           .eps = mi->rms_eps};
+}
+
 int hy_model_layer_window(const hy_model_info *mi, int layer) {
     if (!mi || mi->sliding_window <= 0) return 0;
     return mi->swa_period > 0 && (layer + 1) % mi->swa_period == 0 ? 0 : mi->sliding_window;

@@ -49,13 +49,7 @@ static void store_kv(hy_ctx *c, int layer, const hy_run *runs, int n_runs) {
 static void qkv_extras(hy_ctx *c, const hy_layer_weights *w, int64_t n) {
     const hy_model_info *mi = &c->m->info;
     if (!w->bqkv && !w->q_norm) return;
-    const hy_qkv_extras e = {.n_heads = mi->n_heads,
-                             .n_kv_heads = mi->n_kv_heads,
-                             .head_dim = mi->head_dim,
-                             .bias = w->bqkv,
-                             .q_norm = w->q_norm,
-                             .k_norm = w->k_norm,
-                             .eps = mi->rms_eps};
+    const hy_qkv_extras e = hy_layer_qkv_extras(mi, w->bqkv, w->q_norm, w->k_norm);
     /* the shapes are the loader's, checked at load: this cannot fail */
     (void)hy_qkv_extras_f32(c->qkv, (int64_t)(mi->n_heads + 2 * mi->n_kv_heads) * mi->head_dim, n,
                             &e);

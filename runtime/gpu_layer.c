@@ -5,6 +5,7 @@
  * down projection added to the residual. Projections are the decode GEMV (kernels/gemv.h) for
  * up to 8 rows, cuBLAS tensor-core GEMMs on bf16 activations beyond. No call here
  * synchronises, so a decode step can be captured as one graph. */
+#include "arch.h"
 #include "bf16_ops.h"
 #include "cuda_ops.h"
 #include "gemv.h"
@@ -68,13 +69,7 @@ static hy_status layer(hy_ctx *c, int l, int64_t n, hy_gpu_attn_fn attn, void *a
         HY_TRY(gemm(g, g->qkv, g->h16, w->wqkv, n, d, qkv_w, 0.0f));
     }
     if (w->bqkv || w->q_norm) {
-        const hy_qkv_extras e = {.n_heads = mi->n_heads,
-                                 .n_kv_heads = mi->n_kv_heads,
-                                 .head_dim = mi->head_dim,
-                                 .bias = w->bqkv,
-                                 .q_norm = w->q_norm,
-                                 .k_norm = w->k_norm,
-                                 .eps = mi->rms_eps};
+        const hy_qkv_extras e = hy_layer_qkv_extras(mi, w->bqkv, w->q_norm, w->k_norm);
         HY_TRY(hy_cuda_qkv_extras_f32(g->qkv, qkv_w, n, &e, st));
     }
     const hy_qkv_shape qs = {.n_heads = mi->n_heads,

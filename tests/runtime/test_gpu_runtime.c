@@ -333,6 +333,48 @@ HY_TEST(test_batch) {
     unsetenv("HY_GEMV_ROWS");
 }
 
+/* `hylra eval --device cuda` decodes its dense reference in one batch with the methods: a
+ * sequence whose plan keeps every unit dense must get the reference's logits exactly, on
+ * the GEMV path and on cuBLAS's (bf16 activations, where a rounding difference would grow;
+ * on the CPU it did, docs/accuracy.md). */
+HY_TEST(test_all_dense_plan_is_the_reference) {
+    hy_model *m = tiny_bf16(2);
+    HY_REQUIRE(m);
+    const int V = hy_model_info_borrow(m)->n_vocab;
+    hy_plan *p = rt_new_plan(m, 16, 4, 8);
+    int32_t *tok = rt_tokens(PROMPT + 4, V, 9u);
+    float *lg = malloc((size_t)9 * V * sizeof *lg);
+    for (int rows = 0; rows < 2; rows++) {
+        setenv("HY_GEMV_ROWS", rows ? "0" : "8", 1);
+        const int n = rows ? 9 : 4; /* the GEMV takes up to 8 rows */
+        hy_ctx *c = NULL;
+        HY_OK_OR_FAIL(hy_ctx_create_on(m, HY_DEVICE_CUDA, CTX, 9, &c));
+        HY_OK_OR_FAIL(hy_forward(c, 0, tok, PROMPT, NULL, 0));
+        int seqs[9];
+        for (int s = 0; s < n; s++) {
+            seqs[s] = s;
+            if (s) HY_OK_OR_FAIL(hy_ctx_seq_copy(c, s, 0));
+            if (s) HY_OK_OR_FAIL(hy_ctx_set_plan(c, s, p));
+        }
+        for (int t = 0; t < 4; t++) {
+            int32_t in[9];
+            for (int s = 0; s < n; s++)
+                in[s] = tok[PROMPT + t];
+            HY_OK_OR_FAIL(hy_forward_batch(c, seqs, in, n, lg));
+            for (int s = 1; s < n; s++)
+                if (memcmp(lg + (int64_t)s * V, lg, (size_t)V * sizeof *lg))
+                    HY_FAILF("%s path, step %d: sequence %d (all-dense plan) differs from the "
+                             "unplanned one: rel. L2 %.3g",
+                             rows ? "cuBLAS" : "GEMV", t, s, rel_l2(lg + (int64_t)s * V, lg, V));
+        }
+        hy_ctx_free(c);
+    }
+    unsetenv("HY_GEMV_ROWS");
+    free(tok), free(lg);
+    hy_plan_free(p);
+    hy_model_free(m);
+}
+
 /* The one-row GEMV path (fp32 activations) and the cuBLAS path (bf16 activations) agree to
  * bf16 rounding; the GEMV is the closer one to the CPU's fp32. */
 HY_TEST(test_gemv_path) {
