@@ -277,14 +277,18 @@ static hy_status solve_pair(const sweep_opts *o, int64_t ctx, double budget, hy_
     so.po.context = ctx;
     so.po.granularity = HY_SOLVE_HEAD;
     hy_session *s = NULL;
-    hy_status st = hy_cli_session_open(o->profile, &so, &s);
-    if (st) return st;
     int32_t ks[128], nk = 0;
     if (o->k_fixed)
         ks[nk++] = o->k_fixed;
-    else
-        nk = k_candidates(s->profile, ctx / 4, ks, 128);
-    hy_session_close(s);
+    else {
+        /* the grid alone: a session would build a problem at a k the grid may not hold */
+        hy_profile *pf = NULL;
+        hy_status st = hy_profile_read(o->profile, &pf);
+        if (st) return st;
+        nk = k_candidates(pf, ctx / 4, ks, 128);
+        hy_profile_free(pf);
+    }
+    hy_status st = HY_OK;
     if (!nk)
         return hy_fail(HY_ENOTFOUND, "sweep: no profile k fits (asked %d, ctx %lld)", o->k_fixed,
                        (long long)ctx);
