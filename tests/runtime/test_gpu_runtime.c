@@ -334,9 +334,12 @@ HY_TEST(test_batch) {
 }
 
 /* `hylra eval --device cuda` decodes its dense reference in one batch with the methods: a
- * sequence whose plan keeps every unit dense must get the reference's logits exactly, on
- * the GEMV path and on cuBLAS's (bf16 activations, where a rounding difference would grow;
- * on the CPU it did, docs/accuracy.md). */
+ * sequence whose plan keeps every unit dense must get the reference's logits, on the GEMV
+ * path (fp32 activations) to fp32 rounding and on cuBLAS's (bf16 activations, where a
+ * rounding difference can grow, as int8 activations made it grow on the CPU, docs/accuracy.md)
+ * within 1e-3. Not exact: the planned sequences form their own segment, whose decode launch
+ * may cut the keys into another number of splits than the reference's one-row launch. The
+ * measured differences are printed. */
 HY_TEST(test_all_dense_plan_is_the_reference) {
     hy_model *m = tiny_bf16(2);
     HY_REQUIRE(m);
@@ -344,6 +347,7 @@ HY_TEST(test_all_dense_plan_is_the_reference) {
     hy_plan *p = rt_new_plan(m, 16, 4, 8);
     int32_t *tok = rt_tokens(PROMPT + 4, V, 9u);
     float *lg = malloc((size_t)9 * V * sizeof *lg);
+    double worst[2] = {0, 0};
     for (int rows = 0; rows < 2; rows++) {
         setenv("HY_GEMV_ROWS", rows ? "0" : "8", 1);
         const int n = rows ? 9 : 4; /* the GEMV takes up to 8 rows */
@@ -361,15 +365,20 @@ HY_TEST(test_all_dense_plan_is_the_reference) {
             for (int s = 0; s < n; s++)
                 in[s] = tok[PROMPT + t];
             HY_OK_OR_FAIL(hy_forward_batch(c, seqs, in, n, lg));
-            for (int s = 1; s < n; s++)
-                if (memcmp(lg + (int64_t)s * V, lg, (size_t)V * sizeof *lg))
+            for (int s = 1; s < n; s++) {
+                const double e = rel_l2(lg + (int64_t)s * V, lg, V), lim = rows ? 1e-3 : 1e-5;
+                worst[rows] = e > worst[rows] ? e : worst[rows];
+                if (e > lim)
                     HY_FAILF("%s path, step %d: sequence %d (all-dense plan) differs from the "
-                             "unplanned one: rel. L2 %.3g",
-                             rows ? "cuBLAS" : "GEMV", t, s, rel_l2(lg + (int64_t)s * V, lg, V));
+                             "unplanned one: rel. L2 %.3g > %g",
+                             rows ? "cuBLAS" : "GEMV", t, s, e, lim);
+            }
         }
         hy_ctx_free(c);
     }
     unsetenv("HY_GEMV_ROWS");
+    fprintf(stderr, "all-dense plan vs reference: rel. L2 %.3g (GEMV), %.3g (cuBLAS)\n", worst[0],
+            worst[1]);
     free(tok), free(lg);
     hy_plan_free(p);
     hy_model_free(m);
