@@ -274,6 +274,7 @@ static hy_status solve_pair(const sweep_opts *o, int64_t ctx, double budget, hy_
                             hy_plan **ilp) {
     hy_cli_solver_opts so = o->so;
     if (so.launch_s < 0) so.launch_s = 0; /* the model every method is priced with */
+    so.k_given = 1;                       /* each k below is chosen, never moved */
     so.po.context = ctx;
     so.po.granularity = HY_SOLVE_HEAD;
     hy_session *s = NULL;

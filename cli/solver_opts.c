@@ -39,6 +39,7 @@ int hy_cli_solver_opt(const char *cmd, int c, const char *arg, hy_cli_solver_opt
     case 'k':
         if (!parse_long(arg, 1, &n)) return bad(cmd, "--k", arg, "a positive integer");
         o->po.k = (int)n;
+        o->k_given = 1;
         return 1;
     case 'n':
         if (!parse_long(arg, 1, &n)) return bad(cmd, "--ctx", arg, "a positive token count");
@@ -111,7 +112,16 @@ hy_status hy_cli_session_open(const char *profile_path, const hy_cli_solver_opts
                               hy_session **out) {
     /* the one launch default (hy_cli_launch_s); -1 = the table's, read by the session */
     const double launch_s = hy_cli_launch_s(o->launch_s, o->costs != NULL, -1);
-    hy_status st = hy_session_open(profile_path, o->costs, launch_s, &o->po, out);
+    hy_problem_opts po = o->po;
+    if (!o->k_given) {
+        hy_profile *p = NULL;
+        hy_status st = hy_profile_read(profile_path, &p);
+        if (st) return st;
+        if (p->n_k > 0 && po.k < p->k_grid[0]) po.k = p->k_grid[0];
+        if (p->n_k > 0 && po.k > p->k_grid[p->n_k - 1]) po.k = p->k_grid[p->n_k - 1];
+        hy_profile_free(p);
+    }
+    hy_status st = hy_session_open(profile_path, o->costs, launch_s, &po, out);
     if (st) return st;
     const hy_session *s = *out;
     const int64_t ctx = o->po.context > 0 ? o->po.context : s->profile->ctx;

@@ -13,6 +13,7 @@ typedef struct {
     int steps;         /* DP budget steps */
     double launch_s;   /* --launch-us: kernel launch overhead of the cost model; < 0 = not
                           given: the cost table's, else 0 (hy_cli_launch_s) */
+    int k_given;       /* --k was given; else po.k's default moves into the profile's grid */
 } hy_cli_solver_opts;
 
 /* 1: c was a shared option and is applied; 0: not a shared option; -1: bad value (a message
@@ -20,7 +21,9 @@ typedef struct {
 int hy_cli_solver_opt(const char *cmd, int c, const char *arg, hy_cli_solver_opts *o);
 
 /* hy_session_open with the options' cost table and launch overhead (hy_cli_launch_s), and a
- * warning on stderr when --ctx is beyond the model's trained context. */
+ * warning on stderr when --ctx is beyond the model's trained context. Without --k, a default
+ * k outside the profile's grid becomes the grid's nearest end (a 16K profile's grid may start
+ * at 512, where the default 256 would be refused). */
 hy_status hy_cli_session_open(const char *profile_path, const hy_cli_solver_opts *o,
                               hy_session **out);
 

@@ -16,6 +16,8 @@ check resume_same_text "$hylra" profile "${opts[@]}" --data "$dir/cal.txt" --sam
 cp "$dir/p.h5" "$dir/before.h5"
 sed -i 's/the/THE/' "$dir/cal.txt"
 check resume_other_text_refused sh -c "'$hylra' profile ${opts[*]} --data '$dir/cal.txt' --samples 3 -o '$dir/p.h5' --resume 2>'$dir/err'; test \$? -eq 1 && grep -q 'another calibration text' '$dir/err' && cmp -s '$dir/p.h5' '$dir/before.h5'"
+# without --k the solver's default (256) moves into this profile's grid (16,32): k 32
+check solve_default_k_into_grid sh -c "'$hylra' solve '$dir/p.h5' --budget 0.9 -o '$dir/dk.json' >/dev/null && grep -q '\"k\": 32,' '$dir/dk.json'"
 check report_layer_0 "$hylra" report "$dir/p.h5" --layer 0 -o "$dir/r.html"
 check report_layer_out_of_range_exit_2 sh -c "'$hylra' report '$dir/p.h5' --layer 99 -o '$dir/r2.html' 2>'$dir/err'; test \$? -eq 2 && grep -q 'expected 0..29' '$dir/err' && test ! -e '$dir/r2.html'"
 check report_negative_layer_exit_2 sh -c "'$hylra' report '$dir/p.h5' --layer -1 -o '$dir/r2.html'; test \$? -eq 2"
