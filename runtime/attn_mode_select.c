@@ -66,9 +66,9 @@ hy_status hy_attn_select(hy_ctx *c, const hy_attn_item *it) {
         st = sketch_scores(it, bits, scores, n);
         rows = (double)n * ((double)it->head_dim * bits / 8.0 + 4.0) / (4.0 * it->head_dim);
     } else {
-        /* exact probabilities (their output is overwritten: SELECT's by the dense kernel's
-         * below, SCORE's by the sparse pass) */
-        st = hy_attn_rows_f32(it->out, scores, it->q, it->k, it->v, n, it->n_heads, it->head_dim,
+        /* exact probabilities only (no P.V): SELECT's output comes from the dense kernel
+         * below, SCORE's from the sparse pass */
+        st = hy_attn_rows_f32(NULL, scores, it->q, it->k, it->v, n, it->n_heads, it->head_dim,
                               it->scale);
         if (mode == HY_MODE_SCORE) rows = 0.5 * (double)n; /* K only */
         if (!st && mode == HY_MODE_SELECT) st = hy_attn_dense(c, it);

@@ -13,7 +13,7 @@
 hy_status hy_attn_rows_f32(float *out, float *psum, const float *q, const float *k, const float *v,
                            int64_t n, int g, int hd, float scale) {
     if (n <= 0) { /* an empty set attends to nothing: zeros, as the sparse reference */
-        for (int64_t i = 0; i < (int64_t)g * hd; i++)
+        for (int64_t i = 0; out && i < (int64_t)g * hd; i++)
             out[i] = 0.0f;
         return HY_OK;
     }
@@ -39,8 +39,9 @@ hy_status hy_attn_rows_f32(float *out, float *psum, const float *q, const float 
                 a += p[(int64_t)h * n + j];
             psum[j] = a;
         }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g, hd, (blasint)n, 1.0f, p, (blasint)n,
-                v, hd, 0.0f, out, hd);
+    if (out) /* NULL: only the probabilities are wanted (select and score units) */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g, hd, (blasint)n, 1.0f, p,
+                    (blasint)n, v, hd, 0.0f, out, hd);
     free(p);
     return HY_OK;
 }

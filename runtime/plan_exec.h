@@ -46,8 +46,8 @@ void hy_seq_plan_selected(hy_seq_plan *sp, int32_t u, const float *q, int32_t n_
 hy_status hy_seq_plan_topk(hy_seq_plan *sp, int32_t u, const float *scores, int64_t n);
 
 /* attn_rows.c: one query per head of a g-head group over n K/V rows (contiguous [n][hd]):
- * out[g][hd]; psum[n] (may be NULL) = sum over the heads of the post-softmax probabilities.
- * fp32 through BLAS; n == 0 writes zeros. */
+ * out[g][hd] (may be NULL: no P.V product); psum[n] (may be NULL) = sum over the heads of
+ * the post-softmax probabilities. fp32 through BLAS; n == 0 writes zeros. */
 hy_status hy_attn_rows_f32(float *out, float *psum, const float *q, const float *k, const float *v,
                            int64_t n, int g, int hd, float scale);
 
