@@ -63,13 +63,6 @@ hy_status hy_ctx_create_on(const hy_model *m, hy_device dev, int64_t n_ctx, int 
                        "%s: the CUDA kernels take head_dim 64 or 128, GQA groups of at most 8 "
                        "and at most 64 KV heads (this model: head_dim %d, %d/%d heads)",
                        mi->name, mi->head_dim, mi->n_heads, mi->n_kv_heads);
-    /* written without a GPU at hand: opt-in until test_gpu_runtime has run it (as qsim) */
-    const char *opt = getenv("HY_GPU_QWEN");
-    if (m->arch && (m->arch->qkv_bias || m->arch->qk_norm) && !(opt && !strcmp(opt, "1")))
-        return hy_fail(HY_EUNSUPPORTED,
-                       "%s (%s): the CUDA path of its %s has not run on a GPU yet: set "
-                       "HY_GPU_QWEN=1 to try it, or use --device cpu",
-                       mi->name, mi->arch, m->arch->qkv_bias ? "QKV bias" : "per-head QK RMSNorm");
     hy_ctx *c = hy_calloc(1, sizeof *c, "context");
     if (!c) return HY_ENOMEM;
     c->m = m;
