@@ -113,14 +113,7 @@ hy_status hy_cli_session_open(const char *profile_path, const hy_cli_solver_opts
     /* the one launch default (hy_cli_launch_s); -1 = the table's, read by the session */
     const double launch_s = hy_cli_launch_s(o->launch_s, o->costs != NULL, -1);
     hy_problem_opts po = o->po;
-    if (!o->k_given) {
-        hy_profile *p = NULL;
-        hy_status st = hy_profile_read(profile_path, &p);
-        if (st) return st;
-        if (p->n_k > 0 && po.k < p->k_grid[0]) po.k = p->k_grid[0];
-        if (p->n_k > 0 && po.k > p->k_grid[p->n_k - 1]) po.k = p->k_grid[p->n_k - 1];
-        hy_profile_free(p);
-    }
+    po.k_into_grid = !o->k_given;
     hy_status st = hy_session_open(profile_path, o->costs, launch_s, &po, out);
     if (st) return st;
     const hy_session *s = *out;

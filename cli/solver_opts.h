@@ -22,8 +22,7 @@ int hy_cli_solver_opt(const char *cmd, int c, const char *arg, hy_cli_solver_opt
 
 /* hy_session_open with the options' cost table and launch overhead (hy_cli_launch_s), and a
  * warning on stderr when --ctx is beyond the model's trained context. Without --k, a default
- * k outside the profile's grid becomes the grid's nearest end (a 16K profile's grid may start
- * at 512, where the default 256 would be refused). */
+ * k outside the profile's grid becomes the grid's nearest end (hy_problem_opts.k_into_grid). */
 hy_status hy_cli_session_open(const char *profile_path, const hy_cli_solver_opts *o,
                               hy_session **out);
 

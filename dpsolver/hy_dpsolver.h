@@ -52,9 +52,11 @@ typedef enum { HY_LOSS_OUT_ERR = 0, HY_LOSS_RECALL } hy_loss_kind;
 typedef enum { HY_SOLVE_LAYER = 0, HY_SOLVE_HEAD } hy_solve_granularity;
 
 typedef struct {
-    int32_t k;       /* must be in the profile's k grid */
-    int64_t context; /* n the costs are for; 0 = the profile's ctx */
-    int32_t batch;   /* 1 by default */
+    int32_t k;        /* within the profile's k grid (between points: interpolated) */
+    bool k_into_grid; /* sessions: a k outside the grid moves to its nearer end (k was a
+                         default, not a choice; hy_session_open) */
+    int64_t context;  /* n the costs are for; 0 = the profile's ctx */
+    int32_t batch;    /* 1 by default */
     hy_loss_kind loss;
     hy_solve_granularity granularity;
     double sensitive_threshold; /* own-set loss above this: the unit may not reuse */

@@ -31,9 +31,14 @@ hy_status hy_session_open(const char *profile_path, const char *costs_path, doub
         s->cm.sliding_window = p->sliding_window, s->cm.swa_period = p->swa_period;
         s->cm.sink = p->sink, s->cm.window = p->window; /* what sparse modes read besides k */
         if (launch_s >= 0) s->cm.launch_s = launch_s;
-        if (!st) st = hy_problem_from_profile(p, &s->cm, o, &s->problem);
+        hy_problem_opts po = *o;
+        if (po.k_into_grid && p->n_k > 0) /* a 16K profile's grid may start above 256 */
+            po.k = po.k < p->k_grid[0]            ? p->k_grid[0]
+                   : po.k > p->k_grid[p->n_k - 1] ? p->k_grid[p->n_k - 1]
+                                                  : po.k;
+        if (!st) st = hy_problem_from_profile(p, &s->cm, &po, &s->problem);
         if (!st && o->granularity == HY_SOLVE_HEAD) {
-            hy_problem_opts lo = *o;
+            hy_problem_opts lo = po;
             lo.granularity = HY_SOLVE_LAYER;
             st = hy_problem_from_profile(p, &s->cm, &lo, &s->layer_problem);
         }

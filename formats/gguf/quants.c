@@ -112,6 +112,15 @@ void hy_dq_q5_1(const uint8_t *src, float *dst, int64_t n) {
     }
 }
 
+/* The element of a 32-block with the largest magnitude, its sign kept (first on ties): the
+ * 4- and 5-bit formats map it exactly onto their most negative code. */
+static float signed_extreme32(const float *x) {
+    float ext = 0;
+    for (int j = 0; j < 32; j++)
+        if (fabsf(x[j]) > fabsf(ext)) ext = x[j];
+    return ext;
+}
+
 static int clampi(long v, int lo, int hi) {
     return v < lo ? lo : v > hi ? hi : (int)v;
 }
@@ -132,9 +141,7 @@ void hy_q_q8_0(const float *src, uint8_t *dst, int64_t n) {
 /* The scale is the signed extreme / -8 so that the extreme maps exactly onto q = 0. */
 void hy_q_q4_0(const float *src, uint8_t *dst, int64_t n) {
     for (int64_t b = 0; b < n / 32; b++, src += 32, dst += 18) {
-        float ext = 0;
-        for (int j = 0; j < 32; j++)
-            if (fabsf(src[j]) > fabsf(ext)) ext = src[j];
+        const float ext = signed_extreme32(src);
         uint16_t dh = hy_f32_to_fp16(ext / -8.0f);
         float d = hy_fp16_to_f32(dh);
         hy_st16(dst, dh);
@@ -150,9 +157,7 @@ void hy_q_q4_0(const float *src, uint8_t *dst, int64_t n) {
  * element to round(x / d) + 16 in 0..31, its fifth bit into the 32-bit mask. */
 void hy_q_q5_0(const float *src, uint8_t *dst, int64_t n) {
     for (int64_t b = 0; b < n / 32; b++, src += 32, dst += 22) {
-        float ext = 0;
-        for (int j = 0; j < 32; j++)
-            if (fabsf(src[j]) > fabsf(ext)) ext = src[j];
+        const float ext = signed_extreme32(src);
         uint16_t dh = hy_f32_to_fp16(ext / -16.0f);
         float d = hy_fp16_to_f32(dh);
         hy_st16(dst, dh);
