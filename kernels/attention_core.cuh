@@ -60,7 +60,8 @@ struct hy_core_args {
     /* indexed mode */
     const int32_t *idx, *count;
     int64_t idx_stride;
-    int page; /* 1 for tokens */
+    int page;       /* 1 for tokens */
+    int64_t window; /* > 0: dense units attend to their last `window` tokens only */
     unsigned long long sparse_mask;
     /* units (bit g: KV head g of every sequence) whose blocks return at once: SKIP mode */
     unsigned long long skip_mask;
@@ -71,6 +72,13 @@ struct hy_core_args {
     float *part_acc, *part_ml, *final_ml;
     unsigned *tickets;
 };
+
+/* The probabilities pass (attention_decode.cu): scores[unit][t] = sum over the group's heads
+ * of 2^(logit - M) / L from the logits in ws, with M and L the merged ones in ws->final_ml
+ * (nsplit 0) or merged here from nsplit per-split pairs in ws->part_ml. */
+hy_status hy_attn_probs_launch(float *scores, int64_t score_stride, const hy_cuda_attn_ws *ws,
+                               const int32_t *lens, int64_t max_len, int units, int n_kv, int G,
+                               unsigned long long skip_mask, int nsplit, cudaStream_t cs);
 
 /* The 16-bit type's conversions and its MMA. */
 template <typename T> struct hy_mma;
@@ -136,14 +144,19 @@ template <int N> __device__ __forceinline__ void hy_cp_wait() {
 template <typename T, int D, int MODE>
 __global__ void __launch_bounds__(HY_ATTN_WARPS * 32) hy_attn_core_kernel(const hy_core_args a) {
     using M = hy_mma<T>;
-    constexpr int NW = HY_ATTN_WARPS, TILE = HY_ATTN_TILE, S = HY_ATTN_STAGES;
-    constexpr int ROW = 2 * D;         /* bytes per K/V row */
-    constexpr int CPR = D / 8;         /* 16-byte chunks per row */
-    constexpr int RPI = 32 / CPR;      /* rows one warp-wide copy covers */
-    constexpr int TILE_B = TILE * ROW; /* bytes of one K (or V) tile */
-    constexpr int KS = D / 16;         /* k-slices of q.k */
-    constexpr int GR = HY_ATTN_ROWS;
     constexpr bool KEYS = MODE == HY_CORE_KEY_SCORES;
+    /* without V a stage holds one tile, so the same ring bytes hold twice the stages: as many
+     * bytes in flight per warp as the K+V modes (at 3 stages the key-only core streamed at
+     * ~3/4 of the dense core's rate, docs/kernels.md) */
+    constexpr int NW = HY_ATTN_WARPS, TILE = HY_ATTN_TILE;
+    constexpr int S = KEYS ? 2 * HY_ATTN_STAGES : HY_ATTN_STAGES;
+    constexpr int ROW = 2 * D;                          /* bytes per K/V row */
+    constexpr int CPR = D / 8;                          /* 16-byte chunks per row */
+    constexpr int RPI = 32 / CPR;                       /* rows one warp-wide copy covers */
+    constexpr int TILE_B = TILE * ROW;                  /* bytes of one K (or V) tile */
+    constexpr int STAGE_B = KEYS ? TILE_B : 2 * TILE_B; /* bytes of one ring stage */
+    constexpr int KS = D / 16;                          /* k-slices of q.k */
+    constexpr int GR = HY_ATTN_ROWS;
     constexpr bool SCORES = MODE == HY_CORE_DENSE_SCORES || KEYS;
     __shared__ float sm_m[NW][GR], sm_l[NW][GR];
     __shared__ float sm_w[GR][HY_ATTN_MAX_SPLITS];
@@ -162,7 +175,9 @@ __global__ void __launch_bounds__(HY_ATTN_WARPS * 32) hy_attn_core_kernel(const 
     const int qr = lane >> 2, qc = lane & 3; /* MMA fragment row (head) and column pair */
     const int64_t len = a.lens[b];
     const bool indexed = MODE == HY_CORE_INDEXED && ((a.sparse_mask >> g) & 1ull);
-    int64_t n_iter = len;
+    /* a dense unit's first token: 0, or the start of a sliding window (no scores then) */
+    const int64_t lo = !indexed && a.window > 0 && len > a.window ? len - a.window : 0;
+    int64_t n_iter = len - lo;
     const int32_t *ix = nullptr;
     if (indexed) {
         ix = a.idx + (int64_t)unit * a.idx_stride;
@@ -180,7 +195,7 @@ __global__ void __launch_bounds__(HY_ATTN_WARPS * 32) hy_attn_core_kernel(const 
     /* Position p of this unit's token list -> token index, or -1 (past the end, or an
      * index outside the sequence: skipped, never read). */
     auto token_at = [&](int64_t p) -> int32_t {
-        if (!indexed) return p < end ? (int32_t)p : -1;
+        if (!indexed) return p < end ? (int32_t)(lo + p) : -1;
         /* the index load depends only on the arguments, so it is in flight together with
          * those of lens and count instead of after them (a dependent load off the chain;
          * the gain measured within the run-to-run spread, docs/kernels.md) */
@@ -191,8 +206,8 @@ __global__ void __launch_bounds__(HY_ATTN_WARPS * 32) hy_attn_core_kernel(const 
         return (e >= 0 && e < len) ? (int32_t)e : -1;
     };
     const uint32_t ring0 =
-        (uint32_t)__cvta_generic_to_shared(hy_ring) + (uint32_t)(warp * S * 2 * TILE_B);
-    auto kaddr = [&](int stage) -> uint32_t { return ring0 + (uint32_t)(stage * 2 * TILE_B); };
+        (uint32_t)__cvta_generic_to_shared(hy_ring) + (uint32_t)(warp * S * STAGE_B);
+    auto kaddr = [&](int stage) -> uint32_t { return ring0 + (uint32_t)(stage * STAGE_B); };
     /* this lane's token of the tile at list position p0 (lanes < TILE), or -1 */
     auto tile_token = [&](int64_t p0) -> int32_t { return lane < TILE ? token_at(p0 + lane) : -1; };
     /* copies a tile whose tokens the lanes < TILE hold into a stage */
@@ -534,14 +549,17 @@ static hy_status hy_attn_core_launch(hy_core_args &a, hy_kv_dtype dt, int d, int
                                      int64_t n_iter, int sm_count, cudaStream_t st) {
     if (a.G > HY_ATTN_ROWS)
         return hy_fail(HY_EUNSUPPORTED, "attention CUDA: GQA group %d > %d", a.G, HY_ATTN_ROWS);
-    if (d != 64 && d != 128)
-        return hy_fail(HY_EUNSUPPORTED, "attention CUDA: head_dim %d, expected 64 or 128", d);
-    if (dt == HY_KV_BF16)
-        return d == 128 ? hy_attn_core_run<__nv_bfloat16, 128, MODE>(a, units, n_iter, sm_count, st)
-                        : hy_attn_core_run<__nv_bfloat16, 64, MODE>(a, units, n_iter, sm_count, st);
-    if (dt == HY_KV_F16)
-        return d == 128 ? hy_attn_core_run<__half, 128, MODE>(a, units, n_iter, sm_count, st)
-                        : hy_attn_core_run<__half, 64, MODE>(a, units, n_iter, sm_count, st);
+    if (d != 64 && d != 128 && d != 256)
+        return hy_fail(HY_EUNSUPPORTED, "attention CUDA: head_dim %d, expected 64, 128 or 256", d);
+        /* head_dim 256 (Gemma 3): q fragments and the output accumulators take ~250 registers a
+         * lane without spilling, and the ring 192 KB: one block of 4 warps per SM */
+#define HY_CORE_D(T)                                                                               \
+    (d == 128   ? hy_attn_core_run<T, 128, MODE>(a, units, n_iter, sm_count, st)                   \
+     : d == 256 ? hy_attn_core_run<T, 256, MODE>(a, units, n_iter, sm_count, st)                   \
+                : hy_attn_core_run<T, 64, MODE>(a, units, n_iter, sm_count, st))
+    if (dt == HY_KV_BF16) return HY_CORE_D(__nv_bfloat16);
+    if (dt == HY_KV_F16) return HY_CORE_D(__half);
+#undef HY_CORE_D
     return hy_fail(HY_EUNSUPPORTED, "attention CUDA: KV dtype %d, expected f16 (1) or bf16 (2)",
                    (int)dt);
 }
@@ -578,6 +596,7 @@ static inline hy_status hy_attn_core_args_init(hy_core_args *a, float *out, cons
     a->G = s->n_heads / s->n_kv_heads;
     a->qscale = s->scale * 1.4426950408889634f;
     a->page = 1;
+    a->window = s->window;
     a->part_acc = ws->part_acc;
     a->part_ml = ws->part_ml;
     a->final_ml = ws->final_ml;

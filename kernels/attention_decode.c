@@ -17,6 +17,9 @@ hy_status hy_attn_shape_check(const hy_attn_shape *s, const int32_t *lens) {
     if (s->n_heads % s->n_kv_heads)
         return hy_fail(HY_EINVAL, "attention: n_heads %d is not a multiple of n_kv_heads %d",
                        s->n_heads, s->n_kv_heads);
+    if (s->window < 0)
+        return hy_fail(HY_EINVAL, "attention: window %lld, expected >= 0 (0: none)",
+                       (long long)s->window);
     if (s->kv_cap < 1 || s->seq_stride < (int64_t)s->n_kv_heads * s->kv_cap * s->head_dim)
         return hy_fail(HY_EINVAL, "attention: seq_stride %lld < n_kv_heads*kv_cap*head_dim = %lld",
                        (long long)s->seq_stride,
@@ -49,6 +52,11 @@ hy_status hy_attn_decode_units_f32(float *out, float *scores, int64_t score_stri
     int64_t max_len = 0;
     for (int b = 0; b < s->batch; b++)
         max_len = lens[b] > max_len ? lens[b] : max_len;
+    if (s->window < 0 || (scores && s->window > 0))
+        return hy_fail(HY_EINVAL,
+                       "attention decode: window %lld, expected >= 0 and 0 when scores are "
+                       "asked for",
+                       (long long)s->window);
     if (scores && score_stride < max_len)
         return hy_fail(HY_EINVAL, "attention decode: score_stride %lld < longest sequence %lld",
                        (long long)score_stride, (long long)max_len);
@@ -61,6 +69,7 @@ hy_status hy_attn_decode_units_f32(float *out, float *scores, int64_t score_stri
     }
     for (int b = 0; b < s->batch; b++) {
         const int64_t n = lens[b];
+        const int64_t lo = s->window > 0 && n > s->window ? n - s->window : 0; /* first key */
         for (int g = 0; g < s->n_kv_heads; g++) {
             if (modes && modes[g] == HY_UNIT_SKIP) continue; /* another call serves it */
             const float *kg = k + b * s->seq_stride + (int64_t)g * s->kv_cap * d;
@@ -72,20 +81,20 @@ hy_status hy_attn_decode_units_f32(float *out, float *scores, int64_t score_stri
             for (int h = g * group; h < (g + 1) * group; h++) {
                 const float *qh = q + ((int64_t)b * s->n_heads + h) * d;
                 double m = -INFINITY, l = 0.0;
-                for (int64_t j = 0; j < n; j++) {
+                for (int64_t j = lo; j < n; j++) {
                     double dot = 0.0;
                     for (int i = 0; i < d; i++)
                         dot += (double)qh[i] * kg[j * d + i];
                     p[j] = dot * s->scale;
                     if (p[j] > m) m = p[j];
                 }
-                for (int64_t j = 0; j < n; j++) {
+                for (int64_t j = lo; j < n; j++) {
                     p[j] = exp(p[j] - m);
                     l += p[j];
                 }
                 for (int i = 0; i < d; i++)
                     acc[i] = 0.0;
-                for (int64_t j = 0; j < n; j++)
+                for (int64_t j = lo; j < n; j++)
                     for (int i = 0; i < d; i++)
                         acc[i] += p[j] / l * vg[j * d + i];
                 float *oh = out + ((int64_t)b * s->n_heads + h) * d;

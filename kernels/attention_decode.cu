@@ -56,22 +56,47 @@ extern "C" void hy_cuda_attn_ws_free(hy_cuda_attn_ws *ws) {
 
 /* scores[unit][t] = sum over the group's heads of 2^(logit - M) / L. With VEC, a thread
  * takes 4 tokens through one 16-byte load per head (rows of 4k floats): 4x the bytes in
- * flight of the scalar form, which ncu showed waiting on its loads at 38% of DRAM peak. */
+ * flight of the scalar form, which ncu showed waiting on its loads at 38% of DRAM peak.
+ * nsplit > 0: M and L are merged here from the nsplit per-split pairs in part_ml (warp h
+ * for head h), which spares the scoring launch a merge of its own. */
 template <bool VEC>
 __global__ void hy_scores_kernel(float *scores, int64_t score_stride, const float *logits,
-                                 int64_t max_tokens, const float *final_ml, const int32_t *lens,
-                                 int n_kv, int G, unsigned long long skip_mask) {
+                                 int64_t max_tokens, const float *final_ml, const float *part_ml,
+                                 int nsplit, const int32_t *lens, int n_kv, int G,
+                                 unsigned long long skip_mask) {
+    __shared__ float sm_ml[HY_ATTN_ROWS][2];
     const int unit = blockIdx.y;
     /* a skipped unit has no logits this launch and keeps its score row */
     if (skip_mask != 0ull && ((skip_mask >> (unit % n_kv)) & 1ull)) return;
     const int64_t len = lens[unit / n_kv];
     constexpr int W = VEC ? 4 : 1;
     const int64_t t = ((int64_t)blockIdx.x * blockDim.x + threadIdx.x) * W;
+    if (nsplit > 0) {
+        const int h = threadIdx.x >> 5, lane = threadIdx.x & 31;
+        if (h < G) {
+            const float *pm = part_ml + ((int64_t)unit * G + h) * HY_ATTN_MAX_SPLITS * 2;
+            float mx = -INFINITY;
+            for (int sp = lane; sp < nsplit; sp += 32)
+                mx = fmaxf(mx, pm[sp * 2]);
+#pragma unroll
+            for (int o = 16; o > 0; o >>= 1)
+                mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, o));
+            float L = 0.f;
+            for (int sp = lane; sp < nsplit; sp += 32)
+                L += pm[sp * 2] == -INFINITY ? 0.f : pm[sp * 2 + 1] * exp2f(pm[sp * 2] - mx);
+#pragma unroll
+            for (int o = 16; o > 0; o >>= 1)
+                L += __shfl_xor_sync(0xffffffffu, L, o);
+            if (lane == 0) sm_ml[h][0] = mx, sm_ml[h][1] = L;
+        }
+        __syncthreads();
+    }
     if (t >= len) return;
     float acc[W] = {};
     for (int h = 0; h < G; h++) {
         const int64_t head = (int64_t)unit * G + h;
-        const float M = final_ml[head * 2], rL = 1.f / final_ml[head * 2 + 1];
+        const float M = nsplit > 0 ? sm_ml[h][0] : final_ml[head * 2];
+        const float rL = 1.f / (nsplit > 0 ? sm_ml[h][1] : final_ml[head * 2 + 1]);
         float x[W];
         if (VEC) {
             const float4 v =
@@ -90,21 +115,22 @@ __global__ void hy_scores_kernel(float *scores, int64_t score_stride, const floa
         if (t + j < len) scores[unit * score_stride + t + j] = acc[j];
 }
 
-/* The probabilities pass over logits and merged maxima and sums a scoring launch left in ws. */
-static hy_status probs_launch(float *scores, int64_t score_stride, const hy_cuda_attn_ws *ws,
-                              const int32_t *lens, int64_t max_len, int units, int n_kv, int G,
-                              unsigned long long skip_mask, cudaStream_t cs) {
+/* The probabilities pass over the logits a scoring launch left in ws, with its merged maxima
+ * and sums (nsplit 0) or its nsplit per-split ones. */
+hy_status hy_attn_probs_launch(float *scores, int64_t score_stride, const hy_cuda_attn_ws *ws,
+                               const int32_t *lens, int64_t max_len, int units, int n_kv, int G,
+                               unsigned long long skip_mask, int nsplit, cudaStream_t cs) {
     /* 16-byte loads need rows of a multiple of 4 floats (cudaMalloc aligns the base) */
     if (ws->max_tokens % 4 == 0) {
         dim3 grid((unsigned)((max_len + 1023) / 1024), (unsigned)units);
         hy_scores_kernel<true><<<grid, 256, 0, cs>>>(scores, score_stride, ws->logits,
-                                                     ws->max_tokens, ws->final_ml, lens, n_kv, G,
-                                                     skip_mask);
+                                                     ws->max_tokens, ws->final_ml, ws->part_ml,
+                                                     nsplit, lens, n_kv, G, skip_mask);
     } else {
         dim3 grid((unsigned)((max_len + 255) / 256), (unsigned)units);
         hy_scores_kernel<false><<<grid, 256, 0, cs>>>(scores, score_stride, ws->logits,
-                                                      ws->max_tokens, ws->final_ml, lens, n_kv, G,
-                                                      skip_mask);
+                                                      ws->max_tokens, ws->final_ml, ws->part_ml,
+                                                      nsplit, lens, n_kv, G, skip_mask);
     }
     HY_CUDA_LAUNCH("hy_scores_kernel");
     return HY_OK;
@@ -147,8 +173,9 @@ extern "C" hy_status hy_cuda_attn_probs(float *scores, int64_t score_stride, con
             skip_mask_of(modes, s->n_kv_heads, "attention probabilities CUDA", &mask, &any))
         return st_;
     if (!any) return HY_OK;
-    return probs_launch(scores, score_stride, ws, lens, max_len, s->batch * s->n_kv_heads,
-                        s->n_kv_heads, s->n_heads / s->n_kv_heads, mask, (cudaStream_t)stream);
+    return hy_attn_probs_launch(scores, score_stride, ws, lens, max_len, s->batch * s->n_kv_heads,
+                                s->n_kv_heads, s->n_heads / s->n_kv_heads, mask, 0,
+                                (cudaStream_t)stream);
 }
 
 extern "C" hy_status hy_cuda_attn_key_scores(float *scores, int64_t score_stride, const float *q,
@@ -161,10 +188,10 @@ extern "C" hy_status hy_cuda_attn_key_scores(float *scores, int64_t score_stride
     hy_status st = hy_attn_core_args_init(&a, scores, q, k, k, lens, s, ws);
     if (st) return st;
     if (max_len < 1 || max_len > s->kv_cap || max_len > ws->max_tokens || !ws->logits ||
-        score_stride < max_len)
+        score_stride < max_len || s->window > 0)
         return hy_fail(HY_ERANGE,
                        "attention key scores CUDA: max_len %lld, expected 1..min(kv_cap %lld, "
-                       "workspace %lld, score_stride %lld), workspace with logits",
+                       "workspace %lld, score_stride %lld), workspace with logits, no window",
                        (long long)max_len, (long long)s->kv_cap, (long long)ws->max_tokens,
                        (long long)score_stride);
     int any;
@@ -177,8 +204,8 @@ extern "C" hy_status hy_cuda_attn_key_scores(float *scores, int64_t score_stride
     if (hy_status st_ = hy_attn_core_launch<HY_CORE_KEY_SCORES>(a, dt, s->head_dim, units, max_len,
                                                                 ws->sm_count, cs))
         return st_;
-    return probs_launch(scores, score_stride, ws, lens, max_len, units, s->n_kv_heads, a.G,
-                        a.skip_mask, cs);
+    return hy_attn_probs_launch(scores, score_stride, ws, lens, max_len, units, s->n_kv_heads, a.G,
+                                a.skip_mask, 0, cs);
 }
 
 extern "C" hy_status hy_cuda_attn_decode(float *out, float *scores, int64_t score_stride,
@@ -203,11 +230,11 @@ extern "C" hy_status hy_cuda_attn_decode_units(float *out, float *scores, int64_
                        "attention decode CUDA: max_len %lld, expected 1..min(kv_cap "
                        "%lld, workspace %lld)",
                        (long long)max_len, (long long)s->kv_cap, (long long)ws->max_tokens);
-    if (scores && (!ws->logits || score_stride < max_len))
+    if (scores && (!ws->logits || score_stride < max_len || s->window > 0))
         return hy_fail(HY_EINVAL,
                        "attention decode CUDA: scores asked but workspace has no "
-                       "logits or score_stride %lld < max_len %lld",
-                       (long long)score_stride, (long long)max_len);
+                       "logits, score_stride %lld < max_len %lld or a sliding window (%lld)",
+                       (long long)score_stride, (long long)max_len, (long long)s->window);
     int any_dense;
     if (hy_status st_ =
             skip_mask_of(modes, s->n_kv_heads, "attention decode CUDA", &a.skip_mask, &any_dense))
@@ -215,12 +242,13 @@ extern "C" hy_status hy_cuda_attn_decode_units(float *out, float *scores, int64_
     if (!any_dense) return HY_OK; /* every unit is served elsewhere */
     const int units = s->batch * s->n_kv_heads;
     cudaStream_t cs = (cudaStream_t)stream;
-    if (!scores)
-        return hy_attn_core_launch<HY_CORE_DENSE>(a, dt, s->head_dim, units, max_len, ws->sm_count,
-                                                  cs);
+    if (!scores) /* splits over the tokens a unit attends to: a window's at most */
+        return hy_attn_core_launch<HY_CORE_DENSE>(
+            a, dt, s->head_dim, units, s->window > 0 && s->window < max_len ? s->window : max_len,
+            ws->sm_count, cs);
     st = hy_attn_core_launch<HY_CORE_DENSE_SCORES>(a, dt, s->head_dim, units, max_len, ws->sm_count,
                                                    cs);
     if (st) return st;
-    return probs_launch(scores, score_stride, ws, lens, max_len, units, s->n_kv_heads, a.G,
-                        a.skip_mask, cs);
+    return hy_attn_probs_launch(scores, score_stride, ws, lens, max_len, units, s->n_kv_heads, a.G,
+                                a.skip_mask, 0, cs);
 }

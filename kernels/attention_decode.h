@@ -28,6 +28,10 @@ typedef struct {
     int64_t kv_cap;
     int64_t seq_stride;
     float scale; /* usually 1/sqrt(head_dim) */
+    /* > 0: a sliding-window layer (Gemma 3): a DENSE unit of sequence b attends to its last
+     * `window` tokens, [lens[b] - window, lens[b]) (all when lens[b] <= window); scores are
+     * not offered then, and SPARSE units attend to their sets as given. 0: every token. */
+    int64_t window;
 } hy_attn_shape;
 
 /* Checks a shape and lengths (1 <= lens[b] <= kv_cap, GQA divides, strides large enough). */

@@ -57,9 +57,10 @@ hy_status hy_attn_sparse_f32(float *out, const float *q, const float *k, const f
             const int64_t row = (int64_t)b * s->n_kv_heads + g;
             int64_t n = 0, bad = 0;
             if (modes[g] == HY_UNIT_SKIP) continue; /* out rows untouched, set not read */
-            if (modes[g] == HY_UNIT_DENSE) {
-                for (n = 0; n < lens[b]; n++)
-                    tok[n] = n;
+            if (modes[g] == HY_UNIT_DENSE) {        /* all tokens, or the last s->window of them */
+                const int64_t lo = s->window > 0 && lens[b] > s->window ? lens[b] - s->window : 0;
+                for (n = 0; n < lens[b] - lo; n++)
+                    tok[n] = lo + n;
             } else if (set->count[row] < 0 || set->count[row] > set->stride) {
                 st = hy_fail(HY_ERANGE, "attention sparse: count[%lld] = %d, expected 0..%lld",
                              (long long)row, set->count[row], (long long)set->stride);

@@ -42,7 +42,8 @@ extern "C" hy_status hy_cuda_attn_sparse(float *out, const float *q, const void 
                            g, modes[g], HY_UNIT_DENSE, HY_UNIT_SPARSE, HY_UNIT_SKIP);
     }
     const int64_t gathered = max_count * P;
-    const int64_t n_iter = any_dense && max_len > gathered ? max_len : gathered;
+    const int64_t dense_n = s->window > 0 && s->window < max_len ? s->window : max_len;
+    const int64_t n_iter = any_dense && dense_n > gathered ? dense_n : gathered;
     if (max_len < 1 || max_len > s->kv_cap || n_iter > ws->max_tokens)
         return hy_fail(HY_ERANGE,
                        "attention sparse CUDA: max_len %lld (kv_cap %lld), %lld "

@@ -107,6 +107,7 @@ typedef struct {
     int64_t n, score_stride, idx_stride;
     int k, sink, window, topk_rows;
     int cluster; /* top-k blocks per row; 0: automatic */
+    int stages;  /* selectors: 1 scoring only, 2 also the top-k, else all three */
     hy_cuda_attn_ws *ws;
     /* cheap selectors: nsel copies (rotated, as the KV) of the int8 and int4 key sketches
      * with their scales, and of 16-token page key bounds, all folded from the keys once */
@@ -175,8 +176,9 @@ static hy_status op_score(void *c, int i, cudaStream_t st) {
     bench_point *p = (bench_point *)c;
     hy_status s = hy_cuda_attn_key_scores(p->scores, p->score_stride, p->q, bp_k(p, i), HY_KV_BF16,
                                           p->lens, p->n, &p->s, NULL, p->ws, st);
-    if (!s) s = topk_tokens(p, st);
-    return s ? s : sparse_over(p, i, 1, p->k + p->sink + p->window, st);
+    if (s || p->stages == 1) return s;
+    if ((s = topk_tokens(p, st)) || p->stages == 2) return s;
+    return sparse_over(p, i, 1, p->k + p->sink + p->window, st);
 }
 /* sketch8 / sketch4: scores from the sketch (already folded: a decode step folds one token),
  * top-k, sparse pass */
@@ -186,8 +188,9 @@ static hy_status op_sketch(bench_point *p, int i, int bits, cudaStream_t st) {
     hy_status s = hy_cuda_sketch_scores(p->scores, p->score_stride, p->folded, p->q, sk,
                                         p->sks + (2 * j + (bits == 4)) * rows * p->n, p->n, p->lens,
                                         p->n, &p->s, NULL, bits, p->ws, st);
-    if (!s) s = topk_tokens(p, st);
-    return s ? s : sparse_over(p, i, 1, p->k + p->sink + p->window, st);
+    if (s || p->stages == 1) return s;
+    if ((s = topk_tokens(p, st)) || p->stages == 2) return s;
+    return sparse_over(p, i, 1, p->k + p->sink + p->window, st);
 }
 static hy_status op_sketch8(void *c, int i, cudaStream_t st) {
     return op_sketch((bench_point *)c, i, 8, st);
@@ -203,10 +206,12 @@ static hy_status op_bounds(void *c, int i, cudaStream_t st) {
     hy_status s = hy_cuda_page_bound_scores(p->pscores, p->score_stride, p->n_pages, p->folded,
                                             p->q, p->bmin + off, p->bmax + off, pc, p->lens, p->n,
                                             &p->s, BENCH_PAGE, 0, st);
-    if (!s)
-        s = hy_cuda_topk_rows_f32(p->idx, p->cnt, p->idx_stride, p->pscores, p->score_stride, rows,
-                                  p->n_pages, p->s.n_kv_heads, pc, p->k / BENCH_PAGE, 0, 0, st);
-    return s ? s : sparse_over(p, i, BENCH_PAGE, p->k / BENCH_PAGE, st);
+    if (s || p->stages == 1) return s;
+    if ((s = hy_cuda_topk_rows_f32(p->idx, p->cnt, p->idx_stride, p->pscores, p->score_stride, rows,
+                                   p->n_pages, p->s.n_kv_heads, pc, p->k / BENCH_PAGE, 0, 0, st)) ||
+        p->stages == 2)
+        return s;
+    return sparse_over(p, i, BENCH_PAGE, p->k / BENCH_PAGE, st);
 }
 /* Allocates and folds the selector copies of a point (from the first KV copy's keys). */
 static hy_status bp_make_selectors(bench_point *p, cudaStream_t st) {
@@ -279,7 +284,7 @@ static void bp_free(bench_point *p) {
 
 static hy_status bp_make(bench_point *p, int B, int64_t n, int max_k, cudaStream_t st) {
     memset(p, 0, sizeof *p);
-    p->s = (hy_attn_shape){B, 32, 8, 128, n, 8 * n * 128, 1.0f / sqrtf(128.0f)};
+    p->s = (hy_attn_shape){B, 32, 8, 128, n, 8 * n * 128, 1.0f / sqrtf(128.0f), 0};
     p->n = n;
     const int64_t kv_bytes = 2ll * B * p->s.seq_stride * 2;
     p->nbuf = (int)((BENCH_ROTATE + kv_bytes - 1) / kv_bytes);
@@ -478,6 +483,20 @@ extern "C" hy_status hy_cuda_bench_kernels(const hy_bench_kernels_opts *o) {
                         row(f, sel[i].name, B, n, 2048, t, sel[i].bytes, copy_bw, 0, entries,
                             sel[i].name);
                         fprintf(f, "         %s / dense = %.3f\n", sel[i].name, t / t_dense);
+                        /* where the time goes (table only): the scoring alone, then with its
+                         * top-k; the sparse pass is the rest */
+                        double t1 = 0, t2 = 0;
+                        p.stages = 1;
+                        if (!(s = bench_time(sel[i].fn, &p, st, &t1))) {
+                            p.stages = 2;
+                            s = bench_time(sel[i].fn, &p, st, &t2);
+                        }
+                        p.stages = 0;
+                        if (!s)
+                            fprintf(f,
+                                    "         stages: scoring %.2f us, top-k %.2f us, sparse "
+                                    "%.2f us\n",
+                                    t1 * 1e6, (t2 - t1) * 1e6, (t - t2) * 1e6);
                     }
             }
             if (!s && !o->quick && n == 131072 && B == 8) { /* the target case: 32 rows x 128K */

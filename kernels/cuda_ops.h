@@ -25,11 +25,13 @@ hy_status hy_cuda_embedding_bf16(float *out, const uint16_t *table, int64_t d, c
 hy_status hy_cuda_argmax_rows_f32(int32_t *out, const float *x, int64_t rows, int64_t n,
                                   void *stream);
 /* Causal prefill, flash-style tiles; k, v of dtype kv_dtype (0 f32, 1 f16, 2 bf16, as
- * hy_kv_dtype). */
+ * hy_kv_dtype); d a multiple of 32 up to 256. window > 0: a sliding-window layer, query i
+ * attends keys (pos0 + i - window, pos0 + i] only (the CPU runtime calls the reference once
+ * per such query, with k and v moved to its first key); 0: all earlier keys. */
 hy_status hy_cuda_attn_prefill(float *out, int64_t out_stride, const float *q, int64_t q_stride,
                                const void *k, const void *v, int kv_dtype, int64_t n_q,
                                int64_t pos0, int n_heads, int n_kv_heads, int d, int64_t kv_cap,
-                               float scale, void *stream);
+                               float scale, int64_t window, void *stream);
 
 #ifdef __cplusplus
 }

@@ -21,6 +21,7 @@
  *                  attention over sink + its stored set + the current window.
  * Which rows each set merge touches is a slot table filled here on the host once per captured
  * graph (hy_gpu_fill_slots); the kernels skip units whose mode another launch serves. */
+#include "arch.h"
 #include "attention_sparse.h"
 #include "gpu_internal.h"
 #include "indexset.h"
@@ -107,7 +108,10 @@ static hy_status segment(hy_ctx *c, int l, const hy_gpu_step_attn *sa, const hy_
     const hy_model_info *mi = &c->m->info;
     const int nkv = mi->n_kv_heads, hd = mi->head_dim;
     const int64_t hq = (int64_t)mi->n_heads * hd;
-    const hy_attn_shape s = {sg->n, mi->n_heads, nkv, hd, c->n_ctx, g->seq_stride, mi->attn_scale};
+    /* a sliding-window layer's dense units see its window; plans give such a layer dense and
+     * window units only (plan_exec.c), whose sets the kernels take as they are */
+    const hy_attn_shape s = {sg->n,         mi->n_heads,    nkv, hd, c->n_ctx,
+                             g->seq_stride, mi->attn_scale, hy_model_layer_window(mi, l)};
     float *out = g->att + sg->row0 * hq;
     const float *q = g->q + sg->row0 * hq;
     const uint16_t *k = g->k + sg->seq0 * g->seq_stride + l * g->layer_stride;

@@ -144,8 +144,8 @@ static hy_status alloc_all(hy_ctx *c, hy_gpu_ctx *g) {
     HY_CUDA_CHECK(cudaMallocHost((void **)&g->h_logits, (size_t)(ns * mi->n_vocab) * 4));
     g->blas_ws_bytes = (size_t)32 << 20;
     HY_TRY(dmalloc(&g->blas_ws, g->blas_ws_bytes, "cuBLAS workspace"));
-    hy_attn_shape s = {(int)ns,       mi->n_heads, mi->n_kv_heads, mi->head_dim, c->n_ctx,
-                       g->seq_stride, 0.0f};
+    hy_attn_shape s = {(int)ns,  mi->n_heads,   mi->n_kv_heads, mi->head_dim,
+                       c->n_ctx, g->seq_stride, 0.0f,           0};
     s.scale = 1.0f;
     /* rounded up so a page set's last page (tokens past n are skipped) fits the workspace */
     HY_TRY(hy_cuda_attn_ws_create(&g->attn_ws, &s, (c->n_ctx + 255) / 256 * 256, 1));

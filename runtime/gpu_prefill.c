@@ -2,6 +2,7 @@
  * sequence's plan applies, as on the CPU); longer ones are prefill in micro-batches of up to
  * n_batch tokens through the causal prefill kernel, always dense. Not captured: prefill runs
  * once per prompt, and its launches are few and large. */
+#include "arch.h"
 #include "bf16_ops.h"
 #include "cuda_ops.h"
 #include "gpu_internal.h"
@@ -23,7 +24,7 @@ static hy_status prefill_attn(hy_ctx *c, int l, void *arg) {
     const int64_t off = a->seq * g->seq_stride + l * g->layer_stride;
     return hy_cuda_attn_prefill(g->att, hq, g->q, hq, g->k + off, g->v + off, HY_KV_BF16, a->n,
                                 a->pos0, mi->n_heads, mi->n_kv_heads, mi->head_dim, c->n_ctx,
-                                mi->attn_scale, g->stream);
+                                mi->attn_scale, hy_model_layer_window(mi, l), g->stream);
 }
 
 /* Logits of the chunk's rows listed in rows[0..k) (chunk-relative, ascending) -> out. */

@@ -5,6 +5,7 @@
  * device, and greedy decoding feeds the argmax back as the next step's tokens (sampling, the
  * sampled token: top-k over the vocabulary and kernels/sample.h's choice, on the device). */
 #include "cuda_ops.h"
+#include "arch.h"
 #include "gpu_internal.h"
 #include "qkv_store.h"
 #include "sample.h"
@@ -243,13 +244,17 @@ static void step_done(hy_ctx *c, const step_desc *d, int advance_len) {
             const int P = sp->plan->page_size > 0 ? sp->plan->page_size : 1;
             for (int u = 0; u < U; u++) {
                 const hy_unit_mode m = sp->plan->units[u].mode;
+                /* what dense reads here: a sliding-window layer's window (attn_dispatch.c) */
+                const int64_t W = hy_model_layer_window(mi, u / mi->n_kv_heads);
+                const double nd = (double)(W && W < n ? W : n);
+                sp->kv_dense += nd;
                 if (sg->refresh[u]) sp->sel_step[u] = sp->step, sp->refreshes++;
                 /* rows read besides the sets, in K+V rows as the CPU counts them: dense
                  * passes, a bounds refresh's page minima and maxima (one row a page), a score
                  * refresh's keys (half a row a token), a sketch refresh's codes and scales */
                 const double D = (double)mi->head_dim;
                 if (m == HY_MODE_DENSE || (m == HY_MODE_SELECT && sg->refresh[u]))
-                    sp->kv_host += (double)n;
+                    sp->kv_host += nd;
                 else if (m == HY_MODE_BOUNDS && sg->refresh[u])
                     sp->kv_host += (double)((n + P - 1) / P);
                 else if (m == HY_MODE_SCORE && sg->refresh[u])
@@ -258,7 +263,6 @@ static void step_done(hy_ctx *c, const step_desc *d, int advance_len) {
                     sp->kv_host +=
                         (double)n * (D * (m == HY_MODE_SKETCH8 ? 8 : 4) / 8.0 + 4.0) / (4.0 * D);
             }
-            sp->kv_dense += (double)n * U;
             sp->step++;
         }
     }

@@ -114,6 +114,7 @@ typedef struct {
     int B, H, KV, D;
     hy_kv_dtype dt;
     int32_t lens[4];
+    int64_t window; /* > 0: a sliding-window layer (no scores then) */
 } dcase;
 
 static void check_decode(const dcase *c) {
@@ -123,7 +124,8 @@ static void check_decode(const dcase *c) {
         cap = c->lens[b] > cap ? c->lens[b] : cap;
     cap += 3; /* slack rows never read */
     hy_attn_shape s = {
-        c->B, c->H, c->KV, c->D, cap, (int64_t)c->KV * cap * c->D, 1.0f / sqrtf((float)c->D)};
+        c->B,     c->H, c->KV, c->D, cap, (int64_t)c->KV * cap * c->D, 1.0f / sqrtf((float)c->D),
+        c->window};
     kv_pair kv;
     HY_REQUIRE(kv_make(&kv, &s, c->dt));
     const size_t nq = (size_t)c->B * c->H * c->D;
@@ -133,13 +135,14 @@ static void check_decode(const dcase *c) {
     float *sref = calloc(nsc, 4), *sgot = malloc(nsc * 4);
     for (size_t i = 0; i < nq; i++)
         q[i] = frand();
-    HY_OK_OR_FAIL(hy_attn_decode_f32(ref, sref, sstride, q, kv.kf, kv.vf, c->lens, &s));
+    HY_OK_OR_FAIL(
+        hy_attn_decode_f32(ref, c->window ? NULL : sref, sstride, q, kv.kf, kv.vf, c->lens, &s));
     float *qd = dev_copy(q, nq * 4), *od = dev_copy(NULL, nq * 4), *sd = dev_copy(NULL, nsc * 4);
     int32_t *ld = dev_copy(c->lens, (size_t)c->B * 4);
     HY_REQUIRE(qd && od && sd && ld);
     hy_cuda_attn_ws *ws = NULL;
     HY_OK_OR_FAIL(hy_cuda_attn_ws_create(&ws, &s, cap, 1));
-    for (int with_scores = 0; with_scores < 2; with_scores++) {
+    for (int with_scores = 0; with_scores < (c->window ? 1 : 2); with_scores++) {
         CU(cudaMemset(od, 0xff, nq * 4));
         CU(cudaMemset(sd, 0, nsc * 4));
         HY_OK_OR_FAIL(hy_cuda_attn_decode(od, with_scores ? sd : NULL, sstride, qd, kv.kd, kv.vd,
@@ -149,8 +152,10 @@ static void check_decode(const dcase *c) {
         int nan;
         double e = rel_err(got, ref, nq, &nan);
         if (nan || !(e < 1e-4))
-            HY_FAILF("decode B%d H%d KV%d D%d dt%d len0 %d scores %d: rel err %.3g, %d NaN", c->B,
-                     c->H, c->KV, c->D, c->dt, c->lens[0], with_scores, e, nan);
+            HY_FAILF("decode B%d H%d KV%d D%d dt%d len0 %d window %lld scores %d: rel err %.3g, "
+                     "%d NaN",
+                     c->B, c->H, c->KV, c->D, c->dt, c->lens[0], (long long)c->window, with_scores,
+                     e, nan);
         if (with_scores) {
             CU(cudaMemcpy(sgot, sd, nsc * 4, cudaMemcpyDeviceToHost));
             double es = rel_err(sgot, sref, nsc, &nan);
@@ -167,13 +172,20 @@ static void check_decode(const dcase *c) {
 
 HY_TEST(gpu_decode_matches_cpu) {
     const dcase cases[] = {
-        {1, 32, 8, 128, HY_KV_BF16, {8205}},
-        {3, 8, 2, 64, HY_KV_F16, {1, 77, 1000}},
-        {2, 9, 3, 64, HY_KV_BF16, {300, 5}},
-        {1, 16, 2, 128, HY_KV_BF16, {100003}},
-        {4, 4, 4, 128, HY_KV_F16, {33, 64, 65, 129}},
-        {2, 32, 8, 128, HY_KV_F16, {131072, 7}},
-        {1, 8, 8, 64, HY_KV_BF16, {1}},
+        {1, 32, 8, 128, HY_KV_BF16, {8205}, 0},
+        {3, 8, 2, 64, HY_KV_F16, {1, 77, 1000}, 0},
+        {2, 9, 3, 64, HY_KV_BF16, {300, 5}, 0},
+        {1, 16, 2, 128, HY_KV_BF16, {100003}, 0},
+        {4, 4, 4, 128, HY_KV_F16, {33, 64, 65, 129}, 0},
+        {2, 32, 8, 128, HY_KV_F16, {131072, 7}, 0},
+        {1, 8, 8, 64, HY_KV_BF16, {1}, 0},
+        /* Gemma 3: head_dim 256, one KV head, and its sliding-window layers (window 512 of
+         * lengths below, at and above it, and a window cutting tiles mid-way) */
+        {2, 4, 1, 256, HY_KV_BF16, {9000, 3}, 0},
+        {3, 4, 1, 256, HY_KV_BF16, {511, 512, 4099}, 512},
+        {2, 12, 2, 256, HY_KV_F16, {70001, 100}, 0},
+        {2, 8, 2, 64, HY_KV_BF16, {1000, 37}, 61},
+        {1, 32, 8, 128, HY_KV_BF16, {30000}, 4097},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         check_decode(&cases[i]);
@@ -255,7 +267,7 @@ HY_TEST(gpu_topk_forced_clusters_match_cpu) {
 
 /* Dense decode with scores on the GPU, then GPU and CPU top-k over the same GPU scores. */
 HY_TEST(gpu_select_path_matches_cpu_topk) {
-    hy_attn_shape s = {2, 32, 8, 128, 20000, 8 * 20000 * 128, 1.0f / sqrtf(128.f)};
+    hy_attn_shape s = {2, 32, 8, 128, 20000, 8 * 20000 * 128, 1.0f / sqrtf(128.f), 0};
     int32_t lens[2] = {20000, 9999};
     kv_pair kv;
     HY_REQUIRE(kv_make(&kv, &s, HY_KV_BF16));
@@ -290,13 +302,14 @@ HY_TEST(gpu_select_path_matches_cpu_topk) {
     kv_free(&kv);
 }
 
-static void check_sparse(int B, int H, int KV, int D, hy_kv_dtype dt, const int32_t *lens, int k,
-                         hy_granularity gran, int P, const uint8_t *modes) {
+/* window > 0: the dense units of a sliding-window layer see their last window tokens */
+static void check_sparse_w(int B, int H, int KV, int D, hy_kv_dtype dt, const int32_t *lens, int k,
+                           hy_granularity gran, int P, const uint8_t *modes, int64_t window) {
     int64_t cap = 0;
     for (int b = 0; b < B; b++)
         cap = lens[b] > cap ? lens[b] : cap;
     if (small_only() && cap > 10000) return;
-    hy_attn_shape s = {B, H, KV, D, cap, (int64_t)KV * cap * D, 1.0f / sqrtf((float)D)};
+    hy_attn_shape s = {B, H, KV, D, cap, (int64_t)KV * cap * D, 1.0f / sqrtf((float)D), window};
     kv_pair kv;
     HY_REQUIRE(kv_make(&kv, &s, dt));
     const int units = B * KV;
@@ -348,12 +361,17 @@ static void check_sparse(int B, int H, int KV, int D, hy_kv_dtype dt, const int3
     int nan;
     double e = rel_err(got, ref, nq, &nan);
     if (nan || !(e < 1e-4))
-        HY_FAILF("sparse B%d H%d KV%d D%d k %d gran %d P %d: rel err %.3g, %d NaN", B, H, KV, D, k,
-                 gran, P, e, nan);
+        HY_FAILF("sparse B%d H%d KV%d D%d k %d gran %d P %d window %lld: rel err %.3g, %d NaN", B,
+                 H, KV, D, k, gran, P, (long long)window, e, nan);
     hy_cuda_attn_ws_free(ws);
     cudaFree(qd), cudaFree(od), cudaFree(ld), cudaFree(idd), cudaFree(cdd);
     free(q), free(ref), free(got), free(idx), free(cnt);
     kv_free(&kv);
+}
+
+static void check_sparse(int B, int H, int KV, int D, hy_kv_dtype dt, const int32_t *lens, int k,
+                         hy_granularity gran, int P, const uint8_t *modes) {
+    check_sparse_w(B, H, KV, D, dt, lens, k, gran, P, modes, 0);
 }
 
 HY_TEST(gpu_sparse_matches_cpu) {
@@ -365,6 +383,13 @@ HY_TEST(gpu_sparse_matches_cpu) {
     check_sparse(2, 32, 8, 128, HY_KV_BF16, l2, 64, HY_GRAN_PAGE, 16, mixed8);
     check_sparse(3, 9, 3, 64, HY_KV_F16, l3, 33, HY_GRAN_TOKEN, 1, mixed3);
     check_sparse(3, 9, 3, 64, HY_KV_BF16, l3, 5, HY_GRAN_PAGE, 7, mixed3);
+    /* head_dim 256 (Gemma 3), and dense units of a sliding-window layer beside sparse ones */
+    const uint8_t one_sparse[1] = {1}, dense_sparse[2] = {0, 1};
+    const int32_t lg[2] = {6000, 300};
+    check_sparse(2, 4, 1, 256, HY_KV_BF16, lg, 700, HY_GRAN_TOKEN, 1, one_sparse);
+    check_sparse(2, 8, 2, 256, HY_KV_F16, lg, 40, HY_GRAN_PAGE, 16, dense_sparse);
+    check_sparse_w(2, 8, 2, 256, HY_KV_BF16, lg, 100, HY_GRAN_TOKEN, 1, dense_sparse, 512);
+    check_sparse_w(3, 9, 3, 64, HY_KV_BF16, l3, 33, HY_GRAN_TOKEN, 1, mixed3, 50);
 }
 
 /* DENSE, SPARSE and SKIP units in one launch: skipped units' rows keep their poison. */
@@ -384,7 +409,7 @@ HY_TEST(gpu_decode_skip_units_match_cpu) {
     const int B = 2, H = 32, KV = 8, D = 128;
     const int32_t lens[2] = {5000, 777};
     const int64_t cap = 5000, sstride = 5000;
-    hy_attn_shape s = {B, H, KV, D, cap, (int64_t)KV * cap * D, 1.0f / sqrtf((float)D)};
+    hy_attn_shape s = {B, H, KV, D, cap, (int64_t)KV * cap * D, 1.0f / sqrtf((float)D), 0};
     const uint8_t modes[8] = {0, 2, 0, 0, 2, 2, 0, 0}, all_skip[8] = {2, 2, 2, 2, 2, 2, 2, 2};
     kv_pair kv;
     HY_REQUIRE(kv_make(&kv, &s, HY_KV_BF16));
@@ -528,7 +553,7 @@ HY_TEST(gpu_page_scores_match_cpu) {
 HY_TEST(gpu_page_bounds_match_cpu) {
     enum { B = 2, H = 8, KV = 2, D = 128, P = 16 };
     const int64_t CAP = small_only() ? 600 : 5000, PC = (CAP + P - 1) / P, RS = PC + 3;
-    const hy_attn_shape s = {B, H, KV, D, CAP, KV * CAP * D, 1.0f};
+    const hy_attn_shape s = {B, H, KV, D, CAP, KV * CAP * D, 1.0f, 0};
     const size_t nk = (size_t)B * KV * CAP * D, nb = (size_t)B * KV * PC * D;
     uint16_t *k = malloc(nk * 2), *mn = malloc(nb * 2), *mx = malloc(nb * 2);
     uint16_t *gmn = malloc(nb * 2), *gmx = malloc(nb * 2);
@@ -591,7 +616,7 @@ HY_TEST(gpu_key_scores_match_cpu) {
     const int B = 2, H = 32, KV = 8, D = 128;
     const int32_t lens[2] = {small_only() ? 900 : 9000, 777};
     const int64_t cap = lens[0], sstride = (cap + 3) / 4 * 4;
-    hy_attn_shape s = {B, H, KV, D, cap, (int64_t)KV * cap * D, 1.0f / sqrtf((float)D)};
+    hy_attn_shape s = {B, H, KV, D, cap, (int64_t)KV * cap * D, 1.0f / sqrtf((float)D), 0};
     const uint8_t modes[8] = {0, 2, 0, 0, 2, 0, 0, 0};
     kv_pair kv;
     HY_REQUIRE(kv_make(&kv, &s, HY_KV_BF16));
@@ -642,7 +667,7 @@ static void check_sketch(int D, int bits, int G) {
     const int H = KV * G;
     const int64_t CAP = small_only() ? 700 : 6000, RC = CAP + 5, SS = (CAP + 3) / 4 * 4;
     const int RB = bits == 8 ? D : D / 2;
-    const hy_attn_shape s = {B, H, KV, D, CAP, KV * CAP * D, 1.0f / sqrtf((float)D)};
+    const hy_attn_shape s = {B, H, KV, D, CAP, KV * CAP * D, 1.0f / sqrtf((float)D), 0};
     const uint8_t modes[KV] = {HY_UNIT_DENSE, HY_UNIT_SKIP};
     const size_t nk = (size_t)B * KV * CAP * D, nsk = (size_t)B * KV * RC * RB;
     uint16_t *kh = malloc(nk * 2);
@@ -653,8 +678,13 @@ static void check_sketch(int D, int bits, int G) {
     uint8_t *skg = malloc(nsk);
     for (size_t i = 0; i < nk; i++)
         kh[i] = to_bf16(kvrand() * (i % 7 == 0 ? 3.0f : 1.0f));
-    for (int i = 0; i < B * H * D; i++)
-        q[i] = 2 * frand();
+    /* heads of very different magnitudes (the GPU scales each head's q by a power of two
+     * before splitting it into fp16 halves) and one all-zero head */
+    for (int i = 0; i < B * H * D; i++) {
+        const int h = i / D % H;
+        const float f = h % 3 == 1 ? 1e-5f : (h % 3 == 2 ? 30.0f : 1.0f);
+        q[i] = i / D == H ? 0.0f : 2 * frand() * f;
+    }
     int32_t lens[B] = {(int32_t)CAP - 9, (int32_t)CAP / 3}, folded[B * KV] = {0};
     uint16_t *kd = dev_copy(kh, nk * 2);
     uint8_t *skd = dev_copy(NULL, nsk);
@@ -798,7 +828,7 @@ HY_TEST(gpu_sample_matches_host) {
  * and skipped, queries near and far from the stored ones; then the keep-unless-due copy. */
 HY_TEST(gpu_qsim_matches_cpu) {
     enum { B = 3, H = 8, KV = 4, D = 64, G = H / KV, R = B * KV };
-    const hy_attn_shape s = {B, H, KV, D, 100, KV * 100 * D, 0.125f};
+    const hy_attn_shape s = {B, H, KV, D, 100, KV * 100 * D, 0.125f, 0};
     const uint8_t modes[KV] = {HY_QSIM_CHECK, HY_QSIM_FORCE, HY_QSIM_SKIP, HY_QSIM_CHECK};
     const float weight[KV] = {1.0f, 0.5f, 2.0f, 0.25f};
     const int32_t lens[B] = {100, 37, 64};
@@ -927,11 +957,32 @@ HY_TEST(gpu_small_ops_match_cpu) {
         cudaFree(amd);
 }
 
+/* The prefill reference for a sliding window of W keys, as the CPU runtime computes it: the
+ * queries that still see key 0 in one call, each later one alone with k and v moved to its
+ * first key (runtime/attn_mode_dense.c). */
+static void prefill_ref_window(float *out, const float *q, const float *k, const float *v,
+                               int64_t nq, int64_t pos0, int H, int KV, int D, int64_t cap,
+                               float scale, int64_t W) {
+    int64_t n_full = W ? W - pos0 : nq;
+    n_full = n_full > nq ? nq : (n_full < 0 ? 0 : n_full);
+    if (n_full) hy_attn_prefill_f32(out, H * D, q, H * D, k, v, n_full, pos0, H, KV, D, cap, scale);
+    for (int64_t i = n_full; i < nq; i++) {
+        const int64_t lo = pos0 + i - W + 1;
+        hy_attn_prefill_f32(out + i * H * D, H * D, q + i * H * D, H * D, k + lo * D, v + lo * D, 1,
+                            W - 1, H, KV, D, cap - lo, scale);
+    }
+}
+
 HY_TEST(gpu_prefill_matches_cpu) {
-    const int H = 8, KV = 2, D = 64;
-    const int64_t cases[][2] = {{37, 20}, {1, 0}, {64, 0}, {129, 300}};
-    for (size_t c = 0; c < 4; c++) {
+    const int H = 8, KV = 2;
+    /* n_q, pos0, head_dim, window (0: none; Gemma 3's head_dim 256 and sliding windows) */
+    const int64_t cases[][4] = {{37, 20, 64, 0},   {1, 0, 64, 0},   {64, 0, 64, 0},
+                                {129, 300, 64, 0}, {70, 5, 256, 0}, {100, 40, 256, 33},
+                                {1, 90, 256, 16},  {65, 0, 128, 64}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         const int64_t nq = cases[c][0], pos0 = cases[c][1], cap = nq + pos0 + 5;
+        const int D = (int)cases[c][2];
+        const int64_t W = cases[c][3];
         const size_t kvn = (size_t)KV * cap * D, qn = (size_t)nq * H * D;
         float *kf = malloc(kvn * 4), *vf = malloc(kvn * 4), *q = malloc(qn * 4);
         float *ref = malloc(qn * 4), *got = malloc(qn * 4);
@@ -940,7 +991,7 @@ HY_TEST(gpu_prefill_matches_cpu) {
             kf[i] = kvrand(), vf[i] = kvrand(), kh[i] = to_bf16(kf[i]), vh[i] = to_bf16(vf[i]);
         for (size_t i = 0; i < qn; i++)
             q[i] = 0.3f * frand();
-        hy_attn_prefill_f32(ref, H * D, q, H * D, kf, vf, nq, pos0, H, KV, D, cap, 0.125f);
+        prefill_ref_window(ref, q, kf, vf, nq, pos0, H, KV, D, cap, 0.125f, W);
         float *qd = dev_copy(q, qn * 4), *od = dev_copy(NULL, qn * 4);
         void *kd32 = dev_copy(kf, kvn * 4), *vd32 = dev_copy(vf, kvn * 4);
         void *kd16 = dev_copy(kh, kvn * 2), *vd16 = dev_copy(vh, kvn * 2);
@@ -948,13 +999,13 @@ HY_TEST(gpu_prefill_matches_cpu) {
             CU(cudaMemset(od, 0xff, qn * 4));
             HY_OK_OR_FAIL(hy_cuda_attn_prefill(od, H * D, qd, H * D, dt ? kd16 : kd32,
                                                dt ? vd16 : vd32, dt ? HY_KV_BF16 : HY_KV_F32, nq,
-                                               pos0, H, KV, D, cap, 0.125f, NULL));
+                                               pos0, H, KV, D, cap, 0.125f, W, NULL));
             CU(cudaMemcpy(got, od, qn * 4, cudaMemcpyDeviceToHost));
             int nan;
             double e = rel_err(got, ref, qn, &nan);
             if (!(e < 1e-4) || nan)
-                HY_FAILF("prefill nq %lld pos0 %lld dt %d: rel err %.3g, %d NaN", (long long)nq,
-                         (long long)pos0, dt, e, nan);
+                HY_FAILF("prefill nq %lld pos0 %lld D %d window %lld dt %d: rel err %.3g, %d NaN",
+                         (long long)nq, (long long)pos0, D, (long long)W, dt, e, nan);
         }
         free(kf), free(vf), free(q), free(ref), free(got), free(kh), free(vh);
         cudaFree(qd), cudaFree(od), cudaFree(kd32), cudaFree(vd32), cudaFree(kd16), cudaFree(vd16);
@@ -962,7 +1013,7 @@ HY_TEST(gpu_prefill_matches_cpu) {
 }
 
 HY_TEST(gpu_bad_arguments_fail_cleanly) {
-    hy_attn_shape s = {1, 32, 8, 96, 16, 8 * 16 * 96, 0.1f};
+    hy_attn_shape s = {1, 32, 8, 96, 16, 8 * 16 * 96, 0.1f, 0};
     hy_cuda_attn_ws *ws = NULL;
     HY_OK_OR_FAIL(hy_cuda_attn_ws_create(&ws, &s, 16, 0));
     float *buf = dev_copy(NULL, 1 << 20);

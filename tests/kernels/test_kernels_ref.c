@@ -24,7 +24,7 @@ static float *rand_buf(size_t n, float amp) {
 }
 
 HY_TEST(decode_one_token_returns_v) {
-    hy_attn_shape s = {1, 4, 2, 8, 3, 2 * 3 * 8, 0.5f};
+    hy_attn_shape s = {1, 4, 2, 8, 3, 2 * 3 * 8, 0.5f, 0};
     int32_t lens[1] = {1};
     float *q = rand_buf(4 * 8, 1), *k = rand_buf(48, 1), *v = rand_buf(48, 1), out[32], sc[2 * 3];
     HY_OK_OR_FAIL(hy_attn_decode_f32(out, sc, 3, q, k, v, lens, &s));
@@ -38,7 +38,7 @@ HY_TEST(decode_one_token_returns_v) {
 
 HY_TEST(decode_scores_sum_to_group_and_out_is_convex) {
     const int B = 3, H = 8, KV = 2, D = 16, CAP = 37;
-    hy_attn_shape s = {B, H, KV, D, CAP, KV * CAP * D + 5, 0.25f};
+    hy_attn_shape s = {B, H, KV, D, CAP, KV * CAP * D + 5, 0.25f, 0};
     int32_t lens[3] = {37, 1, 20};
     float *q = rand_buf((size_t)B * H * D, 2), *k = rand_buf((size_t)B * s.seq_stride, 1);
     float *v = rand_buf((size_t)B * s.seq_stride, 1), *out = malloc((size_t)B * H * D * 4);
@@ -56,8 +56,47 @@ HY_TEST(decode_scores_sum_to_group_and_out_is_convex) {
     free(q), free(k), free(v), free(out), free(sc);
 }
 
+/* A sliding window of W tokens equals attention over the last W rows moved to the front (an
+ * independent way to the same set), for dense decode and the dense units of a sparse call;
+ * scores are refused with a window, and a negative window is an error. */
+HY_TEST(decode_window_equals_shifted_cache) {
+    const int H = 6, KV = 2, D = 8, CAP = 40, W = 13;
+    hy_attn_shape s = {1, H, KV, D, CAP, KV * CAP * D, 0.3f, W};
+    float *q = rand_buf((size_t)H * D, 2), *k = rand_buf((size_t)s.seq_stride, 1);
+    float *v = rand_buf((size_t)s.seq_stride, 1), out[6 * 8], ref[6 * 8];
+    float *ks = malloc((size_t)s.seq_stride * 4), *vs = malloc((size_t)s.seq_stride * 4);
+    const uint8_t dense[2] = {HY_UNIT_DENSE, HY_UNIT_DENSE};
+    const int32_t none[2] = {0, 0};
+    const hy_indexset set = {(int32_t *)none, (int32_t *)none, 1, HY_GRAN_TOKEN, 1};
+    for (int32_t len = 1; len <= CAP; len += 6) {
+        const int lo = len > W ? len - W : 0;
+        for (int g = 0; g < KV; g++)
+            for (int t = 0; t < len - lo; t++)
+                for (int i = 0; i < D; i++) {
+                    ks[(g * CAP + t) * D + i] = k[(g * CAP + lo + t) * D + i];
+                    vs[(g * CAP + t) * D + i] = v[(g * CAP + lo + t) * D + i];
+                }
+        hy_attn_shape s0 = s;
+        s0.window = 0;
+        const int32_t n0 = len - lo;
+        HY_OK_OR_FAIL(hy_attn_decode_f32(ref, NULL, 0, q, ks, vs, &n0, &s0));
+        HY_OK_OR_FAIL(hy_attn_decode_f32(out, NULL, 0, q, k, v, &len, &s));
+        for (int i = 0; i < H * D; i++)
+            HY_CHECK_NEAR(out[i], ref[i], 1e-6);
+        HY_OK_OR_FAIL(hy_attn_sparse_f32(out, q, k, v, &len, &s, dense, &set));
+        for (int i = 0; i < H * D; i++)
+            HY_CHECK_NEAR(out[i], ref[i], 1e-6);
+    }
+    float sc[40];
+    const int32_t len = 20;
+    HY_CHECK_EQ_INT(hy_attn_decode_f32(out, sc, 40, q, k, v, &len, &s), HY_EINVAL);
+    s.window = -1;
+    HY_CHECK_EQ_INT(hy_attn_decode_f32(out, NULL, 0, q, k, v, &len, &s), HY_EINVAL);
+    free(q), free(k), free(v), free(ks), free(vs);
+}
+
 HY_TEST(decode_rejects_bad_shapes) {
-    hy_attn_shape s = {1, 6, 4, 8, 4, 4 * 4 * 8, 1.0f};
+    hy_attn_shape s = {1, 6, 4, 8, 4, 4 * 4 * 8, 1.0f, 0};
     int32_t lens[1] = {2};
     float buf[256] = {0}, out[64];
     HY_CHECK_EQ_INT(hy_attn_decode_f32(out, NULL, 0, buf, buf, buf, lens, &s), HY_EINVAL);
@@ -148,7 +187,7 @@ HY_TEST(topk_rejects_bad_arguments) {
 
 HY_TEST(sparse_full_set_equals_dense_and_modes_mix) {
     const int B = 2, H = 6, KV = 3, D = 8, CAP = 19;
-    hy_attn_shape s = {B, H, KV, D, CAP, KV * CAP * D, 0.3f};
+    hy_attn_shape s = {B, H, KV, D, CAP, KV * CAP * D, 0.3f, 0};
     int32_t lens[2] = {19, 6};
     float *q = rand_buf((size_t)B * H * D, 2), *k = rand_buf((size_t)B * s.seq_stride, 1);
     float *v = rand_buf((size_t)B * s.seq_stride, 1);
@@ -188,7 +227,7 @@ HY_TEST(sparse_full_set_equals_dense_and_modes_mix) {
 }
 
 HY_TEST(sparse_rejects_out_of_range_index) {
-    hy_attn_shape s = {1, 2, 1, 4, 8, 32, 1.0f};
+    hy_attn_shape s = {1, 2, 1, 4, 8, 32, 1.0f, 0};
     int32_t lens[1] = {5}, idx[4] = {0, 5}, cnt[1] = {2};
     float buf[64] = {0}, out[8];
     hy_indexset set = {idx, cnt, 4, HY_GRAN_TOKEN, 1};
@@ -218,7 +257,7 @@ HY_TEST(page_max_takes_the_max_and_clips_the_tail) {
  * reselects, a forced row reselects without being counted, a skipped row is untouched. */
 HY_TEST(qsim_decisions) {
     enum { G = 2, D = 4, KV = 4 };
-    const hy_attn_shape s = {1, KV * G, KV, D, 16, KV * 16 * D, 0.5f};
+    const hy_attn_shape s = {1, KV * G, KV, D, 16, KV * 16 * D, 0.5f, 0};
     const uint8_t modes[KV] = {HY_QSIM_CHECK, HY_QSIM_CHECK, HY_QSIM_FORCE, HY_QSIM_SKIP};
     const float weight[KV] = {1.0f, 0.5f, 1.0f, 1.0f};
     const int32_t lens[1] = {10};

@@ -405,7 +405,7 @@ HY_TEST(set_merge_rows_rejects_bad_arguments) {
 
 HY_TEST(attention_skip_units_leave_rows_untouched) {
     const int B = 2, H = 6, KV = 3, D = 8, CAP = 21;
-    hy_attn_shape s = {B, H, KV, D, CAP, KV * CAP * D, 0.3f};
+    hy_attn_shape s = {B, H, KV, D, CAP, KV * CAP * D, 0.3f, 0};
     int32_t lens[2] = {21, 9};
     ktu_seed(5);
     float *q = ktu_rand(B * H * D, -2, 2), *k = ktu_rand(B * s.seq_stride, -1, 1);
@@ -538,7 +538,7 @@ HY_TEST(page_scores_mask_the_window) {
  * page), the scores are the group's upper bound on q.k, window pages -inf. */
 HY_TEST(page_bounds_fold_and_score) {
     enum { B = 1, H = 2, KV = 1, D = 2, CAP = 10, P = 4 };
-    const hy_attn_shape s = {B, H, KV, D, CAP, KV * CAP * D, 1.0f};
+    const hy_attn_shape s = {B, H, KV, D, CAP, KV * CAP * D, 1.0f, 0};
     uint16_t k[CAP * D], mn[3 * D], mx[3 * D];
     /* key t = (t, -t) for t < 10 */
     for (int t = 0; t < CAP; t++)
