@@ -3,6 +3,7 @@
  * in the header). Written to be read; the CPU
  * runtime keeps fp32 activations and does not call these. */
 #include "bf16_ops.h"
+#include "geglu.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -34,6 +35,18 @@ hy_status hy_swiglu_bf16(uint16_t *out, const float *gate, const float *up, int6
     for (int64_t i = 0; i < n; i++) {
         const float g = gate[i];
         out[i] = hy_bf16_from_f32(g / (1.0f + expf(-g)) * up[i]);
+    }
+    return HY_OK;
+}
+
+hy_status hy_geglu_bf16(uint16_t *out, const float *gate, const float *up, int64_t n) {
+    if (!out || !gate || !up || n < 0)
+        return hy_fail(HY_EINVAL, "geglu_bf16: NULL buffer or n %lld: expected n >= 0",
+                       (long long)n);
+    for (int64_t i = 0; i < n; i++) {
+        float v;
+        hy_geglu_f32(&v, gate + i, up + i, 1);
+        out[i] = hy_bf16_from_f32(v);
     }
     return HY_OK;
 }

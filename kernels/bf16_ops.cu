@@ -135,9 +135,18 @@ extern "C" hy_status hy_cuda_rmsnorm_bf16(uint16_t *y, const float *x, const flo
 static __device__ __forceinline__ float hy_silu_mul(float g, float u) {
     return __fmul_rn(__fdiv_rn(g, __fadd_rn(1.0f, expf(-g))), u);
 }
+/* geglu.c's float expression, operation for operation */
+static __device__ __forceinline__ float hy_gelu_mul(float g, float u) {
+    const float c = __fmul_rn(__fmul_rn(__fmul_rn(0.044715f, g), g), g);
+    const float t = tanhf(__fmul_rn(0.7978845608028654f, __fadd_rn(g, c)));
+    return __fmul_rn(__fmul_rn(__fmul_rn(0.5f, g), __fadd_rn(1.0f, t)), u);
+}
+template <bool GELU> static __device__ __forceinline__ float gated(float g, float u) {
+    return GELU ? hy_gelu_mul(g, u) : hy_silu_mul(g, u);
+}
 
 /* n4 groups of 4 (16-byte loads of gate and up, one 8-byte store) when VEC, then the tail. */
-template <bool VEC>
+template <bool VEC, bool GELU>
 __global__ void swiglu_bf16_kernel(uint16_t *out, const float *gate, const float *up, int64_t n,
                                    int64_t n4) {
     const int64_t stride = (int64_t)gridDim.x * blockDim.x;
@@ -147,30 +156,42 @@ __global__ void swiglu_bf16_kernel(uint16_t *out, const float *gate, const float
             const float4 g = __ldg(reinterpret_cast<const float4 *>(gate) + i);
             const float4 u = __ldg(reinterpret_cast<const float4 *>(up) + i);
             uint2 o;
-            o.x = hy_pack_bf16(hy_silu_mul(g.x, u.x), hy_silu_mul(g.y, u.y));
-            o.y = hy_pack_bf16(hy_silu_mul(g.z, u.z), hy_silu_mul(g.w, u.w));
+            o.x = hy_pack_bf16(gated<GELU>(g.x, u.x), gated<GELU>(g.y, u.y));
+            o.y = hy_pack_bf16(gated<GELU>(g.z, u.z), gated<GELU>(g.w, u.w));
             reinterpret_cast<uint2 *>(out)[i] = o;
         } else {
             const int64_t e = 4 * n4 + (i - n4);
-            out[e] = hy_bf16_from_f32(hy_silu_mul(gate[e], up[e]));
+            out[e] = hy_bf16_from_f32(gated<GELU>(gate[e], up[e]));
         }
     }
 }
 
-extern "C" hy_status hy_cuda_swiglu_bf16(uint16_t *out, const float *gate, const float *up,
-                                         int64_t n, void *stream) {
+template <bool GELU>
+static hy_status gated_launch(uint16_t *out, const float *gate, const float *up, int64_t n,
+                              void *stream, const char *who) {
     if (!out || !gate || !up || n < 0)
-        return hy_fail(HY_EINVAL, "swiglu_bf16 CUDA: NULL buffer or n %lld: expected n >= 0",
+        return hy_fail(HY_EINVAL, "%s CUDA: NULL buffer or n %lld: expected n >= 0", who,
                        (long long)n);
     if (!n) return HY_OK;
     cudaStream_t st = (cudaStream_t)stream;
     if (hy_aligned(out, 8) && hy_aligned(gate, 16) && hy_aligned(up, 16)) {
         const int64_t n4 = n / 4;
-        swiglu_bf16_kernel<true>
+        swiglu_bf16_kernel<true, GELU>
             <<<hy_bf16_grid(n4 + n % 4), HY_BF16_THREADS, 0, st>>>(out, gate, up, n, n4);
     } else {
-        swiglu_bf16_kernel<false><<<hy_bf16_grid(n), HY_BF16_THREADS, 0, st>>>(out, gate, up, n, 0);
+        swiglu_bf16_kernel<false, GELU>
+            <<<hy_bf16_grid(n), HY_BF16_THREADS, 0, st>>>(out, gate, up, n, 0);
     }
     HY_CUDA_LAUNCH("swiglu_bf16_kernel");
     return HY_OK;
+}
+
+extern "C" hy_status hy_cuda_swiglu_bf16(uint16_t *out, const float *gate, const float *up,
+                                         int64_t n, void *stream) {
+    return gated_launch<false>(out, gate, up, n, stream, "swiglu_bf16");
+}
+
+extern "C" hy_status hy_cuda_geglu_bf16(uint16_t *out, const float *gate, const float *up,
+                                        int64_t n, void *stream) {
+    return gated_launch<true>(out, gate, up, n, stream, "geglu_bf16");
 }

@@ -23,6 +23,8 @@ hy_status hy_rmsnorm_bf16(uint16_t *y, const float *x, const float *w, int64_t r
 
 /* out[i] = bf16(silu(gate[i]) * up[i]), the float product as hy_swiglu_f32 computes it. */
 hy_status hy_swiglu_bf16(uint16_t *out, const float *gate, const float *up, int64_t n);
+/* out[i] = bf16(gelu_tanh(gate[i]) * up[i]), the float value as hy_geglu_f32 computes it. */
+hy_status hy_geglu_bf16(uint16_t *out, const float *gate, const float *up, int64_t n);
 
 /* CUDA versions: device buffers, stream is a cudaStream_t (NULL = the default stream). The
  * RMSNorm sums squares in double, so its results differ from the CPU's (also double) only by
@@ -33,6 +35,10 @@ hy_status hy_cuda_rmsnorm_bf16(uint16_t *y, const float *x, const float *w, int6
                                float eps, void *stream);
 hy_status hy_cuda_swiglu_bf16(uint16_t *out, const float *gate, const float *up, int64_t n,
                               void *stream);
+/* GELU's tanhf is CUDA's (within 2 float ulps of the C library's): at most one bf16 ulp on
+ * rare elements, as SwiGLU. */
+hy_status hy_cuda_geglu_bf16(uint16_t *out, const float *gate, const float *up, int64_t n,
+                             void *stream);
 
 #ifdef __cplusplus
 }

@@ -11,6 +11,9 @@ extern "C" {
 #endif
 #include "hy_common.h"
 
+/* x += rmsnorm(t, w) (rmsnorm.h's hy_rmsnorm_add_f32; t and x distinct) */
+hy_status hy_cuda_rmsnorm_add_f32(float *x, const float *t, const float *w, int64_t rows, int64_t n,
+                                  float eps, void *stream);
 hy_status hy_cuda_rmsnorm_f32(float *y, const float *x, const float *w, int64_t rows, int64_t n,
                               float eps, void *stream);
 hy_status hy_cuda_rope_f32(float *x, int64_t n_tok, int n_heads, int head_dim, int64_t tok_stride,
@@ -19,9 +22,9 @@ hy_status hy_cuda_swiglu_f32(float *out, const float *gate, const float *up, int
                              void *stream);
 hy_status hy_cuda_embedding_f32(float *out, const float *table, int64_t d, const int32_t *ids,
                                 int64_t n_tok, void *stream);
-/* bf16 table (embedding.h's hy_embedding_bf16 contract) */
+/* bf16 table, times scale (embedding.h's hy_embedding_bf16 contract) */
 hy_status hy_cuda_embedding_bf16(float *out, const uint16_t *table, int64_t d, const int32_t *ids,
-                                 int64_t n_tok, void *stream);
+                                 int64_t n_tok, float scale, void *stream);
 hy_status hy_cuda_argmax_rows_f32(int32_t *out, const float *x, int64_t rows, int64_t n,
                                   void *stream);
 /* Causal prefill, flash-style tiles; k, v of dtype kv_dtype (0 f32, 1 f16, 2 bf16, as

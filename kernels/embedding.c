@@ -11,12 +11,14 @@ void hy_embedding_f32(float *out, const float *table, int64_t d, const int32_t *
 }
 
 void hy_embedding_bf16(float *out, const uint16_t *table, int64_t d, const int32_t *ids,
-                       int64_t n_tok) {
+                       int64_t n_tok, float scale) {
     for (int64_t t = 0; t < n_tok; t++) {
         const uint16_t *row = table + (int64_t)ids[t] * d;
         for (int64_t i = 0; i < d; i++) {
             const uint32_t u = (uint32_t)row[i] << 16;
-            memcpy(out + t * d + i, &u, sizeof u);
+            float v;
+            memcpy(&v, &u, sizeof u);
+            out[t * d + i] = v * scale;
         }
     }
 }

@@ -5,7 +5,8 @@
 #define HY_KERNELS_EMBEDDING_H
 #include <stdint.h>
 void hy_embedding_f32(float *out, const float *table, int64_t d, const int32_t *ids, int64_t n_tok);
-/* The same from a bf16 table (uint16_t, the CUDA runtime's weights), widened exactly to fp32. */
+/* The same from a bf16 table (uint16_t, the CUDA runtime's weights), widened exactly to fp32
+ * and multiplied by scale in float (1: the plain gather; sqrt(d_model): Gemma 3). */
 void hy_embedding_bf16(float *out, const uint16_t *table, int64_t d, const int32_t *ids,
-                       int64_t n_tok);
+                       int64_t n_tok, float scale);
 #endif

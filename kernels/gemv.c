@@ -47,7 +47,11 @@ hy_status hy_gemv_bf16(float *y, const float *x, const uint16_t *w, const hy_gem
         for (int64_t k = 0; k < s->in; k++) {
             double v = xr[k];
             if (s->norm_w) v = v * s->norm_w[k] * scale;
-            if (s->up) v = v / (1.0 + exp(-v)) * s->up[b * s->ldx + k];
+            if (s->up && s->gelu) /* geglu.h's tanh form */
+                v = 0.5 * v * (1.0 + tanh(0.7978845608028654 * (v + 0.044715 * v * v * v))) *
+                    s->up[b * s->ldx + k];
+            else if (s->up)
+                v = v / (1.0 + exp(-v)) * s->up[b * s->ldx + k];
             xe[b * s->in + k] = v;
         }
     }

@@ -25,7 +25,7 @@ __device__ __forceinline__ void bf16x8(const uint4 v, float f[8]) {
  * memory at the end. */
 /* PRO: 0 none, 1 RMSNorm (x * norm_w, the 1/rms factor applied to the sums at the end: it is
  * per batch row, and the block sees every x[b][k] once, so it sums the squares as it goes),
- * 2 SwiGLU (x = silu(gate) * up). */
+ * 2 SwiGLU (x = silu(gate) * up), 3 GELU(tanh) gating (x = gelu(gate) * up). */
 template <int B, int PRO>
 __global__ void __launch_bounds__(GEMV_WARPS * 32)
     gemv_kernel(float *y, const float *x, const uint16_t *w, const hy_gemv_shape s) {
@@ -67,13 +67,19 @@ __global__ void __launch_bounds__(GEMV_WARPS * 32)
                     ss[b] = fmaf(xv[b][j], xv[b][j], ss[b]);
                     xv[b][j] *= nw[j];
                 }
-            } else if (PRO == 2) {
+            } else if (PRO >= 2) {
                 const float4 ua = __ldg(reinterpret_cast<const float4 *>(s.up + b * s.ldx + k));
                 const float4 uc = __ldg(reinterpret_cast<const float4 *>(s.up + b * s.ldx + k + 4));
                 const float u[8] = {ua.x, ua.y, ua.z, ua.w, uc.x, uc.y, uc.z, uc.w};
 #pragma unroll
-                for (int j = 0; j < 8; j++)
-                    xv[b][j] = xv[b][j] / (1.f + __expf(-xv[b][j])) * u[j];
+                for (int j = 0; j < 8; j++) {
+                    const float g = xv[b][j];
+                    xv[b][j] =
+                        PRO == 2
+                            ? g / (1.f + __expf(-g)) * u[j]
+                            : 0.5f * g *
+                                  (1.f + tanhf(0.7978845608f * (g + 0.044715f * g * g * g))) * u[j];
+                }
             }
         }
 #pragma unroll
@@ -139,7 +145,7 @@ extern "C" hy_status hy_cuda_gemv_bf16(float *y, const float *x, const uint16_t 
             (long long)s->ldx, (long long)s->split, (long long)s->ldy);
     const unsigned blocks = (unsigned)((s->out + GEMV_R - 1) / GEMV_R);
     cudaStream_t st = (cudaStream_t)stream;
-    const int pro = s->norm_w ? 1 : s->up ? 2 : 0;
+    const int pro = s->norm_w ? 1 : s->up ? (s->gelu ? 3 : 2) : 0;
     switch (s->rows) {
 #define GEMV_CASE(B)                                                                               \
     case B:                                                                                        \
@@ -147,6 +153,8 @@ extern "C" hy_status hy_cuda_gemv_bf16(float *y, const float *x, const uint16_t 
             gemv_kernel<B, 1><<<blocks, GEMV_WARPS * 32, 0, st>>>(y, x, w, *s);                    \
         else if (pro == 2)                                                                         \
             gemv_kernel<B, 2><<<blocks, GEMV_WARPS * 32, 0, st>>>(y, x, w, *s);                    \
+        else if (pro == 3)                                                                         \
+            gemv_kernel<B, 3><<<blocks, GEMV_WARPS * 32, 0, st>>>(y, x, w, *s);                    \
         else                                                                                       \
             gemv_kernel<B, 0><<<blocks, GEMV_WARPS * 32, 0, st>>>(y, x, w, *s);                    \
         break;

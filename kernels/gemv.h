@@ -7,7 +7,8 @@
  * Two optional prologues replace the pass that would otherwise feed x (one launch less each,
  * and the activations stay fp32):
  *   norm_w  RMSNorm: x[b][k] -> x[b][k] * norm_w[k] / sqrt(mean_k x[b][k]^2 + eps) (rmsnorm.h);
- *   up      SwiGLU:  x[b][k] -> silu(x[b][k]) * up[b * ldx + k] (swiglu.h), x being the gate.
+ *   up      SwiGLU:  x[b][k] -> silu(x[b][k]) * up[b * ldx + k] (swiglu.h), x being the gate;
+ *           with gelu, gelu_tanh(x[b][k]) * up[b * ldx + k] instead (geglu.h).
  * CPU reference in gemv.c (double accumulation); CUDA in gemv.cu (fp32 accumulation, 16-byte
  * weight loads, several rows per warp so each activation load serves them all). Bound: the
  * weight bytes, out * in * 2, read once. */
@@ -32,6 +33,7 @@ typedef struct {
     const float *norm_w;   /* RMSNorm prologue weights [in], or NULL */
     float eps;             /* its epsilon */
     const float *up;       /* SwiGLU prologue: the up rows (x is the gate), or NULL */
+    int gelu;              /* with up: GELU(tanh) gating instead of SiLU (geglu.h, Gemma 3) */
 } hy_gemv_shape;
 
 hy_status hy_gemv_bf16(float *y, const float *x, const uint16_t *w, const hy_gemv_shape *s);

@@ -57,7 +57,7 @@ __global__ void __launch_bounds__(SCORE_WARPS * 32)
     bound_scores_kernel(float *scores, int64_t score_stride, int32_t *n_pages, int32_t *folded,
                         const float *q, const uint16_t *bmin, const uint16_t *bmax,
                         int64_t page_cap, const int32_t *lens, hy_attn_shape s, int P, int window) {
-    __shared__ __align__(16) float qs[8 * 128];
+    __shared__ __align__(16) float qs[8 * 256];
     const int64_t r = blockIdx.y;
     const int nkv = s.n_kv_heads, D = s.head_dim, G = s.n_heads / nkv;
     const int64_t b = r / nkv, g = r % nkv;
@@ -106,12 +106,12 @@ extern "C" hy_status hy_cuda_page_bound_scores(float *scores, int64_t score_stri
                                                int window, void *stream) {
     if (!scores || !n_pages || !folded || !q || !bmin || !bmax || !lens || !s || s->batch < 1 ||
         s->n_kv_heads < 1 || s->n_heads % s->n_kv_heads || s->n_heads / s->n_kv_heads > 8 ||
-        s->head_dim > 128 || s->head_dim % 4 || P < 1 || window < 0 ||
+        s->head_dim > 256 || s->head_dim % 4 || P < 1 || window < 0 ||
         page_cap < (s->kv_cap + P - 1) / P || score_stride < page_cap || max_len < 0 ||
         max_len > s->kv_cap)
         return hy_fail(HY_EINVAL,
                        "page bound scores CUDA: NULL buffer or bad shape (GQA <= 8, "
-                       "head_dim <= 128 and a multiple of 4), page size %d, window %d, page_cap "
+                       "head_dim <= 256 and a multiple of 4), page size %d, window %d, page_cap "
                        "%lld, score_stride "
                        "%lld",
                        P, window, (long long)page_cap, (long long)score_stride);

@@ -17,3 +17,17 @@ void hy_rmsnorm_f32(float *y, const float *x, const float *w, int64_t rows, int6
             yr[i] = xr[i] * inv * w[i];
     }
 }
+
+void hy_rmsnorm_add_f32(float *x, const float *t, const float *w, int64_t rows, int64_t n,
+                        float eps) {
+    for (int64_t r = 0; r < rows; r++) {
+        const float *tr = t + r * n;
+        float *xr = x + r * n;
+        double ss = 0.0;
+        for (int64_t i = 0; i < n; i++)
+            ss += (double)tr[i] * (double)tr[i];
+        const float inv = (float)(1.0 / sqrt(ss / (double)n + (double)eps));
+        for (int64_t i = 0; i < n; i++)
+            xr[i] += tr[i] * inv * w[i];
+    }
+}

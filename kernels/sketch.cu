@@ -39,13 +39,14 @@ static hy_status skip_of(const uint8_t *modes, int n_kv, unsigned long long *ski
 static hy_status check_shape(const hy_attn_shape *s, int64_t row_cap, int64_t max_len, int bits,
                              const char *who) {
     if (!s || s->batch < 1 || s->n_kv_heads < 1 || s->n_heads % s->n_kv_heads ||
-        s->n_heads / s->n_kv_heads > 8 || (s->head_dim != 64 && s->head_dim != 128) ||
+        s->n_heads / s->n_kv_heads > 8 ||
+        (s->head_dim != 64 && s->head_dim != 128 && s->head_dim != 256) ||
         (bits != 8 && bits != 4) || row_cap < s->kv_cap || max_len < 0 || max_len > s->kv_cap)
-        return hy_fail(HY_EINVAL,
-                       "%s: bad shape or arguments (GQA group <= 8, head_dim 64 or 128, bits %d "
-                       "expected 8 or 4, row_cap %lld >= kv_cap %lld, max_len %lld)",
-                       who, bits, (long long)row_cap, s ? (long long)s->kv_cap : -1ll,
-                       (long long)max_len);
+        return hy_fail(
+            HY_EINVAL,
+            "%s: bad shape or arguments (GQA group <= 8, head_dim 64, 128 or 256, bits %d "
+            "expected 8 or 4, row_cap %lld >= kv_cap %lld, max_len %lld)",
+            who, bits, (long long)row_cap, s ? (long long)s->kv_cap : -1ll, (long long)max_len);
     return HY_OK;
 }
 
@@ -55,7 +56,7 @@ template <int D>
 __global__ void sketch_fold_kernel(uint8_t *sk, float *sks, int64_t row_cap, const int32_t *folded,
                                    const uint16_t *k, const int32_t *lens, hy_attn_shape s,
                                    unsigned long long skip, int bits) {
-    constexpr int C = D / 32; /* channels per lane: 4 or 2 */
+    constexpr int C = D / 32; /* channels per lane: 8, 4 or 2 */
     const int64_t r = blockIdx.y;
     const int nkv = s.n_kv_heads;
     const int64_t b = r / nkv, g = r % nkv;
@@ -80,26 +81,24 @@ __global__ void sketch_fold_kernel(uint8_t *sk, float *sks, int64_t row_cap, con
         for (int o = 16; o > 0; o >>= 1)
             amax = fmaxf(amax, __shfl_xor_sync(0xffffffffu, amax, o));
         const float sc = amax / qmax; /* the CPU's float division and rounding, bit for bit */
-        uint32_t packed = 0;
+        uint64_t packed = 0; /* the lane's C codes, channel lane * C + i at bits i * bits */
 #pragma unroll
         for (int i = 0; i < C; i++) {
             float x = sc > 0.0f ? roundf(v[i] / sc) : 0.0f;
             x = x > qmax ? qmax : (x < -qmax ? -qmax : x);
-            const uint32_t code = (uint32_t)(int32_t)x & (bits == 8 ? 0xffu : 0xfu);
+            const uint64_t code = (uint32_t)(int32_t)x & (bits == 8 ? 0xffu : 0xfu);
             packed |= code << (i * bits);
         }
         uint8_t *row = sk + (r * row_cap + t) * row_bytes;
-        if (bits == 8) {
-            if (C == 4)
-                reinterpret_cast<uint32_t *>(row)[lane] = packed;
-            else
-                reinterpret_cast<uint16_t *>(row)[lane] = (uint16_t)packed;
-        } else {
-            if (C == 4)
-                reinterpret_cast<uint16_t *>(row)[lane] = (uint16_t)packed;
-            else
-                row[lane] = (uint8_t)packed;
-        }
+        const int lane_bytes = C * bits / 8; /* 8, 4, 2 or 1 */
+        if (lane_bytes == 8)
+            reinterpret_cast<uint64_t *>(row)[lane] = packed;
+        else if (lane_bytes == 4)
+            reinterpret_cast<uint32_t *>(row)[lane] = (uint32_t)packed;
+        else if (lane_bytes == 2)
+            reinterpret_cast<uint16_t *>(row)[lane] = (uint16_t)packed;
+        else
+            row[lane] = (uint8_t)packed;
         if (lane == 0) sks[r * row_cap + t] = sc;
     }
 }
@@ -120,7 +119,10 @@ extern "C" hy_status hy_cuda_sketch_fold(uint8_t *sk, float *sks, int64_t row_ca
     slices = slices > SK_FOLD_SLICES ? SK_FOLD_SLICES : slices;
     dim3 grid((unsigned)slices, (unsigned)((int64_t)s->batch * s->n_kv_heads));
     cudaStream_t cs = (cudaStream_t)stream;
-    if (s->head_dim == 128)
+    if (s->head_dim == 256)
+        sketch_fold_kernel<256><<<grid, SK_FOLD_WARPS * 32, 0, cs>>>(sk, sks, row_cap, folded, k,
+                                                                     lens, *s, skip, bits);
+    else if (s->head_dim == 128)
         sketch_fold_kernel<128><<<grid, SK_FOLD_WARPS * 32, 0, cs>>>(sk, sks, row_cap, folded, k,
                                                                      lens, *s, skip, bits);
     else
@@ -395,7 +397,12 @@ extern "C" hy_status hy_cuda_sketch_scores(float *scores, int64_t score_stride, 
     cudaStream_t cs = (cudaStream_t)stream;
     int ns = 0;
     hy_status st;
-    if (s->head_dim == 128)
+    if (s->head_dim == 256)
+        st = bits == 8 ? scores_run<256, 8>(cs, ws, folded, q, sk, sks, row_cap, lens, max_len, s,
+                                            skip, &ns)
+                       : scores_run<256, 4>(cs, ws, folded, q, sk, sks, row_cap, lens, max_len, s,
+                                            skip, &ns);
+    else if (s->head_dim == 128)
         st = bits == 8 ? scores_run<128, 8>(cs, ws, folded, q, sk, sks, row_cap, lens, max_len, s,
                                             skip, &ns)
                        : scores_run<128, 4>(cs, ws, folded, q, sk, sks, row_cap, lens, max_len, s,

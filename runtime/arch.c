@@ -35,14 +35,6 @@ const char *hy_arch_names(void) {
     return "llama (also Mistral), qwen2, qwen3, gemma3";
 }
 
-const char *hy_arch_cuda_missing(const hy_arch *a) {
-    if (a->post_norms) return "post-attention/post-FFN norms";
-    if (a->gelu) return "GELU-gated FFN";
-    if (a->embd_scale) return "scaled embeddings";
-    if (a->swa) return "sliding-window layers";
-    return NULL;
-}
-
 hy_qkv_extras hy_layer_qkv_extras(const hy_model_info *mi, const float *bias, const float *q_norm,
                                   const float *k_norm) {
     return (hy_qkv_extras){.n_heads = mi->n_heads,

@@ -28,9 +28,6 @@ typedef struct hy_arch {
 const hy_arch *hy_arch_find(const char *name);
 /* The names it can run, comma-separated (error messages). */
 const char *hy_arch_names(void);
-/* The first feature of a that the CUDA backend lacks (a phrase for messages); NULL if none. */
-const char *hy_arch_cuda_missing(const hy_arch *a);
-
 /* The pre-RoPE extras of a layer (kernels/qkv_store.h) from its bias and Q/K norm weights,
  * host or device pointers alike (NULL where the architecture has none). */
 hy_qkv_extras hy_layer_qkv_extras(const hy_model_info *mi, const float *bias, const float *q_norm,

@@ -44,24 +44,12 @@ hy_status hy_ctx_create_on(const hy_model *m, hy_device dev, int64_t n_ctx, int 
 #else
     HY_TRY(hy_ctx_check_args("hy_ctx_create_on", m, n_ctx, n_seq, out));
     const hy_model_info *mi = &m->info;
-    const char *missing = m->arch ? hy_arch_cuda_missing(m->arch) : NULL;
-    if (missing)
-        return hy_fail(HY_EUNSUPPORTED,
-                       "%s (%s): the CUDA backend runs Llama, Mistral, Qwen2 and Qwen3 and "
-                       "lacks %s; use --device cpu",
-                       mi->name, mi->arch, missing);
-    /* a window changes nothing while every position fits in it (Mistral v0.1's 4096) */
-    if (mi->sliding_window > 0 && n_ctx > mi->sliding_window)
-        return hy_fail(HY_EUNSUPPORTED,
-                       "%s: its layers attend within %d positions and the CUDA backend lacks "
-                       "sliding-window layers; a context of up to %d positions runs exactly on "
-                       "it (this one: %lld), else use --device cpu",
-                       mi->name, mi->sliding_window, mi->sliding_window, (long long)n_ctx);
     if (mi->n_kv_heads > 64 || mi->n_heads / mi->n_kv_heads > 8 ||
-        (mi->head_dim != 64 && mi->head_dim != 128))
+        (mi->head_dim != 64 && mi->head_dim != 128 && mi->head_dim != 256))
         return hy_fail(HY_EUNSUPPORTED,
-                       "%s: the CUDA kernels take head_dim 64 or 128, GQA groups of at most 8 "
-                       "and at most 64 KV heads (this model: head_dim %d, %d/%d heads)",
+                       "%s: the CUDA kernels take head_dim 64, 128 or 256, GQA groups of at most "
+                       "8 and at most 64 KV heads (this model: head_dim %d, %d/%d heads); use "
+                       "--device cpu",
                        mi->name, mi->head_dim, mi->n_heads, mi->n_kv_heads);
     hy_ctx *c = hy_calloc(1, sizeof *c, "context");
     if (!c) return HY_ENOMEM;

@@ -65,9 +65,7 @@ static void add_block_output(hy_ctx *c, const float *in, int64_t ld, int64_t n_i
         return;
     }
     hy_ctx_matmul(c, c->h, d, in, ld, w, wq, n, n_in, d, 0.0f);
-    hy_rmsnorm_f32(c->h, c->h, post_norm, n, d, c->m->info.rms_eps);
-    for (int64_t i = 0; i < n * d; i++)
-        c->x[i] += c->h[i];
+    hy_rmsnorm_add_f32(c->x, c->h, post_norm, n, d, c->m->info.rms_eps);
 }
 
 hy_status hy_layer_forward(hy_ctx *c, int layer, int64_t n, const hy_run *runs, int n_runs) {

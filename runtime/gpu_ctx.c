@@ -54,50 +54,15 @@ void hy_gpu_ctx_free(hy_ctx *c) {
     hy_gpu_graphs_clear(g);
     if (g->blas) cublasDestroy(g->blas);
     if (g->stream) cudaStreamDestroy(g->stream);
-    void *dev[] = {g->blas_ws,
-                   g->k,
-                   g->v,
-                   g->lens,
-                   g->x,
-                   g->qkv,
-                   g->q,
-                   g->att,
-                   g->gu,
-                   g->logits,
-                   g->h16,
-                   g->a16,
-                   g->tokens,
-                   g->pos,
-                   g->seqs,
-                   g->argmax,
-                   g->scores,
-                   g->pscores,
-                   g->n_pages,
-                   g->bmin,
-                   g->bmax,
-                   g->folded,
-                   g->tk_idx,
-                   g->tk_n,
-                   g->store,
-                   g->store_n,
-                   g->att_idx,
-                   g->att_n,
-                   g->rows_read,
-                   g->sk[0],
-                   g->sk[1],
-                   g->sks[0],
-                   g->sks[1],
-                   g->sk_folded[0],
-                   g->sk_folded[1],
-                   g->slogits,
-                   g->cand,
-                   g->cand_n,
-                   g->vocab_n,
-                   g->draws,
-                   g->q_sel,
-                   g->qsim_alt,
-                   g->qsim_due,
-                   g->qsim_refreshes,
+    void *dev[] = {g->blas_ws,      g->k,       g->v,        g->lens,     g->x,
+                   g->qkv,          g->q,       g->att,      g->gu,       g->t,
+                   g->logits,       g->h16,     g->a16,      g->tokens,   g->pos,
+                   g->seqs,         g->argmax,  g->scores,   g->pscores,  g->n_pages,
+                   g->bmin,         g->bmax,    g->folded,   g->tk_idx,   g->tk_n,
+                   g->store,        g->store_n, g->att_idx,  g->att_n,    g->rows_read,
+                   g->sk[0],        g->sk[1],   g->sks[0],   g->sks[1],   g->sk_folded[0],
+                   g->sk_folded[1], g->slogits, g->cand,     g->cand_n,   g->vocab_n,
+                   g->draws,        g->q_sel,   g->qsim_alt, g->qsim_due, g->qsim_refreshes,
                    g->qsim_rows};
     for (size_t i = 0; i < sizeof dev / sizeof dev[0]; i++)
         cudaFree(dev[i]);
@@ -128,6 +93,7 @@ static hy_status alloc_all(hy_ctx *c, hy_gpu_ctx *g) {
     HY_TRY(dmalloc(&g->q, (size_t)(nb * mi->n_heads * hd) * 4, "queries"));
     HY_TRY(dmalloc(&g->att, (size_t)(nb * mi->n_heads * hd) * 4, "attention output"));
     HY_TRY(dmalloc(&g->gu, (size_t)(nb * 2 * mi->d_ff) * 4, "gate/up rows"));
+    HY_TRY(dmalloc(&g->t, (size_t)(nb * d) * 4, "block outputs"));
     HY_TRY(dmalloc(&g->logits, (size_t)(nb * mi->n_vocab) * 4, "logits"));
     const int64_t wide = d > (int64_t)mi->d_ff ? d : mi->d_ff;
     const int64_t wide2 = wide > (int64_t)mi->n_heads * hd ? wide : (int64_t)mi->n_heads * hd;

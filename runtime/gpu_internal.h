@@ -19,6 +19,7 @@ typedef struct {
     uint16_t *wqkv, *wo, *wgu, *wdown;
     float *attn_norm, *ffn_norm;
     float *bqkv, *q_norm, *k_norm; /* fp32 as on the CPU; NULL where the architecture has none */
+    float *post_attn_norm, *post_ffn_norm; /* Gemma 3's norms of the block outputs, or NULL */
 } hy_gpu_layer;
 
 typedef struct hy_gpu_model {
@@ -74,6 +75,7 @@ typedef struct hy_gpu_ctx {
     /* scratch for n_batch rows */
     int64_t n_batch;
     float *x, *qkv, *q, *att, *gu, *logits;
+    float *t;            /* a block's output before its post-norm (Gemma 3), [n_batch][d_model] */
     uint16_t *h16, *a16; /* bf16 GEMM inputs: normed rows, attention/SwiGLU output */
     int gemv_rows;       /* batches of up to this many rows use the decode GEMV
                             ($HY_GEMV_ROWS at create, 0..HY_GEMV_MAX_ROWS; else cuBLAS) */

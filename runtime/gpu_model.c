@@ -17,6 +17,7 @@ void hy_gpu_model_free(hy_gpu_model *g) {
             cudaFree(w->wqkv), cudaFree(w->wo), cudaFree(w->wgu), cudaFree(w->wdown);
             cudaFree(w->attn_norm), cudaFree(w->ffn_norm);
             cudaFree(w->bqkv), cudaFree(w->q_norm), cudaFree(w->k_norm);
+            cudaFree(w->post_attn_norm), cudaFree(w->post_ffn_norm);
         }
         free(g->layers);
     }
@@ -87,6 +88,11 @@ static hy_status upload_all(const hy_model *m, hy_gpu_model *g) {
         if (!st && w->bqkv) st = upload_f32(&o->bqkv, w->bqkv, qkv, &g->bytes, "attn_qkv.bias");
         if (!st && w->q_norm) st = upload_f32(&o->q_norm, w->q_norm, hd, &g->bytes, "attn_q_norm");
         if (!st && w->k_norm) st = upload_f32(&o->k_norm, w->k_norm, hd, &g->bytes, "attn_k_norm");
+        if (!st && w->post_attn_norm)
+            st = upload_f32(&o->post_attn_norm, w->post_attn_norm, d, &g->bytes,
+                            "post_attention_norm");
+        if (!st && w->post_ffn_norm)
+            st = upload_f32(&o->post_ffn_norm, w->post_ffn_norm, d, &g->bytes, "post_ffw_norm");
     }
     free(stage);
     return st;

@@ -550,8 +550,8 @@ HY_TEST(gpu_page_scores_match_cpu) {
 
 /* Page bounds fold (from scratch, then an incremental fold) and bound scores against the CPU,
  * GQA 4, pages of 16, two sequences of different lengths, a window. */
-HY_TEST(gpu_page_bounds_match_cpu) {
-    enum { B = 2, H = 8, KV = 2, D = 128, P = 16 };
+static void check_page_bounds(int D) {
+    enum { B = 2, H = 8, KV = 2, P = 16 };
     const int64_t CAP = small_only() ? 600 : 5000, PC = (CAP + P - 1) / P, RS = PC + 3;
     const hy_attn_shape s = {B, H, KV, D, CAP, KV * CAP * D, 1.0f, 0};
     const size_t nk = (size_t)B * KV * CAP * D, nb = (size_t)B * KV * PC * D;
@@ -592,7 +592,7 @@ HY_TEST(gpu_page_bounds_match_cpu) {
             const int64_t pages = (lens[r / KV] + P - 1) / P;
             if (memcmp(gmn + (size_t)r * PC * D, mn + (size_t)r * PC * D, (size_t)pages * D * 2) ||
                 memcmp(gmx + (size_t)r * PC * D, mx + (size_t)r * PC * D, (size_t)pages * D * 2))
-                HY_FAILF("round %d row %d: page bounds differ", round, r);
+                HY_FAILF("D %d round %d row %d: page bounds differ", D, round, r);
             HY_CHECK_EQ_INT(fg[r], lens[r / KV]);
             for (int64_t p = 0; p < pages; p++) {
                 const float a = sg[r * RS + p], e = sr[r * RS + p];
@@ -608,6 +608,11 @@ HY_TEST(gpu_page_bounds_match_cpu) {
     free(k), free(mn), free(mx), free(gmn), free(gmx), free(q), free(sr), free(sg);
     cudaFree(kd), cudaFree(mnd), cudaFree(mxd), cudaFree(ld), cudaFree(fd), cudaFree(npd),
         cudaFree(qd), cudaFree(sd);
+}
+
+HY_TEST(gpu_page_bounds_match_cpu) {
+    check_page_bounds(128);
+    check_page_bounds(256); /* Gemma 3 */
 }
 
 /* The `score` selector: the key-only pass's scores equal the select path's (CPU reference:
@@ -756,6 +761,8 @@ HY_TEST(gpu_sketch_matches_cpu) {
     check_sketch(128, 4, 4);
     check_sketch(64, 8, 3);
     check_sketch(64, 4, 8);
+    check_sketch(256, 8, 4); /* Gemma 3 */
+    check_sketch(256, 4, 1);
 }
 
 /* Device sampling against the shared choice on the host: rows of logits with ties, NaNs
@@ -908,6 +915,32 @@ HY_TEST(gpu_small_ops_match_cpu) {
     HY_OK_OR_FAIL(hy_cuda_rmsnorm_f32(yd, xd, wd, rows, n, 1e-5f, NULL));
     CU(cudaMemcpy(y, yd, N * 4, cudaMemcpyDeviceToHost));
     HY_CHECK(rel_err(y, ref, N, &nan) < 1e-5 && !nan);
+    /* the post-norm residual add (Gemma 3): y += rmsnorm(x) onto a residual of its own */
+    for (size_t i = 0; i < N; i++)
+        ref[i] = frand();
+    CU(cudaMemcpy(yd, ref, N * 4, cudaMemcpyHostToDevice));
+    hy_rmsnorm_add_f32(ref, x, w, rows, n, 1e-6f);
+    HY_OK_OR_FAIL(hy_cuda_rmsnorm_add_f32(yd, xd, wd, rows, n, 1e-6f, NULL));
+    CU(cudaMemcpy(y, yd, N * 4, cudaMemcpyDeviceToHost));
+    HY_CHECK(rel_err(y, ref, N, &nan) < 1e-5 && !nan);
+    HY_CHECK_EQ_INT(hy_cuda_rmsnorm_add_f32(yd, yd, wd, rows, n, 1e-6f, NULL), HY_EINVAL);
+    /* the bf16 embedding gather, plain and scaled by sqrt(d_model) (Gemma 3): exact */
+    {
+        const int32_t ids[3] = {6, 0, 6};
+        uint16_t *tab = malloc((size_t)rows * n * 2);
+        for (size_t i = 0; i < N; i++)
+            tab[i] = to_bf16(x[i]);
+        uint16_t *td = dev_copy(tab, N * 2);
+        int32_t *idd = dev_copy(ids, sizeof ids);
+        for (int sc = 0; sc < 2; sc++) {
+            const float s = sc ? sqrtf((float)n) : 1.0f;
+            hy_embedding_bf16(ref, tab, n, ids, 3, s);
+            HY_OK_OR_FAIL(hy_cuda_embedding_bf16(yd, td, n, idd, 3, s, NULL));
+            CU(cudaMemcpy(y, yd, (size_t)3 * n * 4, cudaMemcpyDeviceToHost));
+            HY_CHECK(memcmp(y, ref, (size_t)3 * n * 4) == 0);
+        }
+        free(tab), cudaFree(td), cudaFree(idd);
+    }
     /* SwiGLU (gate = x, up = first row tiled) */
     float *up = malloc(N * 4);
     for (size_t i = 0; i < N; i++)
@@ -1098,10 +1131,10 @@ static void check_gemv(int rows, int64_t in, int64_t out, int64_t split, float b
                         .beta = beta,
                         .eps = 1e-5f};
     if (pro == 1) sh.norm_w = extra;
-    if (pro == 2) sh.up = extra;
+    if (pro >= 2) sh.up = extra, sh.gelu = pro == 3; /* 3: GELU gating (Gemma 3) */
     HY_OK_OR_FAIL(hy_gemv_bf16(yr, x, w, &sh));
     if (pro == 1) sh.norm_w = ed;
-    if (pro == 2) sh.up = ed;
+    if (pro >= 2) sh.up = ed;
     HY_OK_OR_FAIL(hy_cuda_gemv_bf16(yd, xd, wd, &sh, NULL));
     CU(cudaDeviceSynchronize());
     CU(cudaMemcpy(yg, yd, (size_t)ny * 4, cudaMemcpyDeviceToHost));
@@ -1122,8 +1155,9 @@ static void check_gemv(int rows, int64_t in, int64_t out, int64_t split, float b
 
 HY_TEST(gpu_gemv_matches_cpu) {
     for (int rows = 1; rows <= HY_GEMV_MAX_ROWS; rows++)
-        for (int pro = 0; pro < 3; pro++)
+        for (int pro = 0; pro < 4; pro++)
             check_gemv(rows, small_only() ? 256 : 1024, 77, 0, rows % 2 ? 0.0f : 1.0f, pro);
+    check_gemv(2, 2048, 640, 0, 0.0f, 3); /* Gemma 3 270M's down projection */
     check_gemv(1, 576, 1536 * 2, 1536, 0.0f, 1);
     check_gemv(4, small_only() ? 512 : 4096, 48, 24, 0.0f, 0);
     check_gemv(3, 64, 5, 0, 1.0f, 2);
@@ -1185,6 +1219,17 @@ HY_TEST(gpu_bf16_ops_match_cpu) {
         CU(cudaMemcpy(got, od, N * 2, cudaMemcpyDeviceToHost));
         bf16_compare(got + shift, ref + shift, N - shift,
                      shift ? "swiglu_bf16 shifted" : "swiglu_bf16");
+        if (shift) HY_CHECK(got[0] == 0xffff);
+    }
+    /* GELU gating (Gemma 3): aligned and shifted */
+    HY_OK_OR_FAIL(hy_geglu_bf16(ref, x, up, (int64_t)N));
+    for (int shift = 0; shift < 2; shift++) {
+        CU(cudaMemset(od, 0xff, N * 2));
+        HY_OK_OR_FAIL(
+            hy_cuda_geglu_bf16(od + shift, xd + shift, ud + shift, (int64_t)(N - shift), NULL));
+        CU(cudaMemcpy(got, od, N * 2, cudaMemcpyDeviceToHost));
+        bf16_compare(got + shift, ref + shift, N - shift,
+                     shift ? "geglu_bf16 shifted" : "geglu_bf16");
         if (shift) HY_CHECK(got[0] == 0xffff);
     }
     free(x), free(up), free(ref), free(got);

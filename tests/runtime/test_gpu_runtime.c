@@ -4,7 +4,8 @@
  * reuse across layers and heads, window, bounds, score, sketch8/4, refresh strides), batched
  * decode of sequences of different lengths against one at a time, greedy decode through
  * graph replays against the host's argmax, sequence copies, synthetic shapes, the Qwen2 and
- * Qwen3 rows (bias, QK norm), and the plans it must refuse. Needs a GPU: suite `gpu` of `meson
+ * Qwen3 rows (bias, QK norm), Gemma 3 (a tiny transformers checkpoint), and the plans it must
+ * refuse. Needs a GPU: suite `gpu` of `meson
  * test` skips it where there is none (CI); scripts/gpu-check runs it. */
 #include "hy_test.h"
 #include "hy_test_gpu.h"
@@ -140,6 +141,37 @@ HY_TEST(test_qwen_archs) {
         hy_plan_free(p);
         hy_model_free(m);
     }
+}
+
+/* Gemma 3 on the GPU: the tiny transformers checkpoint of tests/fixtures/hf_arch/gemma3
+ * (head_dim 256, 3 query heads on 1 KV head, two sliding-window layers of 8 positions and a
+ * global one, QK norms, post-norms, GELU gating, scaled embeddings; bf16 weights, as the
+ * GPU holds them), whose CPU logits match transformers (test_hf_reference): dense over a
+ * context far past the window (prefill and decode), and plans whose global layer selects
+ * (select, score, sketch8, sketch4, bounds) beside window layers run dense or as `window`. */
+HY_TEST(test_gemma3) {
+    hy_model *m = NULL;
+    if (hy_model_load("tests/fixtures/hf_arch/gemma3", &m)) {
+        HY_FAILF("gemma3 fixture: %s", hy_last_error());
+        return;
+    }
+    check_dense(m, "gemma3");
+    const hy_unit_mode sel[] = {HY_MODE_SELECT, HY_MODE_SCORE, HY_MODE_SKETCH8, HY_MODE_SKETCH4};
+    const char *names[] = {"gemma3 select", "gemma3 score", "gemma3 sketch8", "gemma3 sketch4"};
+    for (int i = 0; i < 4; i++) {
+        hy_plan *p = rt_new_plan(m, 12, 4, 8);
+        rt_set_unit(p, 0, 0, HY_MODE_WINDOW, 0, 0, 1);
+        rt_set_unit(p, 2, 0, sel[i], 0, 0, i == 0 ? 1 : 2);
+        check_plan(m, p, names[i]);
+        hy_plan_free(p);
+    }
+    hy_plan *p = rt_new_plan(m, 24, 4, 8);
+    p->granularity = HY_GRAN_PAGE, p->page_size = 8;
+    rt_set_unit(p, 2, 0, HY_MODE_BOUNDS, 0, 0, 1);
+    rt_set_unit(p, 1, 0, HY_MODE_WINDOW, 0, 0, 1);
+    check_plan(m, p, "gemma3 bounds");
+    hy_plan_free(p);
+    hy_model_free(m);
 }
 
 HY_TEST(test_plans) {
