@@ -110,8 +110,14 @@ static hy_status segment(hy_ctx *c, int l, const hy_gpu_step_attn *sa, const hy_
     const int64_t hq = (int64_t)mi->n_heads * hd;
     /* a sliding-window layer's dense units see its window; plans give such a layer dense and
      * window units only (plan_exec.c), whose sets the kernels take as they are */
-    const hy_attn_shape s = {sg->n,         mi->n_heads,    nkv, hd, c->n_ctx,
-                             g->seq_stride, mi->attn_scale, hy_model_layer_window(mi, l)};
+    const hy_attn_shape s = {sg->n,
+                             mi->n_heads,
+                             nkv,
+                             hd,
+                             c->n_ctx,
+                             g->seq_stride,
+                             mi->attn_scale,
+                             hy_model_layer_window(mi, l)};
     float *out = g->att + sg->row0 * hq;
     const float *q = g->q + sg->row0 * hq;
     const uint16_t *k = g->k + sg->seq0 * g->seq_stride + l * g->layer_stride;

@@ -4,8 +4,8 @@
  * CUDA graph and replayed. Inside a step nothing waits on the host: positions advance on the
  * device, and greedy decoding feeds the argmax back as the next step's tokens (sampling, the
  * sampled token: top-k over the vocabulary and kernels/sample.h's choice, on the device). */
-#include "cuda_ops.h"
 #include "arch.h"
+#include "cuda_ops.h"
 #include "gpu_internal.h"
 #include "qkv_store.h"
 #include "sample.h"
