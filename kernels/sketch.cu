@@ -290,26 +290,29 @@ __global__ void __launch_bounds__(SK_THREADS)
                              : "r"(qa[j][0]), "r"(qa[j][1]), "r"(qa[j][2]), "r"(qa[j][3]), "r"(b0),
                                "r"(b1));
             }
-            if (r >= G) continue;
-            const int64_t t0 = start + it * STEP + nt * 8 + 2 * t;
-            float xs[2];
+            if (r < G) { /* head r's logits of tokens t0, t0 + 1, and its running softmax */
+                const int64_t t0 = start + it * STEP + nt * 8 + 2 * t;
+                float xs[2];
 #pragma unroll
-            for (int e = 0; e < 2; e++)
-                xs[e] = t0 + e < end ? (c[e] + c[e + 2]) * down * __ldg(scales + t0 + e) : 0.0f;
-            /* t0 is even (chunks are multiples of SK_THREADS): 8-byte stores when rows are */
-            if ((max_tokens & 1) == 0 && t0 + 1 < end)
-                *reinterpret_cast<float2 *>(lg + t0) = make_float2(xs[0], xs[1]);
-            else if (t0 < end)
-                lg[t0] = xs[0];
-#pragma unroll
-            for (int e = 0; e < 2; e++) {
-                if (t0 + e >= end) continue;
-                const float xl = xs[e];
-                if (xl > m) {
-                    l = l * exp2f(m - xl) + 1.0f;
-                    m = xl;
+                for (int e = 0; e < 2; e++)
+                    xs[e] = t0 + e < end ? (c[e] + c[e + 2]) * down * __ldg(scales + t0 + e) : 0.0f;
+                /* t0 is even (chunks are multiples of SK_THREADS): 8-byte stores when rows are */
+                if ((max_tokens & 1) == 0 && t0 + 1 < end) {
+                    *reinterpret_cast<float2 *>(lg + t0) = make_float2(xs[0], xs[1]);
                 } else {
-                    l += exp2f(xl - m);
+                    if (t0 < end) lg[t0] = xs[0];
+                    if (t0 + 1 < end) lg[t0 + 1] = xs[1];
+                }
+#pragma unroll
+                for (int e = 0; e < 2; e++) {
+                    if (t0 + e >= end) continue;
+                    const float xl = xs[e];
+                    if (xl > m) {
+                        l = l * exp2f(m - xl) + 1.0f;
+                        m = xl;
+                    } else {
+                        l += exp2f(xl - m);
+                    }
                 }
             }
         }
