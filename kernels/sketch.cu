@@ -202,10 +202,10 @@ template <int D, int BITS> struct sk_tc {
 };
 
 #define SK_WARPS (SK_THREADS / 32)
-#define SK_NT 2 /* token tiles of 8 a warp takes per step */
+#define SK_NT(D) 2 /* token tiles of 8 a warp takes per step */
 
 /* Block (split, unit): tokens [split * chunk, +chunk) of the unit; warp w takes the steps of
- * SK_NT * 8 tokens w, w + SK_WARPS, ..., each step's codes loaded one step ahead. Lane
+ * SK_NT * 8 tokens w, w + SK_WARPS, ..., each step's codes and scales loaded two steps ahead. Lane
  * (r, t) = (lane / 4, lane % 4) holds head r's hi and lo fragments of q and, per tile, token
  * r's words for the B operand; its scores are head r's for tokens 2t and 2t + 1. */
 template <int D, int BITS>
@@ -215,7 +215,7 @@ __global__ void __launch_bounds__(SK_THREADS)
                          const int32_t *lens, hy_attn_shape s, float qscale,
                          unsigned long long skip, int64_t chunk) {
     using K = sk_tc<D, BITS>;
-    constexpr int GR = HY_ATTN_ROWS, STEP = SK_NT * 8;
+    constexpr int GR = HY_ATTN_ROWS, NT = SK_NT(D), STEP = NT * 8;
     __shared__ float qs[GR][D];
     __shared__ float red_m[SK_WARPS][GR], red_l[SK_WARPS][GR];
     const int unit = blockIdx.y, split = blockIdx.x;
@@ -231,16 +231,24 @@ __global__ void __launch_bounds__(SK_THREADS)
     const float *scales = sks + (int64_t)unit * row_cap;
     const int64_t n_steps = end > start ? (end - start + STEP - 1) / STEP : 0;
     /* the first step's codes are in flight while q is prepared */
-    uint32_t cw[SK_NT][K::NWD];
-    auto load_step = [&](int64_t it, uint32_t(*w)[K::NWD]) {
+    /* a step's operands: the lane's code words of token r of each tile,
+     * and the scales of the tokens its accumulators hold (2t, 2t + 1: not the same tokens,
+     * and waiting for them after the MMAs left a DRAM latency in every step) */
+    uint32_t cw[NT][K::NWD], cw2[NT][K::NWD];
+    float cs[NT][2], cs2[NT][2];
+    auto load_step = [&](int64_t it, uint32_t(*w)[K::NWD], float(*sc)[2]) {
 #pragma unroll
-        for (int nt = 0; nt < SK_NT; nt++) {
-            int64_t tok = start + it * STEP + nt * 8 + r;
-            tok = tok < end ? tok : end - 1; /* in bounds; its scores are masked */
+        for (int nt = 0; nt < NT; nt++) {
+            const int64_t t0 = start + it * STEP + nt * 8;
+            const int64_t tok = t0 + r < end ? t0 + r : end - 1; /* in bounds; masked later */
             K::load(w[nt], rows + tok * K::RB, t);
+#pragma unroll
+            for (int e = 0; e < 2; e++)
+                sc[nt][e] = __ldg(scales + (t0 + 2 * t + e < end ? t0 + 2 * t + e : end - 1));
         }
     };
-    if (warp < n_steps) load_step(warp, cw);
+    if (warp < n_steps) load_step(warp, cw, cs);
+    if (warp + SK_WARPS < n_steps) load_step(warp + SK_WARPS, cw2, cs2);
     for (int i = threadIdx.x; i < G * D; i += blockDim.x)
         qs[i / D][i % D] = q[((int64_t)b * s.n_heads + g * G) * D + i] * qscale;
     __syncthreads();
@@ -274,16 +282,15 @@ __global__ void __launch_bounds__(SK_THREADS)
     }
     float m = -INFINITY, l = 0.0f; /* head r over this lane's tokens */
     float *lg = logits + ((int64_t)unit * G + (r < G ? r : 0)) * max_tokens;
-    for (int64_t it = warp; it < n_steps; it += SK_WARPS) {
-        uint32_t nx[SK_NT][K::NWD];
-        if (it + SK_WARPS < n_steps) load_step(it + SK_WARPS, nx);
+    /* step it's MMAs, logits and running softmax from its operands */
+    auto compute = [&](const uint32_t(*w)[K::NWD], const float(*sc)[2], int64_t it) {
 #pragma unroll
-        for (int nt = 0; nt < SK_NT; nt++) {
+        for (int nt = 0; nt < NT; nt++) {
             float c[4] = {0.0f, 0.0f, 0.0f, 0.0f};
 #pragma unroll
             for (int j = 0; j < K::KS; j++) {
                 uint32_t b0, b1;
-                K::frag(cw[nt], j, b0, b1);
+                K::frag(w[nt], j, b0, b1);
                 asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 "
                              "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
                              : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
@@ -295,7 +302,7 @@ __global__ void __launch_bounds__(SK_THREADS)
                 float xs[2];
 #pragma unroll
                 for (int e = 0; e < 2; e++)
-                    xs[e] = t0 + e < end ? (c[e] + c[e + 2]) * down * __ldg(scales + t0 + e) : 0.0f;
+                    xs[e] = t0 + e < end ? (c[e] + c[e + 2]) * down * sc[nt][e] : 0.0f;
                 /* t0 is even (chunks are multiples of SK_THREADS): 8-byte stores when rows are */
                 if ((max_tokens & 1) == 0 && t0 + 1 < end) {
                     *reinterpret_cast<float2 *>(lg + t0) = make_float2(xs[0], xs[1]);
@@ -316,12 +323,16 @@ __global__ void __launch_bounds__(SK_THREADS)
                 }
             }
         }
+    };
+    /* two register buffers in turn (A: steps warp, warp + 2W, ...; B: the ones between), each
+     * refilled two steps ahead right after its MMAs: two steps' bytes in flight per warp for
+     * the registers that one step ahead would take */
+    for (int64_t it = warp; it < n_steps; it += 2 * SK_WARPS) {
+        compute(cw, cs, it);
+        if (it + 2 * SK_WARPS < n_steps) load_step(it + 2 * SK_WARPS, cw, cs);
         if (it + SK_WARPS < n_steps) {
-#pragma unroll
-            for (int nt = 0; nt < SK_NT; nt++)
-#pragma unroll
-                for (int i = 0; i < K::NWD; i++)
-                    cw[nt][i] = nx[nt][i];
+            compute(cw2, cs2, it + SK_WARPS);
+            if (it + 3 * SK_WARPS < n_steps) load_step(it + 3 * SK_WARPS, cw2, cs2);
         }
     }
     /* head r's max and sum: the quad's lanes by shuffles, then across warps */

@@ -998,11 +998,18 @@ static void prefill_ref_window(float *out, const float *q, const float *k, const
                                float scale, int64_t W) {
     int64_t n_full = W ? W - pos0 : nq;
     n_full = n_full > nq ? nq : (n_full < 0 ? 0 : n_full);
-    if (n_full) hy_attn_prefill_f32(out, H * D, q, H * D, k, v, n_full, pos0, H, KV, D, cap, scale);
-    for (int64_t i = n_full; i < nq; i++) {
-        const int64_t lo = pos0 + i - W + 1;
-        hy_attn_prefill_f32(out + i * H * D, H * D, q + i * H * D, H * D, k + lo * D, v + lo * D, 1,
-                            W - 1, H, KV, D, cap - lo, scale);
+    const int G = H / KV;
+    for (int g = 0; g < KV; g++) { /* one KV head's group at a time, as the runtime's units */
+        const float *kg = k + (int64_t)g * cap * D, *vg = v + (int64_t)g * cap * D;
+        float *og = out + g * G * D;
+        const float *qg = q + g * G * D;
+        if (n_full)
+            hy_attn_prefill_f32(og, H * D, qg, H * D, kg, vg, n_full, pos0, G, 1, D, cap, scale);
+        for (int64_t i = n_full; i < nq; i++) {
+            const int64_t lo = pos0 + i - W + 1;
+            hy_attn_prefill_f32(og + i * H * D, H * D, qg + i * H * D, H * D, kg + lo * D,
+                                vg + lo * D, 1, W - 1, G, 1, D, cap - lo, scale);
+        }
     }
 }
 
