@@ -146,12 +146,12 @@ __global__ void __launch_bounds__(HY_ATTN_WARPS * 32) hy_attn_core_kernel(const 
     using M = hy_mma<T>;
     constexpr bool KEYS = MODE == HY_CORE_KEY_SCORES;
     constexpr int NW = HY_ATTN_WARPS, TILE = HY_ATTN_TILE, S = HY_ATTN_STAGES;
-    constexpr int ROW = 2 * D;                          /* bytes per K/V row */
-    constexpr int CPR = D / 8;                          /* 16-byte chunks per row */
-    constexpr int RPI = 32 / CPR;                       /* rows one warp-wide copy covers */
-    constexpr int TILE_B = TILE * ROW;                  /* bytes of one K (or V) tile */
+    constexpr int ROW = 2 * D;          /* bytes per K/V row */
+    constexpr int CPR = D / 8;          /* 16-byte chunks per row */
+    constexpr int RPI = 32 / CPR;       /* rows one warp-wide copy covers */
+    constexpr int TILE_B = TILE * ROW;  /* bytes of one K (or V) tile */
     constexpr int STAGE_B = 2 * TILE_B; /* bytes of one ring stage (K, then V) */
-    constexpr int KS = D / 16;                          /* k-slices of q.k */
+    constexpr int KS = D / 16;          /* k-slices of q.k */
     constexpr int GR = HY_ATTN_ROWS;
     constexpr bool SCORES = MODE == HY_CORE_DENSE_SCORES || KEYS;
     __shared__ float sm_m[NW][GR], sm_l[NW][GR];
