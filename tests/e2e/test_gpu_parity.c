@@ -1,10 +1,10 @@
-/* SmolLM2 on the CUDA runtime (bf16 weights, activations and K/V) against the CPU runtime
- * (fp32) on real text: prefill CTX - TF tokens of the eval text, then TF teacher-forced decode
- * steps; per step the top-1 token and KL(cpu || cuda) of the next-token distributions, for
- * dense attention and for a layer-reuse plan with a refresh stride. Targets (issue 11):
- * agreement >= 99%, mean KL < 1e-3. Needs a GPU and the model: run by scripts/gpu-check;
- * suite `gpu` of `meson test` skips it without a GPU. Env: HY_MODEL (the GGUF), HY_EVALTEXT
- * (default .cache/evaltext/devil.txt). */
+/* SmolLM2 (or another $HY_MODEL: Gemma 3 270M) on the CUDA runtime (bf16 weights, activations and
+ * K/V) against the CPU runtime (fp32) on real text: prefill CTX - TF tokens of the eval text, then
+ * TF teacher-forced decode steps; per step the top-1 token and KL(cpu || cuda) of the next-token
+ * distributions, for dense attention and for a layer-reuse plan with a refresh stride. Targets
+ * (issue 11): agreement >= 99%, mean KL < 1e-3. Needs a GPU and the model: run by
+ * scripts/gpu-check; suite `gpu` of `meson test` skips it without a GPU. Env: HY_MODEL (the GGUF),
+ * HY_EVALTEXT (default .cache/evaltext/devil.txt). */
 #include "hy_gguf.h"
 #include "hy_runtime.h"
 #include "hy_test.h"
@@ -105,26 +105,38 @@ HY_TEST(gpu_parity_smollm2) {
     compare(cpu, gpu, mi->n_vocab, "dense");
     free(cpu), free(gpu);
 
-    /* layers 0-1 dense, layer 2 selects every step, layer 15 every 4 steps, the rest reuse
-     * the nearest select layer before them (same head): TidalDecode-like with recycling */
+    /* layers 0-1 dense, the first global layer from 2 on selects every step (SmolLM2: 2),
+     * the first from the middle on every 4 steps (15), the other global layers reuse the
+     * nearest select layer before them (same head): TidalDecode-like with recycling. Gemma 3's
+     * sliding-window layers stay dense (their window: plan_exec.c); its selecting layers are
+     * 5 and 11. */
     hy_plan *p = NULL;
     HY_OK_OR_FAIL(hy_plan_create(mi->n_layers, mi->n_heads, mi->n_kv_heads, mi->head_dim, &p));
     p->k = 256, p->sink = 4, p->window = 64;
-    const int mid = mi->n_layers / 2;
-    for (int l = 2; l < mi->n_layers; l++)
+    int sel0 = -1, sel1 = -1;
+    for (int l = 2; l < mi->n_layers; l++) {
+        if (hy_model_layer_window(mi, l)) continue;
+        if (sel0 < 0) sel0 = l;
+        if (sel1 < 0 && l >= mi->n_layers / 2 && l != sel0) sel1 = l;
+    }
+    HY_REQUIRE(sel0 >= 0 && sel1 > sel0);
+    for (int l = sel0; l < mi->n_layers; l++)
         for (int h = 0; h < mi->n_kv_heads; h++) {
             hy_plan_unit *u = &p->units[l * mi->n_kv_heads + h];
-            if (l == 2 || l == mid) {
+            if (hy_model_layer_window(mi, l)) continue;
+            if (l == sel0 || l == sel1) {
                 u->mode = HY_MODE_SELECT;
-                u->refresh = l == 2 ? 1 : 4;
+                u->refresh = l == sel0 ? 1 : 4;
             } else {
                 u->mode = HY_MODE_REUSE;
-                u->src = (l < mid ? 2 : mid) * mi->n_kv_heads + h;
+                u->src = (l < sel1 ? sel0 : sel1) * mi->n_kv_heads + h;
             }
         }
     cpu = run(m, HY_DEVICE_CPU, p, tok), gpu = run(m, HY_DEVICE_CUDA, p, tok);
     HY_REQUIRE(cpu && gpu);
-    compare(cpu, gpu, mi->n_vocab, "plan (select 2, 15/4, reuse)");
+    char what[64];
+    snprintf(what, sizeof what, "plan (select %d, %d/4, reuse)", sel0, sel1);
+    compare(cpu, gpu, mi->n_vocab, what);
     free(cpu), free(gpu);
     hy_plan_free(p);
     free(ids), free(text);
