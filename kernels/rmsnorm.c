@@ -5,14 +5,19 @@
 
 #include <math.h>
 
+/* 1 / sqrt(mean(x^2) + eps) of one row, the sum in double */
+static float row_scale(const float *x, int64_t n, float eps) {
+    double ss = 0.0;
+    for (int64_t i = 0; i < n; i++)
+        ss += (double)x[i] * (double)x[i];
+    return (float)(1.0 / sqrt(ss / (double)n + (double)eps));
+}
+
 void hy_rmsnorm_f32(float *y, const float *x, const float *w, int64_t rows, int64_t n, float eps) {
     for (int64_t r = 0; r < rows; r++) {
         const float *xr = x + r * n;
         float *yr = y + r * n;
-        double ss = 0.0;
-        for (int64_t i = 0; i < n; i++)
-            ss += (double)xr[i] * (double)xr[i];
-        const float inv = (float)(1.0 / sqrt(ss / (double)n + (double)eps));
+        const float inv = row_scale(xr, n, eps);
         for (int64_t i = 0; i < n; i++)
             yr[i] = xr[i] * inv * w[i];
     }
@@ -23,10 +28,7 @@ void hy_rmsnorm_add_f32(float *x, const float *t, const float *w, int64_t rows, 
     for (int64_t r = 0; r < rows; r++) {
         const float *tr = t + r * n;
         float *xr = x + r * n;
-        double ss = 0.0;
-        for (int64_t i = 0; i < n; i++)
-            ss += (double)tr[i] * (double)tr[i];
-        const float inv = (float)(1.0 / sqrt(ss / (double)n + (double)eps));
+        const float inv = row_scale(tr, n, eps);
         for (int64_t i = 0; i < n; i++)
             xr[i] += tr[i] * inv * w[i];
     }

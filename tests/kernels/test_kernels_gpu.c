@@ -1214,30 +1214,25 @@ HY_TEST(gpu_bf16_ops_match_cpu) {
         HY_CHECK(got[rows * n] == 0xffff);
         cudaFree(wd), free(w);
     }
-    /* SwiGLU: aligned and shifted */
+    /* SwiGLU and GELU gating (Gemma 3): aligned and shifted */
     for (size_t i = 0; i < N; i++)
         x[i] = 8 * frand();
     CU(cudaMemcpy(xd, x, N * 4, cudaMemcpyHostToDevice));
-    HY_OK_OR_FAIL(hy_swiglu_bf16(ref, x, up, (int64_t)N));
-    for (int shift = 0; shift < 2; shift++) {
-        CU(cudaMemset(od, 0xff, N * 2));
-        HY_OK_OR_FAIL(
-            hy_cuda_swiglu_bf16(od + shift, xd + shift, ud + shift, (int64_t)(N - shift), NULL));
-        CU(cudaMemcpy(got, od, N * 2, cudaMemcpyDeviceToHost));
-        bf16_compare(got + shift, ref + shift, N - shift,
-                     shift ? "swiglu_bf16 shifted" : "swiglu_bf16");
-        if (shift) HY_CHECK(got[0] == 0xffff);
-    }
-    /* GELU gating (Gemma 3): aligned and shifted */
-    HY_OK_OR_FAIL(hy_geglu_bf16(ref, x, up, (int64_t)N));
-    for (int shift = 0; shift < 2; shift++) {
-        CU(cudaMemset(od, 0xff, N * 2));
-        HY_OK_OR_FAIL(
-            hy_cuda_geglu_bf16(od + shift, xd + shift, ud + shift, (int64_t)(N - shift), NULL));
-        CU(cudaMemcpy(got, od, N * 2, cudaMemcpyDeviceToHost));
-        bf16_compare(got + shift, ref + shift, N - shift,
-                     shift ? "geglu_bf16 shifted" : "geglu_bf16");
-        if (shift) HY_CHECK(got[0] == 0xffff);
+    for (int gelu = 0; gelu < 2; gelu++) {
+        HY_OK_OR_FAIL(gelu ? hy_geglu_bf16(ref, x, up, (int64_t)N)
+                           : hy_swiglu_bf16(ref, x, up, (int64_t)N));
+        for (int shift = 0; shift < 2; shift++) {
+            CU(cudaMemset(od, 0xff, N * 2));
+            const int64_t n = (int64_t)(N - shift);
+            HY_OK_OR_FAIL(gelu ? hy_cuda_geglu_bf16(od + shift, xd + shift, ud + shift, n, NULL)
+                               : hy_cuda_swiglu_bf16(od + shift, xd + shift, ud + shift, n, NULL));
+            CU(cudaMemcpy(got, od, N * 2, cudaMemcpyDeviceToHost));
+            char what[32];
+            snprintf(what, sizeof what, "%s%s", gelu ? "geglu_bf16" : "swiglu_bf16",
+                     shift ? " shifted" : "");
+            bf16_compare(got + shift, ref + shift, N - shift, what);
+            if (shift) HY_CHECK(got[0] == 0xffff);
+        }
     }
     free(x), free(up), free(ref), free(got);
     cudaFree(xd), cudaFree(ud), cudaFree(od);

@@ -2,6 +2,7 @@
  * names, synthetic shapes, what a CPU context refuses, greedy decoding on the CPU against
  * hy_forward_batch + argmax, the per-step weight bytes, and a CUDA context on a machine
  * without a GPU failing with a named error instead of crashing. */
+#include "cuda_takes.h"
 #include "hy_test.h"
 #include "runtime_test_util.h"
 
@@ -111,12 +112,7 @@ HY_TEST(cuda_takes_qwen_rows) {
         cfg.arch = arches[a];
         hy_model *m = NULL;
         HY_OK_OR_FAIL(rt_load(&cfg, NULL, &m));
-        hy_ctx *c = NULL;
-        const hy_status st = hy_ctx_create_on(m, HY_DEVICE_CUDA, 64, 1, &c);
-        if (st == HY_OK)
-            hy_ctx_free(c);
-        else if (!strstr(hy_last_error(), "without CUDA"))
-            HY_CHECK_EQ_INT(st, HY_EDEVICE);
+        if (!rt_cuda_takes(m, 64)) HY_FAILF("%s on CUDA: %s", arches[a], hy_last_error());
         hy_model_free(m);
     }
 }
