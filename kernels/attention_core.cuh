@@ -545,10 +545,10 @@ static hy_status hy_attn_core_launch(hy_core_args &a, hy_kv_dtype dt, int d, int
                                      int64_t n_iter, int sm_count, cudaStream_t st) {
     if (a.G > HY_ATTN_ROWS)
         return hy_fail(HY_EUNSUPPORTED, "attention CUDA: GQA group %d > %d", a.G, HY_ATTN_ROWS);
+    /* head_dim 256 (Gemma 3): q fragments and the output accumulators take ~250 registers a
+     * lane without spilling, and the ring 192 KB: one block of 4 warps per SM */
     if (d != 64 && d != 128 && d != 256)
         return hy_fail(HY_EUNSUPPORTED, "attention CUDA: head_dim %d, expected 64, 128 or 256", d);
-        /* head_dim 256 (Gemma 3): q fragments and the output accumulators take ~250 registers a
-         * lane without spilling, and the ring 192 KB: one block of 4 warps per SM */
 #define HY_CORE_D(T)                                                                               \
     (d == 128   ? hy_attn_core_run<T, 128, MODE>(a, units, n_iter, sm_count, st)                   \
      : d == 256 ? hy_attn_core_run<T, 256, MODE>(a, units, n_iter, sm_count, st)                   \

@@ -157,27 +157,6 @@ static hy_status skip_mask_of(const uint8_t *modes, int n_kv, const char *who,
     return HY_OK;
 }
 
-extern "C" hy_status hy_cuda_attn_probs(float *scores, int64_t score_stride, const int32_t *lens,
-                                        int64_t max_len, const hy_attn_shape *s,
-                                        const uint8_t *modes, hy_cuda_attn_ws *ws, void *stream) {
-    if (!scores || !lens || !s || !ws || !ws->logits || s->n_kv_heads < 1 ||
-        s->n_heads % s->n_kv_heads || max_len < 1 || max_len > ws->max_tokens ||
-        score_stride < max_len || s->batch > ws->shape.batch || s->n_heads != ws->shape.n_heads)
-        return hy_fail(HY_EINVAL,
-                       "attention probabilities CUDA: NULL buffer, workspace without logits, "
-                       "or max_len %lld outside 1..min(score_stride %lld, workspace %lld)",
-                       (long long)max_len, (long long)score_stride, (long long)ws->max_tokens);
-    unsigned long long mask;
-    int any;
-    if (hy_status st_ =
-            skip_mask_of(modes, s->n_kv_heads, "attention probabilities CUDA", &mask, &any))
-        return st_;
-    if (!any) return HY_OK;
-    return hy_attn_probs_launch(scores, score_stride, ws, lens, max_len, s->batch * s->n_kv_heads,
-                                s->n_kv_heads, s->n_heads / s->n_kv_heads, mask, 0,
-                                (cudaStream_t)stream);
-}
-
 extern "C" hy_status hy_cuda_attn_key_scores(float *scores, int64_t score_stride, const float *q,
                                              const void *k, hy_kv_dtype dt, const int32_t *lens,
                                              int64_t max_len, const hy_attn_shape *s,

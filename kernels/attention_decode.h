@@ -80,12 +80,6 @@ hy_status hy_cuda_attn_key_scores(float *scores, int64_t score_stride, const flo
                                   const void *k, hy_kv_dtype dt, const int32_t *lens,
                                   int64_t max_len, const hy_attn_shape *s, const uint8_t *modes,
                                   hy_cuda_attn_ws *ws, void *stream);
-/* Only the probabilities pass: the scores of the units modes runs, from the base-2 logits
- * ([batch * n_heads][max_tokens]) and merged maxima and sums ([batch * n_heads][2]) that a
- * scoring launch left in ws (the sketch scores of sketch.h use it). */
-hy_status hy_cuda_attn_probs(float *scores, int64_t score_stride, const int32_t *lens,
-                             int64_t max_len, const hy_attn_shape *s, const uint8_t *modes,
-                             hy_cuda_attn_ws *ws, void *stream);
 
 #ifdef __cplusplus
 }

@@ -202,7 +202,7 @@ template <int D, int BITS> struct sk_tc {
 };
 
 #define SK_WARPS (SK_THREADS / 32)
-#define SK_NT(D) 2 /* token tiles of 8 a warp takes per step */
+#define SK_NT 2 /* token tiles of 8 a warp takes per step */
 
 /* Block (split, unit): tokens [split * chunk, +chunk) of the unit; warp w takes the steps of
  * SK_NT * 8 tokens w, w + SK_WARPS, ..., each step's codes and scales loaded two steps ahead. Lane
@@ -215,7 +215,7 @@ __global__ void __launch_bounds__(SK_THREADS)
                          const int32_t *lens, hy_attn_shape s, float qscale,
                          unsigned long long skip, int64_t chunk) {
     using K = sk_tc<D, BITS>;
-    constexpr int GR = HY_ATTN_ROWS, NT = SK_NT(D), STEP = NT * 8;
+    constexpr int GR = HY_ATTN_ROWS, NT = SK_NT, STEP = NT * 8;
     __shared__ float qs[GR][D];
     __shared__ float red_m[SK_WARPS][GR], red_l[SK_WARPS][GR];
     const int unit = blockIdx.y, split = blockIdx.x;
